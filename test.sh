@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every check of every Go module in this repository: vet, the tests under
+# the race detector, the tests again without it (allocation gates are skipped
+# under -race), and each fuzz target for a short fixed time.
+#
+#   ./test.sh            everything
+#   FUZZTIME=0 ./test.sh skip the fuzz step
+set -euo pipefail
+cd "$(dirname "$0")"
+FUZZTIME=${FUZZTIME:-4s}
+
+mods=$(find . -name go.mod -not -path '*/node_modules/*' -not -path './.git/*' -exec dirname {} \; | sort)
+for m in $mods; do
+  echo "== module $m: vet"
+  (cd "$m" && go vet ./...)
+  echo "== module $m: test -race"
+  (cd "$m" && go test -race -count=1 -timeout 15m ./...)
+  echo "== module $m: test (allocation gates)"
+  (cd "$m" && go test -count=1 -timeout 15m -run 'Alloc' ./...)
+done
+
+if [ "$FUZZTIME" != "0" ]; then
+  for m in $mods; do
+    for pkg in $(cd "$m" && go list ./...); do
+      dir=$(cd "$m" && go list -f '{{.Dir}}' "$pkg")
+      grep -l '^func Fuzz' "$dir"/*_test.go >/dev/null 2>&1 || continue
+      for f in $(cd "$m" && go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+        echo "== fuzz $pkg $f for $FUZZTIME"
+        (cd "$m" && go test -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" "$pkg")
+      done
+    done
+  done
+fi
+echo "test.sh: all checks passed"
