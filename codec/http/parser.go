@@ -1,0 +1,858 @@
+package http
+
+import (
+	"bytes"
+	"encoding/binary"
+)
+
+// headState is the position of a Parser inside a request head. The zero
+// value is the start of a request.
+type headState uint8
+
+const (
+	stateStart      headState = iota // before the request line; one empty line may come first
+	stateMethod                      // inside the method token
+	stateTarget                      // inside the request-target
+	stateVersion                     // inside the HTTP-version
+	stateFieldStart                  // at the first byte of a field line or of the final empty line
+	stateFieldName                   // inside a field name
+	stateFieldValue                  // inside a field value
+	stateDone                        // the head is complete
+	stateFailed                      // the head was rejected; err holds why
+)
+
+var headStateNames = [...]string{
+	stateStart:      "start",
+	stateMethod:     "method",
+	stateTarget:     "target",
+	stateVersion:    "version",
+	stateFieldStart: "field-start",
+	stateFieldName:  "field-name",
+	stateFieldValue: "field-value",
+	stateDone:       "done",
+	stateFailed:     "failed",
+}
+
+func (s headState) String() string {
+	if int(s) < len(headStateNames) {
+		return headStateNames[s]
+	}
+	return "headState(?)"
+}
+
+// Byte classes, one bit each in parseClass.
+const (
+	classToken  = 1 << iota // tchar (RFC 9110 §5.6.2)
+	classValue              // field-vchar, SP or HT (RFC 9110 §5.5), obs-text included
+	classTarget             // VCHAR without obs-text: what a request-target may hold
+)
+
+var parseClass = func() (t [256]uint8) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] |= classTarget | classValue
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] |= classValue // obs-text, kept byte-exact
+	}
+	t[' '] |= classValue
+	t['\t'] |= classValue
+	for c := '0'; c <= '9'; c++ {
+		t[c] |= classToken
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] |= classToken
+		t[c-'a'+'A'] |= classToken
+	}
+	for _, c := range []byte("!#$%&'*+-.^_`|~") {
+		t[c] |= classToken
+	}
+	return t
+}()
+
+// parserFlags records what the field section said about the message.
+type parserFlags uint8
+
+const (
+	flagContentLength  parserFlags = 1 << iota // a Content-Length field was seen
+	flagTE                                     // a Transfer-Encoding field was seen
+	flagChunked                                // Transfer-Encoding is exactly "chunked"
+	flagConnClose                              // Connection lists "close"
+	flagConnKeepAlive                          // Connection lists "keep-alive"
+	flagConnUpgrade                            // Connection lists "upgrade"
+	flagExpectContinue                         // Expect: 100-continue
+)
+
+// headerField locates one field line. Offsets count from the start of the
+// field section (MaxHeaderBytesCap keeps them inside a uint16).
+type headerField struct {
+	nameStart, nameEnd, valueStart, valueEnd uint16
+}
+
+// parserState is everything Reset clears. Offsets index the b of the current
+// ParseHead call: the caller promises b starts at the same byte every time.
+type parserState struct {
+	state headState
+	minor uint8
+	flags parserFlags
+	err   *Error
+
+	scan        int // where scanning resumes
+	lineStart   int // first byte of the current line
+	colon       int // the current field line's colon
+	methodStart int
+	methodEnd   int
+	targetEnd   int // the target starts at methodEnd+1
+	fieldBase   int // first byte of the field section
+	headLen     int // n of the successful ParseHead
+
+	nfields       int
+	host, upgrade int // index+1 of the Host and first Upgrade field, 0 when absent
+
+	contentLength int64
+
+	work int // bytes examined, summed over calls; tests assert it stays linear
+}
+
+// Parser is an incremental HTTP/1.1 request-head parser (RFC 9112 §2-§6).
+// It allocates nothing: positions live in a fixed index inside the struct,
+// so a Parser is about 2 KiB and should be reused, one per connection.
+//
+// The zero Parser is ready and uses the default Limits. A Parser is not safe
+// for concurrent use.
+type Parser struct {
+	lim    Limits
+	buf    []byte // the b of the last ParseHead call
+	st     parserState
+	fields [MaxHeadersCap]headerField
+}
+
+// Init sets the limits (l.WithDefaults()) and resets the parser.
+func (p *Parser) Init(l Limits) {
+	p.lim = l.WithDefaults()
+	p.Reset()
+}
+
+// Reset makes the parser ready for the next request. It keeps the limits
+// and forgets the last buffer.
+func (p *Parser) Reset() {
+	p.buf = nil
+	p.st = parserState{}
+}
+
+// ParseHead scans the request head at the start of b: the request line, the
+// field lines and the empty line that ends them.
+//
+// b must begin with the first byte the caller has not consumed. While
+// ParseHead returns ErrNeedMore the caller calls again with the same bytes
+// followed by more; they may have moved in memory. Every byte is examined
+// once: the parser keeps offsets and resumes where it stopped.
+//
+// It returns (n, nil) when the head is complete, n being its length with
+// the final empty line and any one empty line before the request line (RFC
+// 9112 §2.2); (0, ErrNeedMore); or (0, err) with err one of this package's
+// *Error sentinels. Limits are enforced as soon as they are exceeded. After
+// the head is complete or has failed, further calls return the same result
+// until Reset.
+func (p *Parser) ParseHead(b []byte) (n int, err error) {
+	if p.lim.MaxHeaders == 0 {
+		p.lim = p.lim.WithDefaults()
+	}
+	p.buf = b
+	s := &p.st
+	i := s.scan
+	state := s.state
+	lineStart := s.lineStart
+	work := 0
+
+	for {
+		switch state {
+		case stateStart:
+			// RFC 9112 §2.2: ignore at least one empty line before the
+			// request line. We ignore exactly one.
+			if i >= len(b) {
+				goto needMore
+			}
+			if c := b[i]; c == '\n' {
+				i++
+			} else if c == '\r' {
+				if i+1 >= len(b) {
+					goto needMore
+				}
+				if b[i+1] != '\n' {
+					return p.fail(ErrBareCR)
+				}
+				i += 2
+			}
+			lineStart = i
+			s.methodStart = i
+			state = stateMethod
+
+		case stateMethod:
+			w := window(b, lineStart+p.lim.MaxRequestLine)
+			j := i
+			for j < len(w) && parseClass[w[j]]&classToken != 0 {
+				j++
+			}
+			work += j - i
+			i = j
+			if i >= len(b) {
+				goto needMore
+			}
+			c := b[i]
+			if c == ' ' && i > lineStart {
+				// RFC 9112 §3: method SP request-target SP HTTP-version.
+				s.methodEnd = i
+				i++
+				state = stateTarget
+				continue
+			}
+			if i == len(w) && c != '\r' && c != '\n' {
+				return p.fail(ErrURITooLong)
+			}
+			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+				return p.fail(ErrBadRequestLine)
+			}
+			return p.fail(ErrMethod) // RFC 9110 §9.1: method = token
+
+		case stateTarget:
+			w := window(b, lineStart+p.lim.MaxRequestLine)
+			j := scanTarget(w, i)
+			work += j - i
+			i = j
+			if i >= len(b) {
+				goto needMore
+			}
+			c := b[i]
+			if c == ' ' && i > s.methodEnd+1 {
+				s.targetEnd = i
+				i++
+				state = stateVersion
+				continue
+			}
+			if i == len(w) && c != '\r' && c != '\n' {
+				return p.fail(ErrURITooLong)
+			}
+			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+				// Double space, empty target, or no version at all
+				// (HTTP/0.9 simple request): RFC 9112 §3.
+				return p.fail(ErrBadRequestLine)
+			}
+			return p.fail(ErrBadTarget) // CTL, DEL or a byte >= 0x80 (RFC 3986 §2)
+
+		case stateVersion:
+			w := window(b, lineStart+p.lim.MaxRequestLine)
+			j := i
+			for j < len(w) && parseClass[w[j]]&classTarget != 0 {
+				j++
+			}
+			work += j - i
+			i = j
+			if i >= len(b) {
+				goto needMore
+			}
+			end := i
+			switch c := b[i]; {
+			case c == '\r':
+				if i+1 >= len(b) {
+					goto needMore
+				}
+				if b[i+1] != '\n' {
+					return p.fail(ErrBareCR)
+				}
+				i += 2
+			case c == '\n': // RFC 9112 §2.2: a bare LF may end a line
+				i++
+			case i == len(w):
+				return p.fail(ErrURITooLong)
+			case c == ' ' || c == '\t':
+				return p.fail(ErrBadRequestLine) // trailing or extra whitespace
+			default:
+				return p.fail(ErrBadVersion)
+			}
+			if e := p.version(b[s.targetEnd+1 : end]); e != nil {
+				return p.fail(e)
+			}
+			s.fieldBase = i
+			lineStart = i
+			state = stateFieldStart
+
+		case stateFieldStart, stateFieldName, stateFieldValue:
+			return p.parseFields(b, i, state, lineStart, work)
+		case stateDone:
+			return s.headLen, nil
+
+		default: // stateFailed
+			return 0, s.err
+		}
+	}
+
+needMore:
+	s.scan = i
+	s.state = state
+	s.lineStart = lineStart
+	s.work += work
+	return 0, ErrNeedMore
+}
+
+// parseFields scans field lines (RFC 9112 §5) from i, in state, until the
+// empty line that ends the head. One straight pass per line: name, colon,
+// value, line end.
+func (p *Parser) parseFields(b []byte, i int, state headState, lineStart, work int) (int, error) {
+	s := &p.st
+	limit := s.fieldBase + p.lim.MaxHeaderBytes
+	// Field-line bytes beyond limit fail with ErrHeaderTooLarge; the empty
+	// line that ends the section does not count.
+	w := window(b, limit)
+	for {
+		if state == stateFieldStart {
+			if i >= len(b) {
+				break
+			}
+			switch b[i] {
+			case '\r':
+				if i+1 >= len(b) {
+					goto needMore
+				}
+				if b[i+1] != '\n' {
+					return p.fail(ErrBareCR)
+				}
+				return p.finish(i+2, work)
+			case '\n':
+				return p.finish(i+1, work)
+			case ' ', '\t':
+				// RFC 9112 §5.2: obs-fold is rejected; the same for
+				// whitespace before the first field (RFC 9112 §2.2).
+				return p.fail(ErrObsFold)
+			}
+			if s.nfields >= p.lim.MaxHeaders {
+				return p.fail(ErrTooManyHeaders)
+			}
+			lineStart = i
+			state = stateFieldName
+		}
+		if state == stateFieldName {
+			j := i
+			for j+4 <= len(w) && parseClass[w[j]]&parseClass[w[j+1]]&parseClass[w[j+2]]&parseClass[w[j+3]]&classToken != 0 {
+				j += 4
+			}
+			for j < len(w) && parseClass[w[j]]&classToken != 0 {
+				j++
+			}
+			work += j - i
+			i = j
+			if i == len(w) {
+				if len(w) < len(b) {
+					return p.fail(ErrHeaderTooLarge)
+				}
+				break
+			}
+			if b[i] != ':' || i == lineStart {
+				// RFC 9112 §5.1: no whitespace between name and colon;
+				// RFC 9110 §5.1: the name is a non-empty token.
+				return p.fail(ErrBadHeaderName)
+			}
+			s.colon = i
+			i++
+			state = stateFieldValue
+		}
+		j := scanValue(w, i)
+		work += j - i
+		i = j
+		if i == len(w) {
+			if len(w) < len(b) {
+				return p.fail(ErrHeaderTooLarge)
+			}
+			break
+		}
+		end := i
+		switch b[i] {
+		case '\r':
+			if i+1 >= len(b) {
+				goto needMore
+			}
+			if b[i+1] != '\n' {
+				return p.fail(ErrBareCR)
+			}
+			i += 2
+			if i > limit {
+				return p.fail(ErrHeaderTooLarge)
+			}
+		case '\n':
+			i++
+		default:
+			// NUL, another CTL or DEL (RFC 9110 §5.5).
+			return p.fail(ErrBadHeaderValue)
+		}
+		if e := p.addField(b, lineStart, s.colon, end, &work); e != nil {
+			return p.fail(e)
+		}
+		lineStart = i
+		state = stateFieldStart
+	}
+needMore:
+	s.scan = i
+	s.state = state
+	s.lineStart = lineStart
+	s.work += work
+	return 0, ErrNeedMore
+}
+
+// window returns b cut at end when it is longer: the part of b a limit lets
+// the scanner look at.
+func window(b []byte, end int) []byte {
+	if len(b) > end {
+		return b[:end]
+	}
+	return b
+}
+
+const (
+	swarOnes  = 0x0101010101010101
+	swarHighs = 0x8080808080808080
+)
+
+// scanValue returns the index of the first byte at or after i that is not a
+// field-value byte, or len(b). Eight bytes at a time it looks for a byte
+// below 0x20 or equal to 0x7f; a word holding one (often an HT) is finished
+// byte by byte.
+func scanValue(b []byte, i int) int {
+	for {
+		for ; i+8 <= len(b); i += 8 {
+			x := binary.LittleEndian.Uint64(b[i:])
+			y := x ^ (0x7f * swarOnes)
+			if ((x-0x20*swarOnes)&^x|(y-swarOnes)&^y)&swarHighs != 0 {
+				break
+			}
+		}
+		end := min(i+8, len(b))
+		for ; i < end; i++ {
+			if parseClass[b[i]]&classValue == 0 {
+				return i
+			}
+		}
+		if i == len(b) {
+			return i
+		}
+	}
+}
+
+// scanTarget returns the index of the first byte at or after i that may not
+// appear in a request-target (anything but 0x21-0x7e), or len(b).
+func scanTarget(b []byte, i int) int {
+	for {
+		for ; i+8 <= len(b); i += 8 {
+			x := binary.LittleEndian.Uint64(b[i:])
+			y := x ^ (0x7f * swarOnes)
+			// A byte <= 0x20, equal to 0x7f, or with its high bit set.
+			if ((x-0x21*swarOnes)&^x|(y-swarOnes)&^y|x)&swarHighs != 0 {
+				break
+			}
+		}
+		end := min(i+8, len(b))
+		for ; i < end; i++ {
+			if parseClass[b[i]]&classTarget == 0 {
+				return i
+			}
+		}
+		if i == len(b) {
+			return i
+		}
+	}
+}
+
+// version checks an HTTP-version (RFC 9112 §2.3): "HTTP/" DIGIT "." DIGIT,
+// case-sensitive. 1.0 and 1.1 are served; any other well-formed version is
+// 505 (RFC 9110 §15.6.6).
+func (p *Parser) version(v []byte) *Error {
+	if len(v) != 8 || string(v[:5]) != "HTTP/" || v[6] != '.' ||
+		v[5]-'0' > 9 || v[7]-'0' > 9 {
+		return ErrBadVersion
+	}
+	if v[5] != '1' || v[7] > '1' {
+		return ErrVersion
+	}
+	p.st.minor = v[7] - '0'
+	return nil
+}
+
+func (p *Parser) fail(e *Error) (int, error) {
+	p.st.state = stateFailed
+	p.st.err = e
+	return 0, e
+}
+
+// finish runs the checks that need the whole field section and completes
+// the head at n.
+func (p *Parser) finish(n, work int) (int, error) {
+	s := &p.st
+	s.work += work
+	if s.minor == 1 && s.host == 0 {
+		return p.fail(ErrMissingHost) // RFC 9112 §3.2
+	}
+	if s.flags&flagContentLength != 0 && s.contentLength > p.lim.MaxBodySize {
+		return p.fail(ErrBodyTooLarge)
+	}
+	s.state = stateDone
+	s.headLen = n
+	s.scan = n
+	return n, nil
+}
+
+// addField records the field line b[start:end] whose colon is at colon and
+// interprets the fields that decide framing and connection handling.
+func (p *Parser) addField(b []byte, start, colon, end int, work *int) *Error {
+	s := &p.st
+	// RFC 9112 §5.1: OWS around the value is not part of it.
+	vs := colon + 1
+	for vs < end && (b[vs] == ' ' || b[vs] == '\t') {
+		vs++
+	}
+	ve := end
+	for ve > vs && (b[ve-1] == ' ' || b[ve-1] == '\t') {
+		ve--
+	}
+	*work += vs - colon - 1 + end - ve
+	base := s.fieldBase
+	p.fields[s.nfields] = headerField{
+		nameStart:  uint16(start - base),
+		nameEnd:    uint16(colon - base),
+		valueStart: uint16(vs - base),
+		valueEnd:   uint16(ve - base),
+	}
+	s.nfields++
+	name, value := b[start:colon], b[vs:ve]
+
+	switch len(name) {
+	case 4:
+		if foldEq(name, "host") {
+			if s.host != 0 {
+				return ErrDuplicateHost // RFC 9112 §3.2
+			}
+			s.host = s.nfields
+		}
+	case 6:
+		if foldEq(name, "expect") {
+			// RFC 9110 §10.1.1: 100-continue is the only expectation.
+			if len(value) != 12 || !foldEq(value, "100-continue") {
+				return ErrExpectation
+			}
+			s.flags |= flagExpectContinue
+		}
+	case 7:
+		if foldEq(name, "upgrade") && s.upgrade == 0 {
+			s.upgrade = s.nfields
+		}
+	case 10:
+		if foldEq(name, "connection") {
+			s.flags |= connectionTokens(value)
+		}
+	case 14:
+		if foldEq(name, "content-length") {
+			return p.contentLengthField(value)
+		}
+	case 17:
+		if foldEq(name, "transfer-encoding") {
+			return p.transferEncodingField(value)
+		}
+	}
+	return nil
+}
+
+// contentLengthField interprets a Content-Length value (RFC 9112 §6.3,
+// RFC 9110 §8.6): a list of identical decimal numbers.
+func (p *Parser) contentLengthField(v []byte) *Error {
+	s := &p.st
+	if s.flags&flagTE != 0 {
+		return ErrCLAndTE // RFC 9112 §6.1
+	}
+	first := true
+	var n int64
+	for {
+		el, rest, more := listElement(v)
+		if len(el) == 0 {
+			return ErrContentLength
+		}
+		var x int64
+		for _, c := range el {
+			d := int64(c - '0')
+			if c-'0' > 9 || x > (1<<63-1-d)/10 {
+				return ErrContentLength
+			}
+			x = x*10 + d
+		}
+		if !first && x != n {
+			return ErrConflictingLength
+		}
+		n, first = x, false
+		if !more {
+			break
+		}
+		v = rest
+	}
+	if s.flags&flagContentLength != 0 && n != s.contentLength {
+		return ErrConflictingLength
+	}
+	s.flags |= flagContentLength
+	s.contentLength = n
+	return nil
+}
+
+// transferEncodingField interprets a Transfer-Encoding value (RFC 9112
+// §6.1). Only a lone "chunked" is served. "chunked" before another coding or
+// twice, an empty element, and a second Transfer-Encoding field are framing
+// errors (400); a list of other codings, even one ending in chunked, is 501.
+func (p *Parser) transferEncodingField(v []byte) *Error {
+	s := &p.st
+	switch {
+	case s.minor == 0:
+		return ErrTEHTTP10 // RFC 9112 §6.1: a 1.0 recipient cannot trust it
+	case s.flags&flagContentLength != 0:
+		return ErrCLAndTE
+	case s.flags&flagTE != 0:
+		return ErrBadTE
+	}
+	s.flags |= flagTE
+	count := 0
+	last := false
+	for {
+		el, rest, more := listElement(v)
+		if len(el) == 0 {
+			return ErrBadTE
+		}
+		count++
+		last = len(el) == 7 && foldEq(el, "chunked")
+		if last && more {
+			return ErrBadTE // chunked must be the final coding, and only once
+		}
+		if !more {
+			break
+		}
+		v = rest
+	}
+	if !last || count != 1 {
+		return ErrUnsupportedTE // RFC 9112 §6.1: unknown coding, 501
+	}
+	s.flags |= flagChunked
+	return nil
+}
+
+// connectionTokens returns the flags for the options a Connection value
+// lists (RFC 9110 §7.6.1), compared case-insensitively.
+func connectionTokens(v []byte) parserFlags {
+	var f parserFlags
+	for {
+		el, rest, more := listElement(v)
+		switch len(el) {
+		case 5:
+			if foldEq(el, "close") {
+				f |= flagConnClose
+			}
+		case 7:
+			if foldEq(el, "upgrade") {
+				f |= flagConnUpgrade
+			}
+		case 10:
+			if foldEq(el, "keep-alive") {
+				f |= flagConnKeepAlive
+			}
+		}
+		if !more {
+			return f
+		}
+		v = rest
+	}
+}
+
+// listElement splits the first element off a comma-separated list (RFC 9110
+// §5.6.1) and trims OWS around it. more reports whether a comma followed.
+func listElement(v []byte) (el, rest []byte, more bool) {
+	i := bytes.IndexByte(v, ',')
+	if i >= 0 {
+		el, rest, more = v[:i], v[i+1:], true
+	} else {
+		el = v
+	}
+	for len(el) > 0 && (el[0] == ' ' || el[0] == '\t') {
+		el = el[1:]
+	}
+	for len(el) > 0 && (el[len(el)-1] == ' ' || el[len(el)-1] == '\t') {
+		el = el[:len(el)-1]
+	}
+	return el, rest, more
+}
+
+// foldEq reports whether b equals lower, ASCII case-insensitively. lower
+// holds only lower-case letters, digits and '-'; then c|0x20 matches exactly
+// the two cases of a letter and no byte that a token or field value can hold
+// besides the character itself.
+func foldEq(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i]|0x20 != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// foldEqual reports whether a and b are equal under ASCII case folding.
+func foldEqual(a []byte, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// The accessors below are valid after ParseHead returned (n, nil); before
+// that they return zero values. Returned slices alias the b passed to the
+// last ParseHead call and are valid until the caller changes or reuses that
+// memory (for a server: until the bytes are discarded from the connection's
+// buffer, which happens after the handler returns). Copy to keep them.
+
+func (p *Parser) done() bool { return p.st.state == stateDone }
+
+// Method returns the request method, case-sensitive (RFC 9110 §9.1).
+func (p *Parser) Method() []byte {
+	if !p.done() {
+		return nil
+	}
+	return p.buf[p.st.methodStart:p.st.methodEnd]
+}
+
+// Target returns the raw request-target (RFC 9112 §3.2).
+func (p *Parser) Target() []byte {
+	if !p.done() {
+		return nil
+	}
+	return p.buf[p.st.methodEnd+1 : p.st.targetEnd]
+}
+
+// targetSplit returns the offsets in the target of '?' and of the end of
+// the query ('#' or the end).
+func (p *Parser) targetSplit() (t []byte, q, end int) {
+	t = p.Target()
+	end = len(t)
+	if h := bytes.IndexByte(t, '#'); h >= 0 {
+		end = h
+	}
+	q = bytes.IndexByte(t[:end], '?')
+	return t, q, end
+}
+
+// Path returns the target up to the first '?' or '#', still percent-encoded.
+func (p *Parser) Path() []byte {
+	t, q, end := p.targetSplit()
+	if q >= 0 {
+		return t[:q]
+	}
+	return t[:end]
+}
+
+// RawQuery returns the target after the first '?' up to a '#', without
+// either; nil when the target has no '?', empty when the query is.
+func (p *Parser) RawQuery() []byte {
+	t, q, end := p.targetSplit()
+	if q < 0 {
+		return nil
+	}
+	return t[q+1 : end]
+}
+
+// Minor returns the minor version: 0 for HTTP/1.0, 1 for HTTP/1.1.
+func (p *Parser) Minor() int { return int(p.st.minor) }
+
+// NumHeaders returns the number of field lines.
+func (p *Parser) NumHeaders() int {
+	if !p.done() {
+		return 0
+	}
+	return p.st.nfields
+}
+
+// HeaderAt returns the i-th field line's name as sent and its value without
+// surrounding whitespace. It panics unless 0 <= i < NumHeaders().
+func (p *Parser) HeaderAt(i int) (name, value []byte) {
+	if i < 0 || i >= p.NumHeaders() {
+		panic("http: HeaderAt index out of range")
+	}
+	return p.field(i)
+}
+
+func (p *Parser) field(i int) (name, value []byte) {
+	f := &p.fields[i]
+	b := p.buf[p.st.fieldBase:]
+	return b[f.nameStart:f.nameEnd], b[f.valueStart:f.valueEnd]
+}
+
+// Header returns the value of the first field whose name equals name, ASCII
+// case-insensitively, or nil when there is none. A present but empty field
+// returns an empty non-nil slice.
+func (p *Parser) Header(name string) []byte {
+	for i := 0; i < p.NumHeaders(); i++ {
+		n, v := p.field(i)
+		if foldEqual(n, name) {
+			if v == nil {
+				v = p.buf[:0]
+			}
+			return v
+		}
+	}
+	return nil
+}
+
+// ContentLength returns the declared Content-Length, or -1 when the request
+// has none or is chunked.
+func (p *Parser) ContentLength() int64 {
+	if !p.done() || p.st.flags&flagContentLength == 0 {
+		return -1
+	}
+	return p.st.contentLength
+}
+
+// Chunked reports whether the body uses the chunked transfer coding.
+func (p *Parser) Chunked() bool { return p.done() && p.st.flags&flagChunked != 0 }
+
+// KeepAlive reports whether the connection persists after this request (RFC
+// 9112 §9.3): for HTTP/1.1 unless Connection lists "close", for HTTP/1.0
+// only when it lists "keep-alive" and not "close".
+func (p *Parser) KeepAlive() bool {
+	if !p.done() || p.st.flags&flagConnClose != 0 {
+		return false
+	}
+	return p.st.minor == 1 || p.st.flags&flagConnKeepAlive != 0
+}
+
+// ExpectContinue reports whether the request carries Expect: 100-continue.
+func (p *Parser) ExpectContinue() bool {
+	return p.done() && p.st.flags&flagExpectContinue != 0
+}
+
+// Upgrade returns the value of the first Upgrade field when Connection lists
+// "upgrade" (RFC 9110 §7.8), else nil.
+func (p *Parser) Upgrade() []byte {
+	if !p.done() || p.st.flags&flagConnUpgrade == 0 || p.st.upgrade == 0 {
+		return nil
+	}
+	_, v := p.field(p.st.upgrade - 1)
+	return v
+}
+
+// Host returns the Host field value, nil when absent (HTTP/1.0 only).
+func (p *Parser) Host() []byte {
+	if !p.done() || p.st.host == 0 {
+		return nil
+	}
+	_, v := p.field(p.st.host - 1)
+	return v
+}
