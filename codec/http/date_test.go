@@ -109,6 +109,28 @@ func TestDateCacheRefresh(t *testing.T) {
 	}
 }
 
+func TestDateCacheAt(t *testing.T) {
+	var clk rspTClock
+	start := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	clk.Set(start.Add(-24 * time.Hour)) // the clock is not consulted
+	d := rspTCache(&clk)
+	for _, at := range []time.Time{start, start.Add(999 * time.Millisecond), start.Add(time.Second), start} {
+		want := "Date: " + rspTDate(at) + "\r\n"
+		if got := string(d.AppendHeaderAt(nil, at)); got != want {
+			t.Errorf("AppendHeaderAt(%v) = %q; want %q", at, got, want)
+		}
+		if got := string(AppendDateAt(nil, at)); got != want {
+			t.Errorf("AppendDateAt(%v) = %q; want %q", at, got, want)
+		}
+	}
+	// The entry published by AppendHeaderAt serves Append in the same second.
+	clk.Set(start)
+	e := d.cur.Load()
+	if got, want := rspTAppend(d), rspTDate(start); got != want || d.cur.Load() != e {
+		t.Errorf("Append() after AppendHeaderAt = %q (entry reused %v); want %q, reused", got, d.cur.Load() == e, want)
+	}
+}
+
 func TestDateCacheZeroValue(t *testing.T) {
 	var d DateCache
 	before := time.Now().Truncate(time.Second)
