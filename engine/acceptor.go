@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+)
+
+// accept is the acceptor goroutine. It does not give the listener to gnet:
+// gnet's accept path treats EMFILE like any other accept error and shuts the
+// whole engine down. Here a failed Accept is counted and followed by a pause
+// (AcceptBackoffMin doubling up to AcceptBackoffMax), so fd exhaustion costs
+// a few accept calls per second instead of a busy loop, and serving resumes
+// by itself once descriptors are free again.
+func (e *Engine) accept() {
+	defer close(e.acceptDone)
+	defer close(e.enrollQ) // lets reap finish once the queued results are in
+	var (
+		backoff time.Duration
+		timer   *time.Timer
+		next    int
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	pause := func(err error) bool {
+		if backoff == 0 {
+			backoff = e.cfg.AcceptBackoffMin
+			e.st.acceptBackoffs.Add(1)
+			e.log.Warn("engine: accept failing, backing off", "err", err, "max", e.cfg.AcceptBackoffMax)
+		} else {
+			backoff = min(2*backoff, e.cfg.AcceptBackoffMax)
+		}
+		if timer == nil {
+			timer = time.NewTimer(backoff)
+		} else {
+			timer.Reset(backoff)
+		}
+		select {
+		case <-timer.C:
+			return true
+		case <-e.acceptStop:
+			return false
+		}
+	}
+	for {
+		if e.fdPressure.Swap(false) {
+			// An enrollment failed for lack of descriptors: pause before
+			// accepting the next connection into the same shortage.
+			if !pause(unix.EMFILE) {
+				return
+			}
+		}
+		nc, err := e.ln.Accept()
+		if err != nil {
+			select {
+			case <-e.acceptStop:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			e.st.acceptErrors.Add(1)
+			if !temporary(err) {
+				e.log.Error("engine: accept", "err", err)
+			}
+			if !pause(err) {
+				return
+			}
+			continue
+		}
+		if backoff != 0 {
+			e.log.Info("engine: accepting again after back-off")
+			backoff = 0
+		}
+		e.st.accepted.Add(1)
+		loops := e.loopList()
+		ls := loops[next%len(loops)]
+		next++
+		e.enroll(ls, nc)
+	}
+}
+
+// enroll hands nc to ls. gnet duplicates the descriptor, closes nc, and
+// registers the duplicate on the loop, where OnOpen receives w as the
+// connection's context. The result arrives later on a channel that reap
+// collects, so the acceptor never waits for a loop.
+func (e *Engine) enroll(ls *loop, nc net.Conn) {
+	w := newConn(nc)
+	ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), w), nc)
+	ch, err := ls.gel.Enroll(ctx, nc)
+	if err != nil {
+		nc.Close()
+		e.enrollFailed(err)
+		return
+	}
+	e.enrollQ <- ch
+}
+
+func (e *Engine) enrollFailed(err error) {
+	e.st.enrollErrors.Add(1)
+	if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+		e.fdPressure.Store(true)
+	}
+	e.log.Debug("engine: connection could not join a loop", "err", err)
+}
+
+// reap collects enrollment results in order. Stop waits for it: once it
+// returned, every accepted connection is either in a loop (and Stop's close
+// of the loops closes it) or was closed by gnet.
+func (e *Engine) reap() {
+	defer close(e.reapDone)
+	for ch := range e.enrollQ {
+		select {
+		case res := <-ch:
+			if res.Err != nil {
+				e.enrollFailed(res.Err)
+			}
+		case <-e.runDone:
+			// gnet ended on its own: queued registrations will never run.
+			e.st.enrollErrors.Add(1)
+		}
+	}
+}
+
+// temporary reports whether err is a resource shortage or a connection that
+// died in the accept queue: conditions that pass by themselves.
+func temporary(err error) bool {
+	for _, errno := range [...]unix.Errno{unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM, unix.ECONNABORTED, unix.EINTR, unix.EAGAIN} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"errors"
+	"net"
+	"time"
+)
+
+// Conn is one TCP connection as the protocol driver sees it. Unless marked,
+// methods may be called only on the connection's own event loop, inside a
+// Handler callback of that loop. A Conn must not be used after its OnClose
+// returned: methods then report ErrClosed or do nothing.
+type Conn interface {
+	// Peek returns every inbound byte buffered now, contiguous. The slice is
+	// valid until Discard or until the current callback returns, whichever
+	// comes first; copy what must outlive that.
+	Peek() []byte
+	// Discard drops the first n buffered inbound bytes (all when n is at
+	// least InboundBuffered).
+	Discard(n int)
+	// InboundBuffered reports how many inbound bytes Peek would return.
+	InboundBuffered() int
+	// Write writes p now or queues what the socket did not take; p is copied
+	// before Write returns and output keeps its order. It returns ErrClosed
+	// on a closed connection and ErrWriteShut after CloseWrite. A write
+	// error closes the connection: OnClose follows after the current
+	// callback returns.
+	Write(p []byte) error
+	// OutboundBuffered reports how many written bytes still wait in the
+	// engine for the socket.
+	OutboundBuffered() int
+	// CloseWrite shuts the write side (shutdown SHUT_WR) once everything
+	// written so far has left: at once when nothing is queued, else when the
+	// queue drains (checked after the connection's callbacks and on every
+	// TimerResolution tick).
+	CloseWrite() error
+	// Close closes the connection after the current callback returns; OnClose
+	// then runs with a nil error. It never calls OnClose itself. Idempotent.
+	Close()
+	// SetTimer arms the connection's single timer: OnTimer runs on the loop
+	// after about d (TimerResolution granularity, never early). A new call
+	// replaces the pending one; d <= 0 cancels.
+	SetTimer(d time.Duration)
+	// Fd returns the socket's file descriptor (valid until OnClose).
+	Fd() int
+	// LocalAddr and RemoteAddr are fixed at accept time; the values are
+	// never modified and are safe to keep after the connection closed.
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
+	// Loop returns the owning loop's index, 0..Loops()-1, fixed for the
+	// connection's life.
+	Loop() int
+	// Context and SetContext hold one value for the driver.
+	Context() any
+	SetContext(v any)
+}
+
+// Handler receives the engine's events. Every method runs on an event loop
+// and must not block it.
+type Handler interface {
+	// OnOpen runs on c's loop when c joined it; the driver may Write and
+	// Close here.
+	OnOpen(c Conn)
+	// OnTraffic runs when inbound bytes arrived.
+	OnTraffic(c Conn)
+	// OnClose runs exactly once per opened connection, on its loop, also
+	// at Stop, and never from inside another callback of the same loop.
+	// err is nil for a local close (Close, Stop) and otherwise says why the
+	// connection ended (peer EOF or reset, write error).
+	OnClose(c Conn, err error)
+	// OnTimer runs when c's timer expired.
+	OnTimer(c Conn)
+	// OnWake runs on loop after Wake(loop). Wakes that arrive before the
+	// loop got to run OnWake coalesce into one OnWake, which runs after
+	// all of them.
+	OnWake(loop int)
+	// OnTick runs on each loop about every Config.TickInterval.
+	OnTick(loop int, now time.Time)
+}
+
+// Stats are cumulative counters since Start.
+type Stats struct {
+	Accepted       uint64 // connections accepted from the listener
+	AcceptErrors   uint64 // failed Accept calls (each one followed by a back-off pause)
+	AcceptBackoffs uint64 // back-off episodes (runs of consecutive failures)
+	EnrollErrors   uint64 // accepted connections that could not join a loop (closed)
+
+	DoorbellsSent      uint64 // doorbell datagrams written by Wake and the ticker
+	DoorbellsReceived  uint64 // valid doorbells read by the loops (probes included)
+	DoorbellsDropped   uint64 // datagrams that failed ParseDoorbell or named no loop
+	DoorbellsForwarded uint64 // doorbells that landed on another loop and were handed on
+	WakeFallbacks      uint64 // doorbells delivered through the loop's task queue because the datagram send failed
+	BellRescues        uint64 // doorbells presumed lost (not served for two ticks) and re-delivered through the task queue
+
+	Wakes       uint64 // OnWake calls
+	Ticks       uint64 // OnTick calls
+	TimersFired uint64 // OnTimer calls
+
+	DirectLoops int // loops that have a calibrated sender of their own; the rest get forwarded doorbells
+}
+
+// Errors returned by the engine.
+var (
+	ErrClosed    = errors.New("engine: connection closed")
+	ErrWriteShut = errors.New("engine: write after CloseWrite")
+	ErrStopped   = errors.New("engine: stopped")
+	ErrLoop      = errors.New("engine: loop index out of range")
+	ErrNoHandler = errors.New("engine: nil Handler")
+	ErrCtrl      = errors.New("engine: control socket unreachable")
+)
