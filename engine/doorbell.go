@@ -41,9 +41,9 @@ func (e *Engine) ring(ls *loop, bit uint32, kind ctrl.Kind) {
 	if ls.bell.Or(bit) != 0 {
 		return // a delivery is already on its way and will see bit
 	}
-	fd := ls.sender
+	fd := int(ls.sender.Load())
 	if fd < 0 {
-		fd = e.fallbackFd // lands on another loop, which forwards it
+		fd = int(e.fallbackFd.Load()) // lands on another loop, which forwards it
 	}
 	var buf [ctrl.DoorbellLen]byte
 	p := ctrl.AppendDoorbell(buf[:0], e.token, ls.idx, kind, e.seq.Add(1))
@@ -187,8 +187,8 @@ func (e *Engine) calibrate() error {
 					continue // a late answer to an earlier batch
 				}
 				got++
-				if loops[r.loop].sender < 0 {
-					loops[r.loop].sender = fd
+				if loops[r.loop].sender.Load() < 0 {
+					loops[r.loop].sender.Store(int64(fd))
 					e.senderFds = append(e.senderFds, fd)
 					delete(batchFds, r.seq)
 					reached++
@@ -210,8 +210,8 @@ func (e *Engine) calibrate() error {
 		return ErrCtrl
 	}
 	for _, ls := range loops {
-		if ls.sender >= 0 {
-			e.fallbackFd = ls.sender
+		if fd := ls.sender.Load(); fd >= 0 {
+			e.fallbackFd.Store(fd)
 			break
 		}
 	}

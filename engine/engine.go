@@ -43,8 +43,8 @@ type Engine struct {
 	// them under a concurrent Wake.
 	wakeMu     sync.RWMutex
 	wakeClosed bool
-	senderFds  []int // every fd to close at Stop
-	fallbackFd int   // sender used for loops without their own
+	senderFds  []int        // every fd to close at Stop
+	fallbackFd atomic.Int64 // sender used for loops without their own
 	probeCh    chan probeResult
 	ready      atomic.Bool // calibration done: the ticker may ring
 	seq        atomic.Uint32
@@ -129,7 +129,6 @@ func Start(cfg Config, h Handler) (*Engine, error) {
 		booted:     make(chan struct{}),
 		ticking:    make(chan struct{}),
 		runDone:    make(chan struct{}),
-		fallbackFd: -1,
 		probeCh:    make(chan probeResult, cfg.CalibrationProbes),
 		acceptStop: make(chan struct{}),
 		acceptDone: make(chan struct{}),
@@ -137,6 +136,7 @@ func Start(cfg Config, h Handler) (*Engine, error) {
 		enrollQ:    make(chan (<-chan gnet.RegisteredResult), cfg.EnrollQueue),
 		stopped:    make(chan struct{}),
 	}
+	e.fallbackFd.Store(-1)
 	go func() {
 		defer close(e.runDone)
 		e.runErr = gnet.Run(&gnetHandler{e: e}, e.protoAddr,

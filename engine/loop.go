@@ -24,7 +24,7 @@ type loop struct {
 	gel gnet.EventLoop
 
 	// Doorbells (any goroutine).
-	sender int // connected UDP socket whose datagrams land on this loop; -1: none (forwarded)
+	sender atomic.Int64 // connected UDP socket whose datagrams land on this loop; -1: none (forwarded)
 	bell   atomic.Uint32
 	swaps  atomic.Uint64 // times the loop swapped its bell to zero
 	task   gnet.Runnable // serves the bell; queued by Execute on fallbacks and rescues
@@ -48,7 +48,8 @@ type loop struct {
 }
 
 func newLoop(e *Engine, idx int, gel gnet.EventLoop) *loop {
-	ls := &loop{e: e, idx: idx, gel: gel, sender: -1, lastTick: time.Now()}
+	ls := &loop{e: e, idx: idx, gel: gel, lastTick: time.Now()}
+	ls.sender.Store(-1)
 	ls.wheel.init(e.cfg.TimerResolution, e.cfg.TimerSlots, ls.lastTick)
 	ls.task = gnet.RunnableFunc(func(context.Context) error {
 		ls.serveBell(0)

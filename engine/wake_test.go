@@ -1,0 +1,275 @@
+package engine
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/evhttpd/httpd/ctrl"
+)
+
+// wakeQueue is the counter queue the Wake tests push into: producers append
+// under a lock and ring the loop; OnWake drains its loop's queue and checks
+// every item was meant for it.
+type wakeQueue struct {
+	mu      sync.Mutex
+	items   [][]int // per loop: the loop each item was pushed for
+	drained []atomic.Int64
+	wrong   atomic.Int64
+}
+
+func newWakeQueue(loops int) *wakeQueue {
+	return &wakeQueue{items: make([][]int, loops), drained: make([]atomic.Int64, loops)}
+}
+
+func (q *wakeQueue) push(loop int) {
+	q.mu.Lock()
+	q.items[loop] = append(q.items[loop], loop)
+	q.mu.Unlock()
+}
+
+func (q *wakeQueue) drain(loop int) {
+	q.mu.Lock()
+	items := q.items[loop]
+	q.items[loop] = nil
+	q.mu.Unlock()
+	for _, l := range items {
+		if l != loop {
+			q.wrong.Add(1)
+		}
+	}
+	q.drained[loop].Add(int64(len(items)))
+}
+
+func (q *wakeQueue) total() int64 {
+	var n int64
+	for i := range q.drained {
+		n += q.drained[i].Load()
+	}
+	return n
+}
+
+// pinLoops opens conns until every loop has served an OnOpen, so the echo
+// handler knows each loop's goroutine before OnWake runs.
+func pinLoops(t *testing.T, e *Engine, h *echo) []net.Conn {
+	t.Helper()
+	var cs []net.Conn
+	for range 2 * e.Loops() {
+		c, err := net.Dial("tcp", e.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	waitFor(t, "pin conns open", func() bool { return h.numOpened() == len(cs) })
+	return cs
+}
+
+func TestWakeConcurrent(t *testing.T) {
+	for _, loops := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("loops=%d", loops), func(t *testing.T) {
+			fds := openFDs(t)
+			h := newEcho()
+			q := newWakeQueue(loops)
+			h.onWake = q.drain
+			e := startEngine(t, Config{Loops: loops}, h)
+			cs := pinLoops(t, e, h)
+			const producers, per = 8, 10000
+			var wg sync.WaitGroup
+			for p := range producers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range per {
+						l := (p + i) % loops
+						q.push(l)
+						if err := e.Wake(l); err != nil {
+							t.Errorf("Wake(%d) = %v", l, err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			waitFor(t, "every item drained", func() bool { return q.total() == producers*per })
+			if n := q.wrong.Load(); n != 0 {
+				t.Errorf("%d items drained on the wrong loop", n)
+			}
+			st := e.Stats()
+			if st.Wakes == 0 || st.DoorbellsSent == 0 {
+				t.Errorf("Stats = %+v; want wakes and doorbells counted", st)
+			}
+			if st.DirectLoops < 1 || st.DirectLoops > loops {
+				t.Errorf("Stats.DirectLoops = %d; want 1..%d", st.DirectLoops, loops)
+			}
+			for _, c := range cs {
+				c.Close()
+			}
+			stopEngine(t, e)
+			h.verifyClosed(t)
+			checkLeaks(t, fds)
+		})
+	}
+}
+
+func TestWakeBadLoop(t *testing.T) {
+	h := newEcho()
+	e := startEngine(t, Config{Loops: 2}, h)
+	defer stopEngine(t, e)
+	for _, l := range []int{-1, 2, 1000} {
+		if err := e.Wake(l); err != ErrLoop {
+			t.Errorf("Wake(%d) = %v; want ErrLoop", l, err)
+		}
+	}
+}
+
+// TestWakeForwarded makes every loop but 0 lose its calibrated sender, as on
+// the BSDs: their doorbells land on loop 0 and must be forwarded.
+func TestWakeForwarded(t *testing.T) {
+	h := newEcho()
+	q := newWakeQueue(3)
+	h.onWake = q.drain
+	e := startEngine(t, Config{Loops: 3}, h)
+	defer stopEngine(t, e)
+	cs := pinLoops(t, e, h)
+	defer func() {
+		for _, c := range cs {
+			c.Close()
+		}
+	}()
+	loops := e.loopList()
+	// Only loop 0's own sender is kept; it becomes everybody's. Its
+	// datagrams always land on loop 0 (a connected socket keeps its hash).
+	fd0 := loops[0].sender.Load()
+	if fd0 < 0 {
+		t.Skip("loop 0 has no direct sender on this kernel")
+	}
+	for _, ls := range loops[1:] {
+		ls.sender.Store(-1)
+	}
+	e.fallbackFd.Store(fd0)
+	const n = 2000
+	for i := range n {
+		l := 1 + i%2
+		q.push(l)
+		if err := e.Wake(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "forwarded wakes drained", func() bool { return q.total() == n })
+	if q.wrong.Load() != 0 {
+		t.Errorf("%d items on the wrong loop", q.wrong.Load())
+	}
+	if st := e.Stats(); st.DoorbellsForwarded == 0 {
+		t.Errorf("Stats.DoorbellsForwarded = 0; want > 0")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, a := range h.affinity {
+		t.Error(a)
+	}
+}
+
+func TestJunkDatagrams(t *testing.T) {
+	token, err := ctrl.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := ctrl.NewToken()
+	h := newEcho()
+	q := newWakeQueue(2)
+	h.onWake = q.drain
+	e := startEngine(t, Config{Loops: 2, Token: token}, h)
+	defer stopEngine(t, e)
+	cs := pinLoops(t, e, h)
+	defer func() {
+		for _, c := range cs {
+			c.Close()
+		}
+	}()
+	random := make([]byte, 200)
+	rand.Read(random)
+	wrongLen := ctrl.AppendDoorbell(nil, token, 0, ctrl.KindWork, 1)
+	cases := []struct {
+		name string
+		pkt  []byte
+	}{
+		{"empty", nil},
+		{"random", random},
+		{"64KiB", make([]byte, 65507)}, // the largest IPv4 UDP payload
+		{"foreign token", ctrl.AppendDoorbell(nil, other, 0, ctrl.KindWork, 1)},
+		{"one byte short", wrongLen[:len(wrongLen)-1]},
+		{"one byte long", append(append([]byte(nil), wrongLen...), 0)},
+		{"corrupt crc", func() []byte {
+			b := ctrl.AppendDoorbell(nil, token, 0, ctrl.KindWork, 1)
+			b[len(b)-1] ^= 1
+			return b
+		}()},
+		{"loop out of range", ctrl.AppendDoorbell(nil, token, 7, ctrl.KindWork, 1)},
+		{"stop kind", ctrl.AppendDoorbell(nil, token, 0, ctrl.KindStop, 1)},
+	}
+	// Several source ports, so on Linux the junk reaches every loop.
+	var senders []*net.UDPConn
+	for range 8 {
+		uc, err := net.DialUDP("udp", nil, e.CtrlAddr().(*net.UDPAddr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer uc.Close()
+		senders = append(senders, uc)
+	}
+	before := e.Stats().DoorbellsDropped
+	const rounds = 20
+	for r := range rounds {
+		for i, c := range cases {
+			if _, err := senders[(r+i)%len(senders)].Write(c.pkt); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+		}
+		// Wakes still arrive between the junk.
+		q.push(r % 2)
+		if err := e.Wake(r % 2); err != nil {
+			t.Fatal(err)
+		}
+		// One round at a time: a burst of 64 KiB datagrams would overflow
+		// the socket's receive buffer, and the kernel drops those uncounted.
+		want := before + uint64((r+1)*len(cases))
+		waitFor(t, fmt.Sprintf("junk of round %d counted", r), func() bool { return e.Stats().DoorbellsDropped >= want })
+	}
+	want := before + uint64(rounds*len(cases))
+	waitFor(t, "wakes delivered", func() bool { return q.total() == rounds })
+	if got := e.Stats().DoorbellsDropped; got != want {
+		t.Errorf("Stats.DoorbellsDropped = %d; want %d", got, want)
+	}
+	// A valid doorbell from an outside sender with the right token works.
+	q.push(1)
+	if _, err := senders[0].Write(ctrl.AppendDoorbell(nil, token, 1, ctrl.KindWork, 9)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "outside doorbell served", func() bool { return q.total() == rounds+1 })
+	if q.wrong.Load() != 0 {
+		t.Errorf("%d items on the wrong loop", q.wrong.Load())
+	}
+}
+
+// TestLostDoorbellRescued drops a doorbell on purpose (the bell is rung
+// without any datagram): the ticker must notice and deliver it.
+func TestLostDoorbellRescued(t *testing.T) {
+	h := newEcho()
+	q := newWakeQueue(1)
+	h.onWake = q.drain
+	e := startEngine(t, Config{Loops: 1}, h)
+	defer stopEngine(t, e)
+	q.push(0)
+	// Ring the bell without a datagram, as if it was lost. The bell must be
+	// silent first: a zero bell means no delivery is on its way.
+	for !e.loopList()[0].bell.CompareAndSwap(0, bitWork) {
+	}
+	waitFor(t, "rescued wake", func() bool { return q.total() == 1 })
+	if e.Stats().BellRescues == 0 {
+		t.Errorf("Stats.BellRescues = 0; want > 0")
+	}
+}
