@@ -2,7 +2,10 @@
 
 package ws
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseHeaderAlloc(t *testing.T) {
 	frame := AppendMaskedFrame(nil, OpBinary, true, 0, [4]byte{1, 2, 3, 4}, make([]byte, 300))
@@ -69,5 +72,68 @@ func TestParseClosePayloadAlloc(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("ParseClosePayload allocs = %v; want 0", allocs)
+	}
+}
+
+func TestAcceptKeyAlloc(t *testing.T) {
+	key := []byte("dGhlIHNhbXBsZSBub25jZQ==")
+	dst := make([]byte, 0, 64)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if !ValidKey(key) {
+			t.Fatal("invalid key")
+		}
+		dst = AcceptKey(dst[:0], key)
+	})
+	if allocs != 0 {
+		t.Fatalf("AcceptKey allocs = %v; want 0", allocs)
+	}
+}
+
+func TestSelectSubprotocolAlloc(t *testing.T) {
+	offered := []byte("mqtt, v2.json ,chat")
+	supported := []string{"chat", "v2.json"}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if s, ok := SelectSubprotocol(offered, supported); !ok || s != "chat" {
+			t.Fatal(s, ok)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("SelectSubprotocol allocs = %v; want 0", allocs)
+	}
+}
+
+// TestDeflateAlloc: in steady state (pools warm, dst with room) a message
+// costs no allocation in either direction, with and without context
+// takeover.
+func TestDeflateAlloc(t *testing.T) {
+	msg := []byte(strings.Repeat("a steady stream of chat messages, mostly text; ", 20))
+	for _, takeover := range []bool{false, true} {
+		var c Compressor
+		var d Decompressor
+		if err := c.Init(15, takeover, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Init(15, takeover); err != nil {
+			t.Fatal(err)
+		}
+		zbuf := make([]byte, 0, 4096)
+		obuf := make([]byte, 0, 4096)
+		var z []byte
+		step := func() {
+			var err error
+			if z, err = c.Compress(zbuf[:0], msg); err != nil {
+				t.Fatal(err)
+			}
+			out, err := d.Decompress(obuf[:0], z, 1<<20)
+			if err != nil || len(out) != len(msg) {
+				t.Fatal(err)
+			}
+		}
+		step()
+		if allocs := testing.AllocsPerRun(200, step); allocs != 0 {
+			t.Errorf("takeover=%v: allocs per message = %v; want 0", takeover, allocs)
+		}
+		c.Release()
+		d.Release()
 	}
 }

@@ -39,13 +39,14 @@ func TestValidKey(t *testing.T) {
 		{"dGhlIHNhbXBsZSBub25jZQ==", true},
 		{sixteen, true},
 		{"", false},
-		{"dGhlIHNhbXBsZSBub25jZQ", false},                           // unpadded
-		{"dGhlIHNhbXBsZSBub25jZQ=", false},                          // short padding
-		{"dGhlIHNhbXBsZSBub25jZR==", false},                         // nonzero padding bits
-		{"dGhlIHNhbXBsZSBub25j\nZQ==", false},                       // line break
-		{"dGhlIHNhbXBsZSBub25jZQ==\r", false},                       // trailing CR
-		{"dGhl IHNhbXBsZSBub25jZQ=", false},                         // space
-		{"dGhlIHNhbXBsZSBub25jZQ!=", false},                         // bad char
+		{"dGhlIHNhbXBsZSBub25jZQ", false},                            // unpadded
+		{"dGhlIHNhbXBsZSBub25jZQ=", false},                           // short padding
+		{"dGhlIHNhbXBsZSBub25jZR==", false},                          // nonzero padding bits
+		{"dGhlIHNhbXBsZSBub25j\nZQ==", false},                        // line break
+		{"dGhlIHNhbXBsZSBub25jZQ==\r", false},                        // trailing CR
+		{"dGhlIHNhbXBsZSBub25jZ\n==", false},                         // LF inside 24 bytes
+		{"dGhl IHNhbXBsZSBub25jZQ=", false},                          // space
+		{"dGhlIHNhbXBsZSBub25jZQ!=", false},                          // bad char
 		{base64.StdEncoding.EncodeToString(make([]byte, 15)), false}, // 15 bytes
 		{base64.StdEncoding.EncodeToString(make([]byte, 17)), false}, // 17 bytes
 		{base64.URLEncoding.EncodeToString([]byte{0xfb, 0xff, 0xfe, 0xfb, 0xff, 0xfe, 0xfb, 0xff, 0xfe, 0xfb, 0xff, 0xfe, 0xfb, 0xff, 0xfe, 0xff}), false}, // URL alphabet
