@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Parser microbenchmarks: evhttpd's codec/http against fasthttp and net/http.
+# Runs every BenchmarkParse* 10 times (COUNT to change) on one core when
+# taskset exists, writes the raw output to results/parse.txt, the benchstat
+# table to results/parse.benchstat.txt and the ratios (cmd/ratios, from the
+# medians) to results/parse.ratios.txt, and prints table and ratios.
+set -euo pipefail
+cd "$(dirname "$0")"
+COUNT=${COUNT:-10}
+mkdir -p results
+
+gobin=$(go env GOBIN)
+[ -n "$gobin" ] || gobin=$(go env GOPATH)/bin
+benchstat=$(command -v benchstat || true)
+if [ -z "$benchstat" ]; then
+  if [ ! -x "$gobin/benchstat" ]; then
+    echo "parse.sh: installing benchstat" >&2
+    go install golang.org/x/perf/cmd/benchstat@latest
+  fi
+  benchstat=$gobin/benchstat
+fi
+
+pin=()
+if command -v taskset >/dev/null 2>&1; then
+  pin=(taskset -c 0)
+fi
+
+# Build the test binary first so compilation is not measured on the pinned core.
+go test -c -o results/parse.test .
+trap 'rm -f results/parse.test' EXIT
+"${pin[@]}" ./results/parse.test -test.run '^$' -test.bench 'BenchmarkParse' \
+  -test.benchmem -test.count "$COUNT" | tee results/parse.txt
+
+"$benchstat" results/parse.txt > results/parse.benchstat.txt
+go run ./cmd/ratios -mode parse results/parse.txt > results/parse.ratios.txt
+
+echo
+cat results/parse.benchstat.txt
+echo
+cat results/parse.ratios.txt
