@@ -1,0 +1,486 @@
+package httpd
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/evhttpd/httpd/ctrl"
+)
+
+// workerPool bounds the goroutines that run blocking handlers. A goroutine
+// exists only while a handler runs; Stop waits for all of them.
+type workerPool struct {
+	max  int32
+	busy atomic.Int32
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	shut bool
+}
+
+func newWorkerPool(n int) *workerPool { return &workerPool{max: int32(n)} }
+
+// tryGo runs f on a new goroutine if a worker slot is free.
+func (p *workerPool) tryGo(f func()) bool {
+	if p.busy.Add(1) > p.max {
+		p.busy.Add(-1)
+		return false
+	}
+	p.mu.Lock()
+	if p.shut {
+		p.mu.Unlock()
+		p.busy.Add(-1)
+		return false
+	}
+	p.wg.Add(1)
+	p.mu.Unlock()
+	go func() {
+		defer func() {
+			p.busy.Add(-1)
+			p.wg.Done()
+		}()
+		f()
+	}()
+	return true
+}
+
+func (p *workerPool) stop() {
+	p.mu.Lock()
+	p.shut = true
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// pipeCap is how many body bytes wait for a blocking handler's Recv; beyond
+// it the bytes stay queued in the connection until Recv makes room.
+const pipeCap = 64 << 10
+
+// ErrSendTimeout is returned to a blocking handler whose client does not
+// read its reply within Config.SendWaitTimeout.
+var ErrSendTimeout = errors.New("httpd: send timeout")
+
+// bodyPipe carries body bytes from the loop to a blocking handler and
+// accounts reply bytes going the other way.
+type bodyPipe struct {
+	mu      sync.Mutex
+	buf     []byte // unread body bytes are buf[off:]
+	off     int
+	eof     bool  // the whole body has been delivered
+	err     error // the session closed or the body was bad
+	starved bool  // the loop left body bytes queued for lack of room
+	left    int64 // Content-Length bytes not yet taken from the connection, -1 chunked
+
+	inflight int // reply bytes handed to the loop and not yet written
+	queued   int // the connection's outbound bytes at the loop's last look
+
+	wake chan struct{} // the worker waits on it (read or write)
+}
+
+func newPipe(left int64) *bodyPipe {
+	return &bodyPipe{left: left, wake: make(chan struct{}, 1), eof: left == 0}
+}
+
+func (bp *bodyPipe) signal() {
+	select {
+	case bp.wake <- struct{}{}:
+	default:
+	}
+}
+
+// space reports how many more body bytes fit (loop side).
+func (bp *bodyPipe) space() int {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	if bp.off > 0 && bp.off == len(bp.buf) {
+		bp.buf, bp.off = bp.buf[:0], 0
+	}
+	return pipeCap - (len(bp.buf) - bp.off)
+}
+
+// push adds body bytes (loop side); p is copied.
+func (bp *bodyPipe) push(p []byte, eof bool) {
+	bp.mu.Lock()
+	if bp.off > 0 && bp.off == len(bp.buf) {
+		bp.buf, bp.off = bp.buf[:0], 0
+	}
+	bp.buf = append(bp.buf, p...)
+	if eof {
+		bp.eof = true
+	}
+	bp.mu.Unlock()
+	bp.signal()
+}
+
+// abandon fails the handler's pending and future body reads and writes: the
+// session closed.
+func (bp *bodyPipe) abandon() {
+	bp.mu.Lock()
+	if bp.err == nil {
+		bp.err = ErrSessionClosed
+	}
+	bp.mu.Unlock()
+	bp.signal()
+}
+
+// fail reports a broken body to the handler.
+func (bp *bodyPipe) fail(err error) {
+	bp.mu.Lock()
+	if bp.err == nil {
+		bp.err = err
+	}
+	bp.mu.Unlock()
+	bp.signal()
+}
+
+// read is Request.Recv for blocking handlers (worker side). It returns
+// whether the loop must be asked to refill.
+func (bp *bodyPipe) read(p []byte, timeout time.Duration, refill func()) (int, error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		bp.mu.Lock()
+		if n := len(bp.buf) - bp.off; n > 0 {
+			k := copy(p, bp.buf[bp.off:])
+			bp.off += k
+			ask := bp.starved
+			bp.starved = false
+			bp.mu.Unlock()
+			if ask {
+				refill()
+			}
+			return k, nil
+		}
+		if bp.err != nil {
+			err := bp.err
+			bp.mu.Unlock()
+			return 0, err
+		}
+		if bp.eof {
+			bp.mu.Unlock()
+			return 0, io.EOF
+		}
+		ask := bp.starved
+		bp.starved = false
+		bp.mu.Unlock()
+		if ask {
+			refill()
+		}
+		if timer == nil {
+			timer = time.NewTimer(timeout)
+		}
+		select {
+		case <-bp.wake:
+		case <-timer.C:
+			return 0, ErrRecvTimeout
+		}
+	}
+}
+
+// startBlocking hands a request to the worker pool. b holds the head in its
+// first n bytes.
+func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
+	s := c.srv
+	p := c.p
+	r := &Request{}
+	r.reset(c, c.h, p, nil)
+	r.blocking = true
+	head := append([]byte(nil), b[:n]...)
+	p.Rebind(head)
+	left := p.ContentLength()
+	if p.Chunked() {
+		left = -1
+		c.cd.Init(s.chunkLimits(limit))
+	} else if left < 0 {
+		left = 0
+	}
+	r.bp = newPipe(left)
+	// The worker owns the parser until the request is done.
+	c.p = nil
+	c.ec.Discard(n)
+	c.headLen = 0
+	c.st = stBlocking
+	c.breq = r
+	id := c.id
+	lp := c.lp
+	refill := func() { s.pushItem(lp, ctrl.Item{Kind: kindBlockRefill, ID: uint64(id), Arg: r}) }
+	r.refill = refill
+	ok := s.pool.tryGo(func() {
+		err, panicked := s.callHandler(c, r)
+		r.keep = r.finish(err, panicked)
+		if err != nil && !panicked {
+			s.log.Debug("httpd: handler returned an error; closing the session", "session", id, "err", err)
+		}
+		s.pushItem(lp, ctrl.Item{Kind: kindBlockDone, ID: uint64(id), Arg: r})
+	})
+	if !ok {
+		// Every worker is busy: 503, and the body is skipped like any
+		// unrouted request's.
+		c.breq = nil
+		c.p = p
+		c.st = stHead
+		p.Rebind(head)
+		return c.rejectUnread(503)
+	}
+	if r.bp.left != 0 {
+		c.continue100Req(p)
+	}
+	c.feedBlocking()
+	return false
+}
+
+// rejectUnread answers status for a request whose head was already consumed
+// and whose body was not read, then skips the body or closes.
+func (c *Session) rejectUnread(status int) bool {
+	p := c.p
+	keep := c.replyError(status, "", p, false)
+	if c.closing || c.st == stLinger {
+		return false
+	}
+	if !keep || !p.KeepAlive() {
+		c.closeAfterReply()
+		return false
+	}
+	switch cl := p.ContentLength(); {
+	case p.Chunked():
+		c.drainLeft = -1
+		c.st = stDrain
+	case cl > c.srv.cfg.MaxDrain:
+		c.closeAfterReply()
+		return false
+	case cl > 0:
+		c.drainLeft = cl
+		c.st = stDrain
+	default:
+		c.endRequest()
+	}
+	return true
+}
+
+func (c *Session) continue100Req(p interface{ ExpectContinue() bool }) {
+	if p.ExpectContinue() && !c.expect100 {
+		c.expect100 = true
+		c.lp.out = append(c.lp.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+		c.flush()
+	}
+}
+
+// pushItem queues an item that must not be lost (worker to loop). A full
+// queue is retried: the loop drains it independently of the worker.
+func (s *Server) pushItem(lp *loop, it ctrl.Item) {
+	for i := 0; ; i++ {
+		ring, err := lp.q.Push(it)
+		if err == nil {
+			if ring {
+				_ = s.eng.Wake(lp.idx)
+			}
+			return
+		}
+		if s.state.Load() == stateStopped {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// feedBlocking moves body bytes from the connection into the handler's pipe
+// (loop side), leaving them queued when the pipe is full.
+func (c *Session) feedBlocking() {
+	r := c.breq
+	if r == nil {
+		return
+	}
+	bp := r.bp
+	src := c.ec.Peek()
+	bodyDone := bp.left == 0 || (bp.left < 0 && c.cd.Done())
+	if bodyDone {
+		// Input beyond the body waits for the handler to finish; cap it.
+		if len(src) > c.srv.cfg.MaxRequestLine+c.srv.cfg.MaxHeaderBytes+int(c.srv.cfg.MaxDrain) {
+			c.abort()
+		}
+		return
+	}
+	if len(src) == 0 {
+		return
+	}
+	room := bp.space()
+	if room == 0 {
+		bp.mu.Lock()
+		bp.starved = true
+		bp.mu.Unlock()
+		return
+	}
+	if bp.left > 0 {
+		k := len(src)
+		if int64(k) > bp.left {
+			k = int(bp.left)
+		}
+		if k > room {
+			k = room
+		}
+		bp.left -= int64(k)
+		bp.push(src[:k], bp.left == 0)
+		c.ec.Discard(k)
+		c.emit(EventOnData, k)
+		if k < len(src) && bp.left > 0 {
+			bp.mu.Lock()
+			bp.starved = true
+			bp.mu.Unlock()
+		}
+		return
+	}
+	// Chunked: decode into scratch, then hand over.
+	if len(c.lp.scratch) < 16<<10 {
+		c.lp.scratch = make([]byte, 16<<10)
+	}
+	dst := c.lp.scratch
+	if room < len(dst) {
+		dst = dst[:room]
+	}
+	nd, ns, err := c.cd.Decode(dst, src)
+	c.ec.Discard(ns)
+	if err != nil {
+		bp.fail(ErrBodyInterrupted)
+		c.protocolError(err)
+		return
+	}
+	bp.push(dst[:nd], c.cd.Done())
+	c.emit(EventOnData, nd)
+	if ns < len(src) && !c.cd.Done() {
+		bp.mu.Lock()
+		bp.starved = true
+		bp.mu.Unlock()
+	}
+}
+
+// blockWrite writes reply bytes a worker produced (loop side).
+type blockChunk struct {
+	r *Request
+	b []byte
+}
+
+func (c *Session) blockWrite(w *blockChunk) {
+	c.lp.out = append(c.lp.out, w.b...)
+	c.flush()
+	bp := w.r.bp
+	bp.mu.Lock()
+	bp.inflight -= len(w.b)
+	bp.queued = c.ec.OutboundBuffered()
+	bp.mu.Unlock()
+	bp.signal()
+	if bp.queued > 0 {
+		c.pollDL = c.lp.now + int64(c.srv.cfg.TimerResolution)
+	}
+}
+
+// pollBlocking refreshes the outbound figure a waiting worker sees.
+func (c *Session) pollBlocking() {
+	r := c.breq
+	if r == nil {
+		c.pollDL = 0
+		return
+	}
+	bp := r.bp
+	ob := c.ec.OutboundBuffered()
+	bp.mu.Lock()
+	bp.queued = ob
+	bp.mu.Unlock()
+	bp.signal()
+	if ob > 0 {
+		c.pollDL = c.lp.now + int64(c.srv.cfg.TimerResolution)
+	} else {
+		c.pollDL = 0
+	}
+}
+
+// flushWorker hands the worker's reply bytes to the loop, waiting while too
+// much is queued for a client that reads slowly.
+func (r *Request) flushWorker(final bool) error {
+	if len(r.wbuf) < 16<<10 && !final {
+		return nil
+	}
+	if len(r.wbuf) == 0 {
+		return nil
+	}
+	s := r.srv
+	bp := r.bp
+	high := s.cfg.MaxOutbound / 2
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		bp.mu.Lock()
+		if bp.err != nil {
+			err := bp.err
+			bp.mu.Unlock()
+			r.wbuf = r.wbuf[:0]
+			return err
+		}
+		if bp.inflight+bp.queued <= high {
+			bp.inflight += len(r.wbuf)
+			bp.mu.Unlock()
+			break
+		}
+		bp.mu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(s.cfg.SendWaitTimeout)
+		}
+		select {
+		case <-bp.wake:
+		case <-timer.C:
+			return ErrSendTimeout
+		}
+	}
+	chunk := &blockChunk{r: r, b: r.wbuf}
+	r.wbuf = nil
+	s.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockWrite, ID: uint64(r.s.id), Arg: chunk})
+	return nil
+}
+
+// blockDone completes a blocking request on the loop.
+func (c *Session) blockDone(r *Request) {
+	if len(r.wbuf) > 0 {
+		c.lp.out = append(c.lp.out, r.wbuf...)
+		r.wbuf = nil
+	}
+	c.breq = nil
+	c.pollDL = 0
+	c.served++
+	c.lru.Store(c.lp.now)
+	p := r.p
+	c.p = p
+	c.h = r.h
+	if !r.keep || c.closing {
+		c.closeAfterReply()
+		return
+	}
+	bp := r.bp
+	bp.mu.Lock()
+	complete := bp.eof && bp.err == nil
+	bp.mu.Unlock()
+	c.st = stHead
+	switch {
+	case complete:
+		c.endRequest()
+	case bp.left < 0:
+		// The handler left part of a chunked body: skip it (capped).
+		c.drainLeft = -1
+		c.st = stDrain
+	case bp.left <= c.srv.cfg.MaxDrain:
+		c.drainLeft = bp.left
+		c.st = stDrain
+		if c.drainLeft == 0 {
+			c.endRequest()
+		}
+	default:
+		c.closeAfterReply()
+	}
+}

@@ -1,0 +1,50 @@
+// Command demo serves the routes of esp_http_server's examples:
+//
+//	GET /hello            200 "Hello World!" with two custom headers
+//	POST, PUT /echo        echoes the body, copying the Custom header
+//	GET, PUT, POST /adder  a per-session accumulator freed when the connection closes
+//
+// Usage: go run ./cmd/demo [-addr 127.0.0.1:8080] [-loops N]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	httpd "github.com/evhttpd/httpd"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "TCP address to listen on")
+	loops := flag.Int("loops", 0, "event loops (0: GOMAXPROCS)")
+	verbose := flag.Bool("v", false, "debug logging")
+	flag.Parse()
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	srv, err := Start(httpd.Config{Addr: *addr, EventLoops: *loops, Logger: log}, log)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		os.Exit(1)
+	}
+	log.Info("evhttpd demo listening", "addr", "http://"+srv.Addr().String())
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+}

@@ -1,0 +1,226 @@
+package httpd
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"runtime"
+	"time"
+)
+
+// Config configures a Server. The zero Config is valid: every field documents
+// its default, and Start fills zero fields with it. Fields of esp_http_server's
+// httpd_config_t that have no meaning in Go (task priority, stack size, core
+// affinity) become EventLoops and BlockingWorkers.
+type Config struct {
+	// Addr is the TCP address to listen on (ESP's server_port). Default
+	// "127.0.0.1:8080". Port 0 picks a free port; Server.Addr reports it.
+	Addr string
+
+	// Listener, when set, is used instead of listening on Addr. The server
+	// owns it from Start on and closes it at Stop.
+	Listener net.Listener
+
+	// CtrlAddr is the loopback UDP address of the control socket (ESP's
+	// ctrl_port). Default "127.0.0.1:0". Only loopback addresses are accepted.
+	CtrlAddr string
+
+	// EventLoops is the number of event loops (ESP runs one server task).
+	// Default runtime.GOMAXPROCS(0); 1 gives ESP's single-task model.
+	EventLoops int
+
+	// BlockingWorkers bounds the goroutines that run handlers registered
+	// with Blocking set. When all are busy a new blocking request is answered
+	// 503. Default 4 * GOMAXPROCS.
+	BlockingWorkers int
+
+	// MaxOpenSockets caps concurrent sessions (ESP's max_open_sockets).
+	// Default 10000.
+	MaxOpenSockets int
+
+	// LRUPurgeEnable closes the least recently used session when a client
+	// connects while MaxOpenSockets sessions are open (ESP's
+	// lru_purge_enable). Without it the newcomer is answered 503 and closed.
+	// A session that has not yet completed a request and is younger than
+	// LRUGrace, or that has queued work, is never chosen. Default false.
+	LRUPurgeEnable bool
+
+	// LRUGrace protects a new session from LRU purge until it has completed
+	// a request or is this old. Default 1s.
+	LRUGrace time.Duration
+
+	// MaxURIHandlers caps registered handlers (ESP's max_uri_handlers).
+	// Default 512.
+	MaxURIHandlers int
+
+	// MaxRespHeaders caps the headers a handler may add with SetHeader
+	// (ESP's max_resp_headers). Default 32.
+	MaxRespHeaders int
+
+	// MaxRequestLine bounds the request line: longer gets 414. Default 8 KiB.
+	MaxRequestLine int
+	// MaxHeaderBytes bounds the header section (and trailers): larger gets
+	// 431. Default 32 KiB.
+	MaxHeaderBytes int
+	// MaxHeaders bounds the number of header fields: more gets 431.
+	// Default 100, at most 256.
+	MaxHeaders int
+	// MaxBodySize bounds a request body unless the handler sets its own:
+	// a larger declared length gets 413 before the body is read. Default 8 MiB.
+	MaxBodySize int64
+
+	// MaxDrain is how many bytes of an unread request body the server reads
+	// and discards after the handler returns to keep the connection; a larger
+	// remainder closes the connection instead. Default 256 KiB.
+	MaxDrain int64
+
+	// MaxOutbound caps the bytes queued for a session that is not reading
+	// its responses; past it the session is closed. Default 4 MiB.
+	MaxOutbound int
+
+	// HeaderTimeout bounds the time from the first byte of a request to the
+	// end of its header section: a stalled head gets 408 and close.
+	// Default 10s.
+	HeaderTimeout time.Duration
+	// RecvWaitTimeout bounds the wait for more body bytes (ESP's
+	// recv_wait_timeout): on expiry the client gets 408 "Server closed this
+	// connection" and the session closes. Default 5s.
+	RecvWaitTimeout time.Duration
+	// SendWaitTimeout bounds how long queued output may make no progress
+	// (ESP's send_wait_timeout) before the session closes. Default 5s.
+	SendWaitTimeout time.Duration
+	// IdleTimeout closes a keep-alive session with no request in progress
+	// after this long. Default 60s.
+	IdleTimeout time.Duration
+	// LingerTimeout bounds how long a connection closed after an error reply
+	// keeps draining input so the client reads the reply rather than a
+	// reset. Default 2s (and at most MaxDrain bytes).
+	LingerTimeout time.Duration
+
+	// TCPKeepAlive enables TCP keep-alive probes with this idle time (ESP's
+	// keep_alive_enable/keep_alive_idle). Default 0: the OS default.
+	TCPKeepAlive time.Duration
+
+	// GlobalUserCtx is returned by Server.GlobalUserCtx and freed with
+	// GlobalUserCtxFree at Stop (ESP's global_user_ctx).
+	GlobalUserCtx     any
+	GlobalUserCtxFree func(any)
+
+	// URIMatch overrides exact URI matching (ESP's uri_match_fn): it reports
+	// whether the registered template matches uri[:matchUpTo] (the path
+	// without the query). MatchWildcard gives ESP's wildcard rules.
+	URIMatch func(template, uri string, matchUpTo int) bool
+
+	// OnOpen runs on the session's loop when a connection opens (ESP's
+	// open_fn). A non-nil error closes the session.
+	OnOpen func(s *Session) error
+	// OnClose runs on the session's loop when a session closes, before its
+	// context is freed (ESP's close_fn).
+	OnClose func(s *Session)
+
+	// OnEvent receives server events (ESP's ESP_HTTP_SERVER_EVENT). It runs
+	// on the event loop of the session concerned and must not block.
+	OnEvent func(Event)
+
+	// Logger receives the server's logs; nil means slog.Default(). Nothing
+	// is logged per request or frame at Info or above.
+	Logger *slog.Logger
+
+	// TimerResolution is the granularity of the timeouts above. Default 50ms.
+	TimerResolution time.Duration
+}
+
+// Defaults for Config fields.
+const (
+	DefaultAddr            = "127.0.0.1:8080"
+	DefaultMaxOpenSockets  = 10000
+	DefaultMaxURIHandlers  = 512
+	DefaultMaxRespHeaders  = 32
+	DefaultMaxRequestLine  = 8 << 10
+	DefaultMaxHeaderBytes  = 32 << 10
+	DefaultMaxHeaders      = 100
+	DefaultMaxBodySize     = 8 << 20
+	DefaultMaxDrain        = 256 << 10
+	DefaultMaxOutbound     = 4 << 20
+	DefaultHeaderTimeout   = 10 * time.Second
+	DefaultRecvWaitTimeout = 5 * time.Second
+	DefaultSendWaitTimeout = 5 * time.Second
+	DefaultIdleTimeout     = 60 * time.Second
+	DefaultLingerTimeout   = 2 * time.Second
+	DefaultLRUGrace        = time.Second
+	DefaultTimerResolution = 50 * time.Millisecond
+)
+
+// ErrInvalidConfig is wrapped by every configuration error Start returns.
+var ErrInvalidConfig = errors.New("httpd: invalid config")
+
+func (c Config) withDefaults() (Config, error) {
+	bad := func(msg string) (Config, error) {
+		return c, errors.Join(ErrInvalidConfig, errors.New("httpd: "+msg))
+	}
+	if c.Addr == "" && c.Listener == nil {
+		c.Addr = DefaultAddr
+	}
+	if c.CtrlAddr == "" {
+		c.CtrlAddr = "127.0.0.1:0"
+	}
+	procs := runtime.GOMAXPROCS(0)
+	setInt := func(p *int, def int) bool {
+		if *p == 0 {
+			*p = def
+		}
+		return *p > 0
+	}
+	setDur := func(p *time.Duration, def time.Duration) bool {
+		if *p == 0 {
+			*p = def
+		}
+		return *p > 0
+	}
+	switch {
+	case !setInt(&c.EventLoops, procs) || c.EventLoops > 1024:
+		return bad("EventLoops must be 1..1024")
+	case !setInt(&c.BlockingWorkers, 4*procs):
+		return bad("BlockingWorkers must be positive")
+	case !setInt(&c.MaxOpenSockets, DefaultMaxOpenSockets) || c.MaxOpenSockets > 1<<22:
+		return bad("MaxOpenSockets must be 1..4194304")
+	case !setInt(&c.MaxURIHandlers, DefaultMaxURIHandlers):
+		return bad("MaxURIHandlers must be positive")
+	case !setInt(&c.MaxRespHeaders, DefaultMaxRespHeaders):
+		return bad("MaxRespHeaders must be positive")
+	case !setInt(&c.MaxRequestLine, DefaultMaxRequestLine) || c.MaxRequestLine > 64<<10:
+		return bad("MaxRequestLine must be 1..65536")
+	case !setInt(&c.MaxHeaderBytes, DefaultMaxHeaderBytes) || c.MaxHeaderBytes > 60<<10:
+		return bad("MaxHeaderBytes must be 1..61440")
+	case !setInt(&c.MaxHeaders, DefaultMaxHeaders) || c.MaxHeaders > 256:
+		return bad("MaxHeaders must be 1..256")
+	case !setInt(&c.MaxOutbound, DefaultMaxOutbound):
+		return bad("MaxOutbound must be positive")
+	case !setDur(&c.HeaderTimeout, DefaultHeaderTimeout),
+		!setDur(&c.RecvWaitTimeout, DefaultRecvWaitTimeout),
+		!setDur(&c.SendWaitTimeout, DefaultSendWaitTimeout),
+		!setDur(&c.IdleTimeout, DefaultIdleTimeout),
+		!setDur(&c.LingerTimeout, DefaultLingerTimeout),
+		!setDur(&c.LRUGrace, DefaultLRUGrace),
+		!setDur(&c.TimerResolution, DefaultTimerResolution):
+		return bad("timeouts must be positive")
+	case c.TCPKeepAlive < 0:
+		return bad("TCPKeepAlive must not be negative")
+	}
+	if c.MaxBodySize == 0 {
+		c.MaxBodySize = DefaultMaxBodySize
+	}
+	if c.MaxBodySize < 0 {
+		return bad("MaxBodySize must be positive")
+	}
+	if c.MaxDrain == 0 {
+		c.MaxDrain = DefaultMaxDrain
+	}
+	if c.MaxDrain < 0 {
+		return bad("MaxDrain must be positive")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}

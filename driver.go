@@ -1,0 +1,718 @@
+package httpd
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+	"unsafe"
+
+	hc "github.com/evhttpd/httpd/codec/http"
+	"github.com/evhttpd/httpd/ctrl"
+	"github.com/evhttpd/httpd/engine"
+)
+
+// loop is the per-event-loop state. Everything in it is touched only by its
+// loop goroutine, except q, which any goroutine pushes to.
+type loop struct {
+	idx     int
+	srv     *Server
+	q       *ctrl.Queue
+	out     []byte       // replies of the session being served, written once per event
+	parsers []*hc.Parser // free parsers: an idle session holds none
+	req     Request      // reused for loop handlers
+	now     int64        // monotonic ns, refreshed at each callback
+	scratch []byte       // decode target for discarded chunked bodies
+}
+
+const outKeep = 64 << 10 // an output buffer larger than this is dropped after use
+
+func (lp *loop) clock() int64 {
+	lp.now = int64(time.Since(monoBase))
+	return lp.now
+}
+
+var monoBase = time.Now()
+
+func (lp *loop) getParser() *hc.Parser {
+	if n := len(lp.parsers); n > 0 {
+		p := lp.parsers[n-1]
+		lp.parsers = lp.parsers[:n-1]
+		return p
+	}
+	p := new(hc.Parser)
+	p.Init(lp.srv.limits)
+	return p
+}
+
+func (lp *loop) putParser(p *hc.Parser) {
+	p.Reset()
+	if len(lp.parsers) < 1024 {
+		lp.parsers = append(lp.parsers, p)
+	}
+}
+
+// driver adapts the server to engine.Handler without exporting the
+// callbacks on Server.
+type driver struct{ s *Server }
+
+// rejected marks a connection refused at open (503): it holds no session.
+type rejected struct{ lingered int }
+
+func (d driver) OnOpen(ec engine.Conn) {
+	s := d.s
+	lp := s.loops[ec.Loop()]
+	now := lp.clock()
+	if s.stopping() {
+		ec.Close()
+		return
+	}
+	if s.slab.Len() >= s.cfg.MaxOpenSockets && !s.purgeFor(lp) {
+		s.reject(ec, lp)
+		return
+	}
+	c := &Session{srv: s, lp: lp, ec: ec, fd: ec.Fd(), opened: now}
+	c.lru.Store(now)
+	id, ok := s.slab.Alloc(c)
+	if !ok {
+		s.reject(ec, lp)
+		return
+	}
+	c.id = id
+	ec.SetContext(c)
+	c.idleDL = now + int64(s.cfg.IdleTimeout)
+	c.schedule()
+	c.emit(EventOnConnected, 0)
+	if f := s.cfg.OnOpen; f != nil {
+		if err := s.callHook(c, func() error { return f(c) }); err != nil {
+			s.log.Debug("httpd: open hook refused the session", "session", id, "err", err)
+			c.abort()
+		}
+	}
+	c.flush()
+}
+
+// reject answers 503 and closes a connection that has no session.
+func (s *Server) reject(ec engine.Conn, lp *loop) {
+	s.rejects.Add(1)
+	ec.SetContext(&rejected{})
+	b := hc.AppendStatusLine(lp.out[:0], 1, 503, "")
+	b = append(b, "Content-Type: text/html\r\nConnection: close\r\n"...)
+	b = hc.AppendDate(b)
+	body := hc.ErrorBody(503)
+	b = hc.AppendContentLength(b, int64(len(body)))
+	b = append(b, "\r\n"...)
+	b = append(b, body...)
+	_ = ec.Write(b)
+	lp.out = b[:0]
+	_ = ec.CloseWrite()
+	ec.SetTimer(s.cfg.LingerTimeout)
+}
+
+func (d driver) OnTraffic(ec engine.Conn) {
+	switch c := ec.Context().(type) {
+	case *Session:
+		c.lp.clock()
+		c.process()
+		c.flush()
+		c.schedule()
+	case *rejected:
+		n := len(ec.Peek())
+		ec.Discard(n)
+		c.lingered += n
+		if int64(c.lingered) > d.s.cfg.MaxDrain {
+			ec.Close()
+		}
+	default:
+		ec.Discard(len(ec.Peek()))
+	}
+}
+
+func (d driver) OnClose(ec engine.Conn, err error) {
+	c, ok := ec.Context().(*Session)
+	if !ok {
+		return
+	}
+	c.lp.clock()
+	c.closing = true
+	d.s.closeSession(c, err)
+}
+
+func (d driver) OnTimer(ec engine.Conn) {
+	switch c := ec.Context().(type) {
+	case *Session:
+		c.lp.clock()
+		c.timerAt = 0
+		c.onTimer()
+		c.flush()
+		c.schedule()
+	case *rejected:
+		ec.Close()
+	}
+}
+
+func (d driver) OnWake(i int) {
+	lp := d.s.loops[i]
+	lp.clock()
+	for {
+		_, more := lp.q.Drain(256, lp.runItem)
+		if !more {
+			return
+		}
+	}
+}
+
+func (d driver) OnTick(i int, now time.Time) {}
+
+// process advances the session's input state machine as far as the buffered
+// bytes allow.
+func (c *Session) process() {
+	for !c.closing {
+		var more bool
+		switch c.st {
+		case stHead:
+			more = c.readHead()
+		case stBody:
+			more = c.readBody()
+		case stChunked:
+			more = c.readChunked()
+		case stDrain:
+			more = c.drain()
+		case stLinger:
+			c.linger()
+		case stBlocking:
+			c.feedBlocking()
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+func (c *Session) readHead() bool {
+	b := c.ec.Peek()
+	if len(b) == 0 {
+		return false
+	}
+	if c.p == nil {
+		c.p = c.lp.getParser()
+		c.headDL = c.lp.now + int64(c.srv.cfg.HeaderTimeout)
+		c.idleDL = 0
+	}
+	n, err := c.p.ParseHead(b)
+	if err != nil {
+		if err == hc.ErrNeedMore {
+			return false
+		}
+		c.protocolError(err)
+		return false
+	}
+	c.headDL = 0
+	return c.startRequest(b, n)
+}
+
+// protocolError answers a request that broke HTTP framing and closes.
+func (c *Session) protocolError(err error) {
+	status, msg := 400, ""
+	var pe *hc.Error
+	if errors.As(err, &pe) {
+		status = pe.Status
+	}
+	c.srv.log.Debug("httpd: bad request", "session", c.id, "err", err)
+	if f := c.srv.cfg.OnEvent; f != nil {
+		f(Event{Kind: EventError, ID: c.id, Fd: c.fd, Status: status, Err: err})
+	}
+	c.replyError(status, msg, nil, true)
+}
+
+// startRequest routes a parsed head. b holds the head in its first n bytes.
+func (c *Session) startRequest(b []byte, n int) bool {
+	s := c.srv
+	p := c.p
+	c.headLen = n
+	c.emit(EventOnHeader, 0)
+	path := p.Path()
+	h, res := s.reg.lookup(p.Method(), unsafe.String(unsafe.SliceData(path), len(path)))
+	cl := p.ContentLength()
+	chunked := p.Chunked()
+	if res != lookupFound {
+		status := 404
+		switch res {
+		case lookupNoMethod:
+			status = 405
+		case lookupUnknownVer:
+			status = 501
+		}
+		return c.rejectRequest(status, b, n)
+	}
+	c.h = h
+	limit := s.cfg.MaxBodySize
+	if h.MaxBodySize > 0 {
+		limit = h.MaxBodySize
+	}
+	if cl > limit {
+		c.replyError(413, "", p, true)
+		return false
+	}
+	if h.Blocking {
+		return c.startBlocking(b, n, limit)
+	}
+	switch {
+	case chunked:
+		c.headCopy = append(c.headCopy[:0], b[:n]...)
+		p.Rebind(c.headCopy)
+		c.ec.Discard(n)
+		c.headLen = 0
+		c.cd.Init(s.chunkLimits(limit))
+		c.body = c.body[:0]
+		c.st = stChunked
+		c.continue100()
+		c.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
+		return true
+	case cl > 0:
+		c.need = n + int(cl)
+		if len(b) >= c.need {
+			c.dispatch(b[n:c.need])
+			c.consume(c.need)
+			return !c.closing
+		}
+		c.st = stBody
+		c.continue100()
+		c.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
+		c.inMark = c.ec.InboundBuffered()
+		return false
+	default:
+		c.dispatch(nil)
+		c.consume(n)
+		return !c.closing
+	}
+}
+
+// continue100 sends "100 Continue" once when the client waits for it
+// (RFC 9110 §10.1.1) and the body has not arrived yet.
+func (c *Session) continue100() {
+	if c.p.ExpectContinue() && !c.expect100 {
+		c.expect100 = true
+		c.lp.out = append(c.lp.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+		c.flush()
+	}
+}
+
+// consume drops n input bytes after a request and moves to the next one.
+func (c *Session) consume(n int) {
+	c.ec.Discard(n)
+	c.endRequest()
+}
+
+// endRequest readies the session for its next request, or for closing.
+func (c *Session) endRequest() {
+	c.h = nil
+	c.headLen, c.need = 0, 0
+	c.expect100 = false
+	c.recvDL = 0
+	if c.st == stLinger || c.closing {
+		return
+	}
+	c.st = stHead
+	if c.p != nil {
+		if c.ec.InboundBuffered() == 0 {
+			c.lp.putParser(c.p)
+			c.p = nil
+		} else {
+			c.p.Reset()
+		}
+	}
+	if cap(c.headCopy) > 0 {
+		c.headCopy = nil
+	}
+	if c.body != nil {
+		c.srv.putBody(c.body)
+		c.body = nil
+	}
+	c.idleDL = c.lp.now + int64(c.srv.cfg.IdleTimeout)
+}
+
+func (c *Session) readBody() bool {
+	have := c.ec.InboundBuffered()
+	if have < c.need {
+		if have > c.inMark { // progress: restart the receive timeout
+			c.inMark = have
+			c.recvDL = c.lp.now + int64(c.srv.cfg.RecvWaitTimeout)
+			c.emit(EventOnData, have)
+		}
+		return false
+	}
+	b := c.ec.Peek()
+	c.p.Rebind(b)
+	c.st = stHead
+	c.dispatch(b[c.headLen:c.need])
+	c.consume(c.need)
+	return !c.closing
+}
+
+func (c *Session) readChunked() bool {
+	src := c.ec.Peek()
+	if len(src) == 0 {
+		return false
+	}
+	limit := c.srv.cfg.MaxBodySize
+	if c.h.MaxBodySize > 0 {
+		limit = c.h.MaxBodySize
+	}
+	used := 0
+	for used < len(src) && !c.cd.Done() {
+		if len(c.body) == cap(c.body) {
+			c.body = c.srv.growBody(c.body, len(src)-used, limit)
+		}
+		nd, ns, err := c.cd.Decode(c.body[len(c.body):cap(c.body)], src[used:])
+		c.body = c.body[:len(c.body)+nd]
+		used += ns
+		if err != nil {
+			c.ec.Discard(used)
+			c.replyError(errStatus(err), "", c.p, true)
+			return false
+		}
+		if nd == 0 && ns == 0 {
+			break
+		}
+	}
+	c.ec.Discard(used)
+	c.recvDL = c.lp.now + int64(c.srv.cfg.RecvWaitTimeout)
+	if !c.cd.Done() {
+		return false
+	}
+	c.st = stHead
+	c.dispatch(c.body)
+	c.endRequest()
+	return !c.closing
+}
+
+func errStatus(err error) int {
+	var pe *hc.Error
+	if errors.As(err, &pe) {
+		return pe.Status
+	}
+	return 400
+}
+
+// rejectRequest answers a well-framed request no handler takes and skips its
+// body: discarded when small enough, else the session closes.
+func (c *Session) rejectRequest(status int, b []byte, n int) bool {
+	p := c.p
+	cl := p.ContentLength()
+	keep := c.replyError(status, "", p, false)
+	if c.closing || c.st == stLinger {
+		return false
+	}
+	if !keep || !p.KeepAlive() {
+		c.closeAfterReply()
+		return false
+	}
+	c.ec.Discard(n)
+	switch {
+	case p.Chunked():
+		c.cd.Init(c.srv.chunkLimits(c.srv.cfg.MaxDrain))
+		c.drainLeft = -1
+		c.st = stDrain
+	case cl > c.srv.cfg.MaxDrain:
+		c.closeAfterReply()
+		return false
+	case cl > 0:
+		c.drainLeft = cl
+		c.st = stDrain
+	default:
+		c.endRequest()
+	}
+	return true
+}
+
+// drain discards the body of a request that was answered without reading it.
+func (c *Session) drain() bool {
+	b := c.ec.Peek()
+	if len(b) == 0 {
+		return false
+	}
+	if c.drainLeft >= 0 { // Content-Length body
+		k := int64(len(b))
+		if k > c.drainLeft {
+			k = c.drainLeft
+		}
+		c.ec.Discard(int(k))
+		c.drainLeft -= k
+		if c.drainLeft > 0 {
+			return false
+		}
+		c.endRequest()
+		return true
+	}
+	// Chunked body: decode into scratch and drop.
+	if c.lp.scratch == nil {
+		c.lp.scratch = make([]byte, 16<<10)
+	}
+	used := 0
+	for used < len(b) && !c.cd.Done() {
+		_, ns, err := c.cd.Decode(c.lp.scratch, b[used:])
+		used += ns
+		if err != nil {
+			c.ec.Discard(used)
+			c.closeAfterReply()
+			return false
+		}
+		if ns == 0 {
+			break
+		}
+	}
+	c.ec.Discard(used)
+	if !c.cd.Done() {
+		return false
+	}
+	c.endRequest()
+	return true
+}
+
+// dispatch runs a loop handler for the request whose head the parser holds.
+func (c *Session) dispatch(body []byte) {
+	if len(body) > 0 {
+		c.emit(EventOnData, len(body))
+	}
+	r := &c.lp.req
+	r.reset(c, c.h, c.p, body)
+	c.inHandler = true
+	err, panicked := c.srv.callHandler(c, r)
+	c.inHandler = false
+	c.served++
+	c.lru.Store(c.lp.now)
+	keep := r.finish(err, panicked)
+	if err != nil && !panicked {
+		c.srv.log.Debug("httpd: handler returned an error; closing the session", "session", c.id, "err", err)
+	}
+	r.p = nil
+	r.body = nil
+	if !keep || c.closing {
+		c.closeAfterReply()
+	}
+}
+
+// replyError sends an error reply through a registered error handler or
+// ESP's default, and reports whether the session may stay open. mustClose
+// forces closing (framing errors).
+func (c *Session) replyError(status int, msg string, p *hc.Parser, mustClose bool) (keep bool) {
+	r := &c.lp.req
+	r.reset(c, nil, p, nil)
+	if p == nil {
+		r.headMethod = false
+	}
+	keep = !mustClose
+	if fn := c.srv.reg.errHandler(status); fn != nil {
+		err, panicked := c.srv.callErrHandler(c, r, fn, status)
+		if err != nil || panicked {
+			keep = false
+		}
+	}
+	if !r.headSent {
+		r.SetStatus(status)
+		r.wantClose = r.wantClose || !keep
+		if msg == "" {
+			msg = hc.ErrorBody(status)
+		}
+		_ = r.SendString(msg)
+	} else if !r.done {
+		_ = r.endReply()
+	}
+	if r.wantClose || r.badReply {
+		keep = false
+	}
+	r.p = nil
+	if !keep {
+		c.closeAfterReply()
+	}
+	return keep
+}
+
+// closeAfterReply shuts the write side once the reply has left and drains
+// input for a while so the client reads the reply rather than a reset.
+func (c *Session) closeAfterReply() {
+	if c.st == stLinger || c.closing {
+		return
+	}
+	c.flush()
+	c.st = stLinger
+	c.releaseRequest()
+	_ = c.ec.CloseWrite()
+	c.headDL, c.recvDL, c.idleDL = 0, 0, 0
+	c.lingerDL = c.lp.now + int64(c.srv.cfg.LingerTimeout)
+	c.linger()
+}
+
+func (c *Session) releaseRequest() {
+	if c.breq != nil {
+		// The worker keeps the parser; its later items are dropped.
+		c.breq.bp.abandon()
+		c.breq = nil
+	}
+	if c.p != nil {
+		c.lp.putParser(c.p)
+		c.p = nil
+	}
+	c.headCopy = nil
+	if c.body != nil {
+		c.srv.putBody(c.body)
+		c.body = nil
+	}
+}
+
+func (c *Session) linger() {
+	b := c.ec.Peek()
+	c.ec.Discard(len(b))
+	c.lingered += int64(len(b))
+	if c.lingered > c.srv.cfg.MaxDrain {
+		c.abort()
+	}
+}
+
+// abort closes the session after the current callback.
+func (c *Session) abort() {
+	if c.closing {
+		return
+	}
+	c.closing = true
+	c.ec.Close()
+}
+
+// flush writes the loop's output buffer to this session's connection and
+// enforces the outbound cap.
+func (c *Session) flush() {
+	lp := c.lp
+	if len(lp.out) == 0 {
+		return
+	}
+	if !c.closing || c.st == stLinger {
+		_ = c.ec.Write(lp.out)
+	}
+	if cap(lp.out) > outKeep {
+		lp.out = make([]byte, 0, outKeep)
+	} else {
+		lp.out = lp.out[:0]
+	}
+	ob := c.ec.OutboundBuffered()
+	switch {
+	case ob > c.srv.cfg.MaxOutbound:
+		c.srv.log.Debug("httpd: client does not read its replies; closing", "session", c.id, "queued", ob)
+		c.abort()
+	case ob > 0 && c.sendDL == 0:
+		c.sendDL = lp.now + int64(c.srv.cfg.SendWaitTimeout)
+		c.sendMark = ob
+	}
+}
+
+// schedule points the connection's one engine timer at the nearest deadline.
+func (c *Session) schedule() {
+	if c.closing {
+		return
+	}
+	next := int64(0)
+	for _, d := range [...]int64{c.headDL, c.recvDL, c.idleDL, c.sendDL, c.lingerDL, c.pollDL} {
+		if d != 0 && (next == 0 || d < next) {
+			next = d
+		}
+	}
+	if next == c.timerAt {
+		return
+	}
+	c.timerAt = next
+	if next == 0 {
+		c.ec.SetTimer(0)
+		return
+	}
+	d := time.Duration(next - c.lp.now)
+	if d <= 0 {
+		d = 1
+	}
+	c.ec.SetTimer(d)
+}
+
+func (c *Session) onTimer() {
+	now := c.lp.now
+	expired := func(d int64) bool { return d != 0 && now >= d }
+	switch {
+	case expired(c.lingerDL):
+		c.abort()
+		return
+	case expired(c.sendDL):
+		ob := c.ec.OutboundBuffered()
+		switch {
+		case ob == 0:
+			c.sendDL = 0
+		case ob < c.sendMark: // progress
+			c.sendMark = ob
+			c.sendDL = now + int64(c.srv.cfg.SendWaitTimeout)
+		default:
+			c.srv.log.Debug("httpd: send timeout", "session", c.id, "queued", ob)
+			c.abort()
+			return
+		}
+	}
+	if expired(c.pollDL) {
+		c.pollBlocking()
+	}
+	switch {
+	case expired(c.headDL), expired(c.recvDL):
+		c.headDL, c.recvDL = 0, 0
+		if c.st == stHead && c.p == nil {
+			return
+		}
+		c.replyError(408, "", nil, true)
+	case expired(c.idleDL):
+		c.idleDL = 0
+		c.abort()
+	}
+}
+
+// chunkLimits returns the chunked decoder limits for a body capped at limit.
+func (s *Server) chunkLimits(limit int64) hc.Limits {
+	l := s.limits
+	l.MaxBodySize = limit
+	return l
+}
+
+// callHandler runs a handler and recovers a panic.
+func (s *Server) callHandler(c *Session, r *Request) (err error, panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = true
+			s.log.Error("httpd: handler panic recovered", "session", c.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	return r.h.Handler(r), false
+}
+
+func (s *Server) callErrHandler(c *Session, r *Request, fn ErrHandlerFunc, status int) (err error, panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = true
+			s.log.Error("httpd: error handler panic recovered", "session", c.id, "panic", fmt.Sprint(v))
+		}
+	}()
+	return fn(r, status), false
+}
+
+// callHook runs a user hook and turns a panic into an error.
+func (s *Server) callHook(c *Session, f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("httpd: hook panic: %v", v)
+			s.log.Error("httpd: hook panic recovered", "session", c.id, "panic", fmt.Sprint(v))
+		}
+	}()
+	return f()
+}
+
+// safeFree runs a free callback, recovering a panic.
+func (s *Server) safeFree(c *Session, f func(any), v any) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("httpd: free callback panic recovered", "session", c.id, "panic", fmt.Sprint(r))
+		}
+	}()
+	f(v)
+}

@@ -1,0 +1,234 @@
+package httpd
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+)
+
+// MethodAny registers a handler for every method (ESP's HTTP_ANY).
+const MethodAny = "*"
+
+// HandlerFunc handles one request on the session's event loop (or on a
+// worker goroutine for a Blocking handler). A non-nil error closes the
+// session after the reply; if nothing was sent yet the client gets 500.
+type HandlerFunc func(r *Request) error
+
+// URIHandler is one registration (ESP's httpd_uri_t).
+type URIHandler struct {
+	// URI is the template matched against the request path (without the
+	// query) by Config.URIMatch, exact match by default.
+	URI string
+	// Method is the request method this handler serves, or MethodAny.
+	Method string
+	// Handler is called for every matching request.
+	Handler HandlerFunc
+	// UserCtx is returned by Request.UserCtx (ESP's user_ctx).
+	UserCtx any
+	// Blocking runs the handler on the bounded worker pool instead of the
+	// event loop. There Request.Recv streams the body with backpressure and
+	// the receive timeout, like httpd_req_recv. When every worker is busy the
+	// client is answered 503.
+	Blocking bool
+	// MaxBodySize overrides Config.MaxBodySize for this handler when > 0.
+	MaxBodySize int64
+}
+
+// ErrHandlerFunc answers an error for which a handler is registered with
+// Server.RegisterErrHandler (ESP's httpd_err_handler_func_t). It may send a
+// reply; if it does not, none is sent. Returning nil keeps the session open
+// where the error allows it (the request was well framed); an error closes it.
+type ErrHandlerFunc func(r *Request, status int) error
+
+// Registration errors.
+var (
+	ErrHandlerExists   = errors.New("httpd: a handler for this URI and method exists")
+	ErrHandlersFull    = errors.New("httpd: handler limit reached")
+	ErrHandlerNotFound = errors.New("httpd: no such handler")
+	ErrInvalidHandler  = errors.New("httpd: handler needs a URI, a method token and a function")
+)
+
+type handler struct {
+	URIHandler
+}
+
+// handlerTable is an immutable snapshot; registrations replace it whole so
+// loops read it without locks.
+type handlerTable struct {
+	list []*handler
+	// methods holds every method some handler serves; a request method
+	// outside it (and with no MethodAny handler) is answered 501.
+	methods map[string]struct{}
+	any     bool
+}
+
+type registry struct {
+	mu    sync.Mutex // serialises writers
+	table atomic.Pointer[handlerTable]
+	max   int
+	match func(template, uri string, matchUpTo int) bool
+
+	errMu sync.Mutex
+	errs  atomic.Pointer[map[int]ErrHandlerFunc]
+}
+
+func (g *registry) init(max int, match func(string, string, int) bool) {
+	g.max = max
+	g.match = match
+	g.table.Store(&handlerTable{methods: map[string]struct{}{}})
+	m := map[int]ErrHandlerFunc{}
+	g.errs.Store(&m)
+}
+
+func validMethodToken(m string) bool {
+	if m == "" {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		if !isTchar(m[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isTchar reports whether c is a token character (RFC 9110 §5.6.2).
+func isTchar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+func (g *registry) rebuild(list []*handler) *handlerTable {
+	t := &handlerTable{list: list, methods: make(map[string]struct{}, 8)}
+	for _, h := range list {
+		if h.Method == MethodAny {
+			t.any = true
+			continue
+		}
+		t.methods[h.Method] = struct{}{}
+	}
+	return t
+}
+
+func (g *registry) register(u URIHandler) error {
+	if u.URI == "" || u.Handler == nil || !validMethodToken(u.Method) {
+		return ErrInvalidHandler
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	old := g.table.Load()
+	if len(old.list) >= g.max {
+		return ErrHandlersFull
+	}
+	for _, h := range old.list {
+		// ESP's duplicate rule: the new URI is matched against each
+		// registered template with the configured matcher.
+		if h.Method == u.Method && g.match(h.URI, u.URI, len(u.URI)) {
+			return ErrHandlerExists
+		}
+	}
+	list := make([]*handler, len(old.list), len(old.list)+1)
+	copy(list, old.list)
+	list = append(list, &handler{u})
+	g.table.Store(g.rebuild(list))
+	return nil
+}
+
+// unregister removes handlers whose URI equals uri exactly and, unless
+// method is "", whose method equals method. It reports how many it removed.
+func (g *registry) unregister(uri, method string, anyMethod bool) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	old := g.table.Load()
+	list := make([]*handler, 0, len(old.list))
+	for _, h := range old.list {
+		if h.URI == uri && (anyMethod || h.Method == method) {
+			continue
+		}
+		list = append(list, h)
+	}
+	n := len(old.list) - len(list)
+	if n > 0 {
+		g.table.Store(g.rebuild(list))
+	}
+	return n
+}
+
+func (g *registry) clear() {
+	g.mu.Lock()
+	g.table.Store(g.rebuild(nil))
+	g.mu.Unlock()
+	g.errMu.Lock()
+	m := map[int]ErrHandlerFunc{}
+	g.errs.Store(&m)
+	g.errMu.Unlock()
+}
+
+// lookupResult says what the registry found for a request.
+type lookupResult uint8
+
+const (
+	lookupFound      lookupResult = iota
+	lookupNoURI                   // 404
+	lookupNoMethod                // 405: the URI exists with other methods
+	lookupUnknownVer              // 501: no handler serves this method at all
+)
+
+// lookup finds the first handler, in registration order, whose template
+// matches path and whose method is method or MethodAny. path is only read
+// during the call.
+func (g *registry) lookup(method []byte, path string) (*handler, lookupResult) {
+	t := g.table.Load()
+	uriSeen := false
+	for _, h := range t.list {
+		if !g.match(h.URI, path, len(path)) {
+			continue
+		}
+		if h.Method == MethodAny || h.Method == string(method) {
+			return h, lookupFound
+		}
+		uriSeen = true
+	}
+	// GET and HEAD are never "not implemented": RFC 9110 §9.1 requires
+	// every general-purpose server to support them.
+	if !t.any && string(method) != "GET" && string(method) != "HEAD" {
+		if _, ok := t.methods[string(method)]; !ok {
+			return nil, lookupUnknownVer
+		}
+	}
+	if uriSeen {
+		return nil, lookupNoMethod
+	}
+	return nil, lookupNoURI
+}
+
+func (g *registry) setErr(status int, fn ErrHandlerFunc) {
+	g.errMu.Lock()
+	defer g.errMu.Unlock()
+	old := *g.errs.Load()
+	m := make(map[int]ErrHandlerFunc, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	if fn == nil {
+		delete(m, status)
+	} else {
+		m[status] = fn
+	}
+	g.errs.Store(&m)
+}
+
+func (g *registry) errHandler(status int) ErrHandlerFunc {
+	m := *g.errs.Load()
+	if len(m) == 0 {
+		return nil
+	}
+	return m[status]
+}

@@ -1,0 +1,477 @@
+package httpd
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"unsafe"
+
+	hc "github.com/evhttpd/httpd/codec/http"
+)
+
+// Request is one HTTP request and its reply (ESP's httpd_req_t). It is valid
+// only until the handler returns; every slice it hands out shares that
+// lifetime: copy what you keep (bytes.Clone, strings.Clone).
+type Request struct {
+	s   *Session
+	h   *handler
+	p   *hc.Parser // nil when the head did not parse (error handlers)
+	srv *Server
+
+	body     []byte // buffered body (loop handlers)
+	bodyRead int    // bytes of body returned by Recv (loop handlers)
+
+	// Reply state.
+	status     int
+	reason     string
+	ctype      string
+	hdrs       []byte // validated "Name: value\r\n" lines
+	nhdrs      int
+	headSent   bool
+	chunked    bool  // the reply is chunked (SendChunk)
+	fixedLen   int64 // Content-Length the handler set with SetHeader, -1 if none
+	sentBody   int64 // body bytes written after the head
+	done       bool  // the reply is complete
+	wantClose  bool  // the reply carries Connection: close
+	badReply   bool  // the reply broke its own framing: close the session
+	headMethod bool  // HEAD: never write body bytes
+
+	// Blocking handlers.
+	blocking bool
+	bp       *bodyPipe
+	wbuf     []byte // reply bytes produced on the worker, not yet handed to the loop
+	refill   func() // asks the loop for more body bytes
+	keep     bool   // the session may stay open (set when the handler is done)
+}
+
+// Reply errors.
+var (
+	ErrHeaderInvalid   = errors.New("httpd: header name or value not allowed (CR, LF, CTL or non-token)")
+	ErrTooManyHeaders  = errors.New("httpd: response header limit reached")
+	ErrHeadersSent     = errors.New("httpd: response headers already sent")
+	ErrReplyDone       = errors.New("httpd: response already complete")
+	ErrLengthMismatch  = errors.New("httpd: body length differs from the Content-Length set")
+	ErrNotBlocking     = errors.New("httpd: Recv streams only in Blocking handlers before Body is used")
+	ErrRecvTimeout     = errors.New("httpd: receive timeout")
+	ErrBodyInterrupted = errors.New("httpd: body interrupted: the client closed or sent a bad body")
+)
+
+func (r *Request) reset(s *Session, h *handler, p *hc.Parser, body []byte) {
+	hdrs := r.hdrs[:0]
+	*r = Request{s: s, h: h, p: p, srv: s.srv, body: body, hdrs: hdrs, status: 200, fixedLen: -1}
+	if p != nil {
+		m := p.Method()
+		r.headMethod = len(m) == 4 && string(m) == "HEAD"
+	}
+}
+
+// Session returns the session the request arrived on.
+func (r *Request) Session() *Session { return r.s }
+
+// UserCtx returns the handler's user context (ESP's user_ctx).
+func (r *Request) UserCtx() any {
+	if r.h == nil {
+		return nil
+	}
+	return r.h.UserCtx
+}
+
+// SessCtx returns the session context (ESP's req->sess_ctx).
+func (r *Request) SessCtx() any { return r.s.ctx }
+
+// SetSessCtx sets the session context and its free function (ESP's
+// req->sess_ctx and req->free_ctx); see Session.SetCtx.
+func (r *Request) SetSessCtx(v any, free func(any)) { r.s.SetCtx(v, free) }
+
+// Method returns the request method. Common methods return constant strings;
+// others are copied.
+func (r *Request) Method() string {
+	if r.p == nil {
+		return ""
+	}
+	return methodString(r.p.Method())
+}
+
+func methodString(m []byte) string {
+	switch string(m) {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "PUT":
+		return "PUT"
+	case "HEAD":
+		return "HEAD"
+	case "DELETE":
+		return "DELETE"
+	case "OPTIONS":
+		return "OPTIONS"
+	case "PATCH":
+		return "PATCH"
+	}
+	return string(m)
+}
+
+// URI returns the raw request-target, query included (ESP's req->uri).
+func (r *Request) URI() []byte {
+	if r.p == nil {
+		return nil
+	}
+	return r.p.Target()
+}
+
+// Path returns the request-target without its query.
+func (r *Request) Path() []byte {
+	if r.p == nil {
+		return nil
+	}
+	return r.p.Path()
+}
+
+// Query returns the raw query string without '?', nil if none (ESP's
+// httpd_req_get_url_query_str). Nothing is decoded.
+func (r *Request) Query() []byte {
+	if r.p == nil {
+		return nil
+	}
+	return r.p.RawQuery()
+}
+
+// QueryValue returns the raw value of key in the query (ESP's
+// httpd_query_key_value). Nothing is decoded: see codec/http.Unescape.
+func (r *Request) QueryValue(key string) ([]byte, bool) {
+	return hc.QueryValue(r.Query(), key)
+}
+
+// Header returns the first value of the named header, case-insensitively,
+// nil if absent (ESP's httpd_req_get_hdr_value_str).
+func (r *Request) Header(name string) []byte {
+	if r.p == nil {
+		return nil
+	}
+	return r.p.Header(name)
+}
+
+// NumHeaders returns the number of header fields.
+func (r *Request) NumHeaders() int {
+	if r.p == nil {
+		return 0
+	}
+	return r.p.NumHeaders()
+}
+
+// HeaderAt returns header field i in arrival order.
+func (r *Request) HeaderAt(i int) (name, value []byte) { return r.p.HeaderAt(i) }
+
+// Cookie returns the value of the named cookie (ESP's
+// httpd_req_get_cookie_val).
+func (r *Request) Cookie(name string) ([]byte, bool) {
+	return hc.CookieValue(r.Header("Cookie"), name)
+}
+
+// ContentLength returns the declared body length, -1 for a chunked body or
+// none (ESP's req->content_len, which is 0 there).
+func (r *Request) ContentLength() int64 {
+	if r.p == nil {
+		return -1
+	}
+	return r.p.ContentLength()
+}
+
+// Body returns the whole request body, buffered before the handler ran.
+// Blocking handlers read the body with Recv instead; Body returns nil there.
+func (r *Request) Body() []byte { return r.body }
+
+// ProtoMinor returns 0 for HTTP/1.0 and 1 for HTTP/1.1.
+func (r *Request) ProtoMinor() int {
+	if r.p == nil {
+		return 1
+	}
+	return r.p.Minor()
+}
+
+// Recv reads body bytes into p (ESP's httpd_req_recv). In a blocking
+// handler it streams the body as it arrives, waiting at most the receive
+// timeout (ErrRecvTimeout); in a loop handler it reads from the buffered
+// body. It returns 0, io.EOF at the end of the body.
+func (r *Request) Recv(p []byte) (int, error) {
+	if r.bp != nil {
+		return r.bp.read(p, r.srv.cfg.RecvWaitTimeout, r.refill)
+	}
+	if r.bodyRead >= len(r.body) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.body[r.bodyRead:])
+	r.bodyRead += n
+	return n, nil
+}
+
+// SetStatus sets the reply status (ESP's httpd_resp_set_status). Default 200.
+func (r *Request) SetStatus(code int) { r.status, r.reason = code, "" }
+
+// SetStatusText sets the reply status with a reason phrase of your own.
+// A reason containing CR, LF or other control bytes is refused.
+func (r *Request) SetStatusText(code int, reason string) error {
+	for i := 0; i < len(reason); i++ {
+		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return ErrHeaderInvalid
+		}
+	}
+	r.status, r.reason = code, reason
+	return nil
+}
+
+// SetType sets the Content-Type (ESP's httpd_resp_set_type). Default
+// "text/html", ESP's default.
+func (r *Request) SetType(ct string) error {
+	if _, err := hc.AppendHeader(nil, "Content-Type", ct); err != nil {
+		return ErrHeaderInvalid
+	}
+	r.ctype = ct
+	return nil
+}
+
+// SetHeader adds a reply header (ESP's httpd_resp_set_hdr). A name or value
+// that could split the header (CR, LF, NUL, other controls, a non-token name)
+// is refused and never reaches the wire. Setting Content-Length makes the
+// reply fixed-length: the body sent must have exactly that many bytes, or the
+// session is closed. Transfer-Encoding and Connection are managed by the
+// server: set Connection: close to close the session after the reply.
+func (r *Request) SetHeader(name, value string) error {
+	if r.headSent {
+		return ErrHeadersSent
+	}
+	if r.nhdrs >= r.srv.cfg.MaxRespHeaders {
+		return ErrTooManyHeaders
+	}
+	switch {
+	case asciiEqualFold(name, "Content-Length"):
+		n, err := strconv.ParseInt(value, 10, 64)
+		if err != nil || n < 0 {
+			return ErrHeaderInvalid
+		}
+		r.fixedLen = n
+		return nil
+	case asciiEqualFold(name, "Transfer-Encoding"):
+		return ErrHeaderInvalid
+	case asciiEqualFold(name, "Connection"):
+		if asciiEqualFold(value, "close") {
+			r.wantClose = true
+			return nil
+		}
+		return ErrHeaderInvalid
+	}
+	b, err := hc.AppendHeader(r.hdrs, name, value)
+	if err != nil {
+		return ErrHeaderInvalid
+	}
+	r.hdrs = b
+	r.nhdrs++
+	return nil
+}
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x|0x20 != y|0x20 || (x|0x20) < 'a' || (x|0x20) > 'z' {
+			if x != y {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Send writes the whole reply with body (ESP's httpd_resp_send). body is
+// copied before Send returns.
+func (r *Request) Send(body []byte) error {
+	if r.done {
+		return ErrReplyDone
+	}
+	if r.headSent {
+		return ErrHeadersSent
+	}
+	if r.fixedLen >= 0 && r.fixedLen != int64(len(body)) {
+		r.badReply = true
+		r.srv.log.Debug("httpd: handler body length differs from its Content-Length",
+			"session", r.s.id, "set", r.fixedLen, "sent", len(body))
+		return ErrLengthMismatch
+	}
+	r.writeHead(int64(len(body)), false)
+	r.writeBody(body)
+	r.done = true
+	return nil
+}
+
+// SendString is Send with a string body.
+func (r *Request) SendString(body string) error {
+	return r.Send(unsafe.Slice(unsafe.StringData(body), len(body)))
+}
+
+// SendChunk writes p as one chunk of a chunked reply (ESP's
+// httpd_resp_send_chunk); the first call sends the head. An empty p ends the
+// reply. When the handler set Content-Length, chunks are written as plain
+// body bytes and their total must equal it. A reply left open when the
+// handler returns is ended by the server.
+func (r *Request) SendChunk(p []byte) error {
+	if r.done {
+		return ErrReplyDone
+	}
+	if !r.headSent {
+		r.writeHead(r.fixedLen, r.fixedLen < 0)
+	}
+	if len(p) == 0 {
+		return r.endReply()
+	}
+	if !r.chunked && r.sentBody+int64(len(p)) > r.fixedLen {
+		r.badReply = true
+		return ErrLengthMismatch
+	}
+	r.writeBody(p)
+	return nil
+}
+
+// endReply completes a streamed reply.
+func (r *Request) endReply() error {
+	if r.done {
+		return nil
+	}
+	r.done = true
+	if r.chunked {
+		if !r.headMethod {
+			r.appendOut(lastChunk)
+		}
+		return nil
+	}
+	if r.fixedLen >= 0 && r.sentBody != r.fixedLen {
+		r.badReply = true
+		r.srv.log.Debug("httpd: handler body length differs from its Content-Length",
+			"session", r.s.id, "set", r.fixedLen, "sent", r.sentBody)
+		return ErrLengthMismatch
+	}
+	return nil
+}
+
+var lastChunk = []byte("0\r\n\r\n")
+
+// SendErr replies with an error status and a message (ESP's
+// httpd_resp_send_err); an empty msg uses ESP's default text for the status.
+// The session stays open unless the status requires closing.
+func (r *Request) SendErr(status int, msg string) error {
+	if r.headSent {
+		return ErrHeadersSent
+	}
+	if msg == "" {
+		msg = hc.ErrorBody(status)
+	}
+	r.SetStatus(status)
+	r.ctype = ""
+	return r.SendString(msg)
+}
+
+// HeadersSent reports whether the reply head was written.
+func (r *Request) HeadersSent() bool { return r.headSent }
+
+// writeHead appends the status line and headers. n is the body length, -1
+// for chunked.
+func (r *Request) writeHead(n int64, chunked bool) {
+	if r.p != nil && !r.p.KeepAlive() {
+		r.wantClose = true
+	}
+	if r.s.srv.stopping() {
+		r.wantClose = true
+	}
+	b := r.outBuf()
+	b = hc.AppendStatusLine(b, 1, r.status, r.reason)
+	ct := r.ctype
+	if ct == "" {
+		ct = "text/html"
+	}
+	b = append(b, "Content-Type: "...)
+	b = append(b, ct...)
+	b = append(b, "\r\n"...)
+	b = hc.AppendDate(b)
+	b = append(b, r.hdrs...)
+	if hc.BodyAllowed(r.status) {
+		if chunked {
+			b = append(b, "Transfer-Encoding: chunked\r\n"...)
+			r.chunked = true
+		} else {
+			b = hc.AppendContentLength(b, n)
+		}
+	}
+	if r.wantClose {
+		b = append(b, "Connection: close\r\n"...)
+	} else if r.p != nil && r.p.Minor() == 0 {
+		b = append(b, "Connection: keep-alive\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	r.setOut(b)
+	r.headSent = true
+	r.s.emit(EventHeadersSent, 0)
+}
+
+func (r *Request) writeBody(p []byte) {
+	r.sentBody += int64(len(p))
+	if r.headMethod || !hc.BodyAllowed(r.status) || len(p) == 0 {
+		return
+	}
+	if r.chunked {
+		r.setOut(hc.AppendChunk(r.outBuf(), p))
+	} else {
+		r.appendOut(p)
+	}
+	r.s.emit(EventSentData, len(p))
+	if r.blocking {
+		r.flushWorker(false)
+	}
+}
+
+func (r *Request) appendOut(p []byte) { r.setOut(append(r.outBuf(), p...)) }
+
+// outBuf returns where reply bytes go: the loop's output buffer for loop
+// handlers, the request's own buffer on a worker.
+func (r *Request) outBuf() []byte {
+	if r.blocking {
+		return r.wbuf
+	}
+	return r.s.lp.out
+}
+
+func (r *Request) setOut(b []byte) {
+	if r.blocking {
+		r.wbuf = b
+		return
+	}
+	r.s.lp.out = b
+}
+
+// finish completes the reply after the handler returned (err is its result;
+// panicked reports a recovered panic) and reports whether the session may
+// stay open.
+func (r *Request) finish(err error, panicked bool) (keep bool) {
+	if err != nil || panicked {
+		if !r.headSent {
+			blocking, bp, refill := r.blocking, r.bp, r.refill
+			r.reset(r.s, r.h, r.p, nil)
+			r.blocking, r.bp, r.refill, r.wbuf = blocking, bp, refill, r.wbuf[:0]
+			r.SetStatus(500)
+			r.wantClose = true
+			_ = r.SendString(hc.ErrorBody(500))
+		}
+		return false
+	}
+	if !r.headSent {
+		// A handler that sent nothing gets an empty 200, as net/http does.
+		_ = r.Send(nil)
+	} else if !r.done {
+		_ = r.endReply()
+	}
+	return !r.wantClose && !r.badReply
+}
+
+// Server returns the server handling the request.
+func (r *Request) Server() *Server { return r.srv }

@@ -1,0 +1,523 @@
+package httpd
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hc "github.com/evhttpd/httpd/codec/http"
+	"github.com/evhttpd/httpd/ctrl"
+	"github.com/evhttpd/httpd/engine"
+	"github.com/evhttpd/httpd/sessions"
+)
+
+// Server is a running evhttpd instance (ESP's httpd_handle_t).
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	limits hc.Limits
+	eng    *engine.Engine
+	slab   *sessions.Slab[*Session]
+	loops  []*loop
+	reg    registry
+	pool   *workerPool
+
+	state    atomic.Int32 // stateRunning, stateStopping, stateStopped
+	stopOnce sync.Once
+	stopErr  error
+	stopped  chan struct{}
+
+	rejects   atomic.Int64 // connections answered 503 at open
+	staleWork atomic.Int64 // queued items whose session had closed
+	purged    atomic.Int64 // sessions closed by LRU purge
+}
+
+const (
+	stateRunning int32 = iota
+	stateStopping
+	stateStopped
+)
+
+// Errors of the server's lifecycle and control calls.
+var (
+	ErrServerStopped = errors.New("httpd: server stopped")
+	ErrQueueFull     = errors.New("httpd: work queue full")
+)
+
+// Start starts a server (ESP's httpd_start). The zero Config is valid.
+func Start(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.URIMatch == nil {
+		cfg.URIMatch = matchExact
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, stopped: make(chan struct{})}
+	s.limits = hc.Limits{
+		MaxRequestLine: cfg.MaxRequestLine,
+		MaxHeaderBytes: cfg.MaxHeaderBytes,
+		MaxHeaders:     cfg.MaxHeaders,
+		// Body limits are per handler: the server checks them after routing.
+		MaxBodySize: 1 << 62,
+	}.WithDefaults()
+	s.reg.init(cfg.MaxURIHandlers, cfg.URIMatch)
+
+	// Room beyond MaxOpenSockets for sessions chosen for LRU purge that
+	// have not closed yet.
+	spare := cfg.MaxOpenSockets / 8
+	if spare < 64 {
+		spare = 64
+	}
+	if s.slab, err = sessions.NewSlab[*Session](cfg.MaxOpenSockets + spare); err != nil {
+		return nil, errors.Join(ErrInvalidConfig, err)
+	}
+	token, err := ctrl.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	s.loops = make([]*loop, cfg.EventLoops)
+	for i := range s.loops {
+		s.loops[i] = &loop{idx: i, srv: s, q: ctrl.NewQueue(0), out: make([]byte, 0, outKeep)}
+	}
+	s.pool = newWorkerPool(cfg.BlockingWorkers)
+	s.eng, err = engine.Start(engine.Config{
+		Addr:            cfg.Addr,
+		Listener:        cfg.Listener,
+		Loops:           cfg.EventLoops,
+		CtrlAddr:        cfg.CtrlAddr,
+		Token:           token,
+		TimerResolution: cfg.TimerResolution,
+		Logger:          cfg.Logger,
+	}, driver{s})
+	if err != nil {
+		s.pool.stop()
+		return nil, err
+	}
+	s.emit(Event{Kind: EventStart, Fd: -1})
+	return s, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.eng.Addr() }
+
+// CtrlAddr returns the address of the UDP control socket.
+func (s *Server) CtrlAddr() net.Addr { return s.eng.CtrlAddr() }
+
+// GlobalUserCtx returns Config.GlobalUserCtx (ESP's httpd_get_global_user_ctx).
+func (s *Server) GlobalUserCtx() any { return s.cfg.GlobalUserCtx }
+
+func (s *Server) stopping() bool { return s.state.Load() != stateRunning }
+
+// RegisterURIHandler registers a handler (ESP's httpd_register_uri_handler).
+// It may be called at any time, from any goroutine, also from a handler.
+// ErrHandlerExists is returned when a handler with the same method already
+// matches the URI under Config.URIMatch, ErrHandlersFull at MaxURIHandlers.
+func (s *Server) RegisterURIHandler(h URIHandler) error {
+	if s.stopping() {
+		return ErrServerStopped
+	}
+	return s.reg.register(h)
+}
+
+// UnregisterURIHandler removes the handler registered for exactly uri and
+// method (ESP's httpd_unregister_uri_handler).
+func (s *Server) UnregisterURIHandler(uri, method string) error {
+	if s.reg.unregister(uri, method, false) == 0 {
+		return ErrHandlerNotFound
+	}
+	return nil
+}
+
+// UnregisterURI removes every handler registered for exactly uri (ESP's
+// httpd_unregister_uri).
+func (s *Server) UnregisterURI(uri string) error {
+	if s.reg.unregister(uri, "", true) == 0 {
+		return ErrHandlerNotFound
+	}
+	return nil
+}
+
+// RegisterErrHandler sets the handler for an error status (ESP's
+// httpd_register_err_handler); nil removes it. The statuses the server
+// produces itself are 400, 404, 405, 408, 413, 414, 417, 431, 500, 501, 503
+// and 505.
+func (s *Server) RegisterErrHandler(status int, fn ErrHandlerFunc) error {
+	if status < 400 || status > 599 {
+		return ErrInvalidHandler
+	}
+	s.reg.setErr(status, fn)
+	return nil
+}
+
+// work item kinds on a loop's queue.
+const (
+	kindWork uint8 = iota + 1
+	kindClose
+	kindStop
+	kindBlockWrite
+	kindBlockDone
+	kindBlockRefill
+)
+
+// QueueWork runs fn on the session's event loop, serialised with its
+// handlers, exactly once and in the order queued (ESP's httpd_queue_work
+// bound to a session). It may be called from any goroutine. If the session
+// closes before fn runs, fn is not run. A stale id returns ErrStaleSession.
+func (s *Server) QueueWork(id SessionID, fn func(*Session)) error {
+	if fn == nil {
+		return ErrInvalidHandler
+	}
+	return s.enqueue(id, kindWork, fn)
+}
+
+// TriggerClose closes the session from any goroutine (ESP's
+// httpd_sess_trigger_close).
+func (s *Server) TriggerClose(id SessionID) error {
+	return s.enqueue(id, kindClose, nil)
+}
+
+func (s *Server) enqueue(id SessionID, kind uint8, arg any) error {
+	if s.state.Load() == stateStopped {
+		return ErrServerStopped
+	}
+	c, ok := s.slab.Get(id)
+	if !ok {
+		return ErrStaleSession
+	}
+	if kind == kindWork {
+		c.pending.Add(1)
+	}
+	ring, err := c.lp.q.Push(ctrl.Item{Kind: kind, ID: uint64(id), Arg: arg})
+	if err != nil {
+		if kind == kindWork {
+			c.pending.Add(-1)
+		}
+		return ErrQueueFull
+	}
+	if ring {
+		if err := s.eng.Wake(c.lp.idx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runItem runs one queued item on its loop.
+func (lp *loop) runItem(it ctrl.Item) {
+	s := lp.srv
+	if it.Kind == kindStop {
+		lp.closeAll()
+		if ch, ok := it.Arg.(chan struct{}); ok {
+			close(ch)
+		}
+		return
+	}
+	c, ok := s.slab.Get(SessionID(it.ID))
+	if !ok || c.lp != lp || c.closing {
+		if it.Kind == kindWork {
+			s.staleWork.Add(1)
+		}
+		abandonItem(it)
+		return
+	}
+	if (it.Kind == kindBlockWrite || it.Kind == kindBlockDone || it.Kind == kindBlockRefill) && c.breq != itemRequest(it) {
+		// The request was given up (error reply, close) before this arrived.
+		abandonItem(it)
+		return
+	}
+	switch it.Kind {
+	case kindWork:
+		c.pending.Add(-1)
+		fn := it.Arg.(func(*Session))
+		if err := s.callHook(c, func() error { fn(c); return nil }); err != nil {
+			c.abort()
+		}
+	case kindClose:
+		c.abort()
+	case kindBlockWrite:
+		c.blockWrite(it.Arg.(*blockChunk))
+	case kindBlockDone:
+		c.blockDone(it.Arg.(*Request))
+	case kindBlockRefill:
+		c.feedBlocking()
+	}
+	c.flush()
+	c.schedule()
+	if !c.closing && c.st == stHead {
+		// Input may have queued up while the session was busy.
+		c.process()
+		c.flush()
+		c.schedule()
+	}
+}
+
+// itemRequest returns the blocking request an item belongs to, if any.
+func itemRequest(it ctrl.Item) *Request {
+	switch a := it.Arg.(type) {
+	case *Request:
+		return a
+	case *blockChunk:
+		return a.r
+	}
+	return nil
+}
+
+func abandonItem(it ctrl.Item) {
+	if r := itemRequest(it); r != nil {
+		r.bp.abandon()
+	}
+}
+
+// closeAll closes every session of the loop (Stop).
+func (lp *loop) closeAll() {
+	lp.srv.slab.Range(func(id SessionID, c *Session) bool {
+		if c.lp == lp {
+			c.abort()
+		}
+		return true
+	})
+}
+
+// purgeFor makes room for a new session by closing the least recently used
+// eligible one (ESP's lru_purge_enable) and reports whether it did.
+func (s *Server) purgeFor(lp *loop) bool {
+	if !s.cfg.LRUPurgeEnable {
+		return false
+	}
+	now := lp.now
+	grace := int64(s.cfg.LRUGrace)
+	for tries := 0; tries < 4; tries++ {
+		id, ok := s.slab.Oldest(func(id SessionID, c *Session) bool {
+			if c.purging.Load() || c.pending.Load() > 0 {
+				return false
+			}
+			// A session in its first moments is left alone.
+			return now-c.opened >= grace || c.lru.Load() != c.opened
+		})
+		if !ok {
+			return false
+		}
+		c, ok := s.slab.Get(id)
+		if !ok || !c.purging.CompareAndSwap(false, true) {
+			continue
+		}
+		s.purged.Add(1)
+		if c.lp == lp {
+			c.abort()
+		} else if err := s.TriggerClose(id); err != nil {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// closeSession runs once per session on its loop when its connection
+// closed: close hook, free callbacks, slot release.
+func (s *Server) closeSession(c *Session, err error) {
+	if c.freed {
+		return
+	}
+	c.freed = true
+	if c.breq != nil {
+		c.breq.bp.abandon()
+		c.breq = nil
+	}
+	if f := s.cfg.OnClose; f != nil {
+		_ = s.callHook(c, func() error { f(c); return nil })
+	}
+	if c.ctx != nil && c.ctxFree != nil {
+		v, f := c.ctx, c.ctxFree
+		c.ctx, c.ctxFree = nil, nil
+		s.safeFree(c, f, v)
+	}
+	if c.tctx != nil && c.tctxFree != nil {
+		v, f := c.tctx, c.tctxFree
+		c.tctx, c.tctxFree = nil, nil
+		s.safeFree(c, f, v)
+	}
+	c.releaseRequest()
+	c.emit(EventDisconnected, 0)
+	s.slab.Free(c.id)
+}
+
+// Clients appends the IDs of the open sessions to dst (ESP's
+// httpd_get_client_list).
+func (s *Server) Clients(dst []SessionID) []SessionID {
+	s.slab.Range(func(id SessionID, c *Session) bool {
+		dst = append(dst, id)
+		return true
+	})
+	return dst
+}
+
+// ClientKind says what a session ID refers to (ESP's httpd_ws_client_info_t).
+type ClientKind uint8
+
+// Client kinds.
+const (
+	ClientInvalid   ClientKind = iota // no such session (stale ID)
+	ClientHTTP                        // an HTTP session
+	ClientWebSocket                   // a session upgraded to WebSocket
+)
+
+func (k ClientKind) String() string {
+	switch k {
+	case ClientHTTP:
+		return "HTTP"
+	case ClientWebSocket:
+		return "WebSocket"
+	}
+	return "invalid"
+}
+
+// ClientInfo reports whether id names an open HTTP or WebSocket session
+// (ESP's httpd_ws_get_fd_info). Safe from any goroutine.
+func (s *Server) ClientInfo(id SessionID) ClientKind {
+	c, ok := s.slab.Get(id)
+	if !ok {
+		return ClientInvalid
+	}
+	if c.upgrade.Load() {
+		return ClientWebSocket
+	}
+	return ClientHTTP
+}
+
+// Stop stops the server (ESP's httpd_stop): no new connections, every
+// session closed with its close hook and free callbacks run exactly once,
+// handlers removed, every goroutine and descriptor of the server released.
+// It blocks until done and is idempotent; no callback runs after it returns.
+func (s *Server) Stop() error {
+	return s.stop(context.Background(), false)
+}
+
+// Shutdown stops accepting, lets requests in progress finish (replies are
+// sent with Connection: close) and idle sessions close, then stops as Stop
+// does when all sessions are gone or ctx is done, whichever is first.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.stop(ctx, true)
+}
+
+func (s *Server) stop(ctx context.Context, graceful bool) error {
+	s.stopOnce.Do(func() {
+		s.state.Store(stateStopping)
+		s.eng.StopAccepting()
+		if graceful {
+			s.waitIdle(ctx)
+		}
+		// Close every session on its own loop through the control channel.
+		acks := make([]chan struct{}, 0, len(s.loops))
+		for _, lp := range s.loops {
+			ch := make(chan struct{})
+			ring, err := lp.q.Push(ctrl.Item{Kind: kindStop, Arg: ch})
+			if err != nil {
+				continue
+			}
+			if ring {
+				if s.eng.Wake(lp.idx) != nil {
+					continue
+				}
+			}
+			acks = append(acks, ch)
+		}
+		deadline := time.NewTimer(2 * time.Second)
+		for _, ch := range acks {
+			select {
+			case <-ch:
+			case <-deadline.C:
+			}
+		}
+		deadline.Stop()
+		// The engine closes whatever is left (OnClose frees it) and stops
+		// its loops; after this no callback runs.
+		s.stopErr = s.eng.Stop(context.Background())
+		s.pool.stop()
+		s.state.Store(stateStopped)
+		s.reg.clear()
+		if s.cfg.GlobalUserCtx != nil && s.cfg.GlobalUserCtxFree != nil {
+			s.cfg.GlobalUserCtxFree(s.cfg.GlobalUserCtx)
+		}
+		s.emit(Event{Kind: EventStop, Fd: -1})
+		close(s.stopped)
+	})
+	<-s.stopped
+	return s.stopErr
+}
+
+// waitIdle closes idle sessions and waits until none is left or ctx ends.
+func (s *Server) waitIdle(ctx context.Context) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		busy := 0
+		s.slab.Range(func(id SessionID, c *Session) bool {
+			busy++
+			_ = s.enqueue(id, kindWork, func(c *Session) {
+				if c.st == stHead && c.p == nil && c.breq == nil {
+					c.abort()
+				}
+			})
+			return true
+		})
+		if busy == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Stats is a snapshot of server counters.
+type Stats struct {
+	Sessions  int   // open sessions
+	Rejected  int64 // connections answered 503 at open (MaxOpenSockets, purge off)
+	Purged    int64 // sessions closed by LRU purge
+	StaleWork int64 // queued items dropped because their session had closed
+}
+
+// Stats returns current counters.
+func (s *Server) Stats() Stats {
+	return Stats{Sessions: s.slab.Len(), Rejected: s.rejects.Load(), Purged: s.purged.Load(), StaleWork: s.staleWork.Load()}
+}
+
+// body buffers for chunked request bodies.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+func (s *Server) growBody(b []byte, hint int, limit int64) []byte {
+	if b == nil {
+		bp := bodyPool.Get().(*[]byte)
+		b = (*bp)[:0]
+		if cap(b) >= hint {
+			return b
+		}
+	}
+	n := cap(b) * 2
+	if n < len(b)+hint {
+		n = len(b) + hint
+	}
+	if int64(n) > limit+1 {
+		n = int(limit + 1)
+	}
+	if n <= len(b) {
+		n = len(b) + 1
+	}
+	nb := make([]byte, len(b), n)
+	copy(nb, b)
+	return nb
+}
+
+func (s *Server) putBody(b []byte) {
+	if cap(b) <= 1<<20 {
+		b = b[:0]
+		bodyPool.Put(&b)
+	}
+}

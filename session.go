@@ -1,0 +1,150 @@
+package httpd
+
+import (
+	"errors"
+	"net"
+	"sync/atomic"
+
+	hc "github.com/evhttpd/httpd/codec/http"
+	"github.com/evhttpd/httpd/engine"
+	"github.com/evhttpd/httpd/sessions"
+)
+
+// SessionID names a session for its whole life. An ID of a closed session is
+// stale: every call with it is a no-op that reports ErrStaleSession, and it
+// can never reach a newer session that reuses the slot or the descriptor.
+type SessionID = sessions.ID
+
+// ErrStaleSession is returned for a session ID whose session has closed.
+var ErrStaleSession = errors.New("httpd: stale session ID")
+
+// readState is where a session is in its input.
+type readState uint8
+
+const (
+	stHead     readState = iota // waiting for or parsing a request head
+	stBody                      // head parsed, waiting for a Content-Length body
+	stChunked                   // head parsed, decoding a chunked body
+	stBlocking                  // a blocking handler owns the request
+	stDrain                     // discarding the unread body of a finished request
+	stLinger                    // reply sent, write side shut, discarding input until close
+)
+
+// Session is one client connection and the context it keeps for its life
+// (ESP's session: sess_ctx with free_ctx, transport context, open/close
+// hooks). Its methods may be called only on the session's event loop: inside
+// a handler, a hook or queued work for it. Use Server.QueueWork to reach a
+// session from another goroutine.
+type Session struct {
+	srv *Server
+	lp  *loop
+	ec  engine.Conn
+	id  sessions.ID
+	fd  int
+
+	// Read state (loop only).
+	st        readState
+	p         *hc.Parser // nil while no request is in progress
+	cd        hc.ChunkedDecoder
+	h         *handler // handler of the request in progress
+	headLen   int      // length of the head still held in the input
+	need      int      // bytes the body state waits for (head + Content-Length)
+	drainLeft int64    // body bytes still to discard in stDrain
+	headCopy  []byte   // owned copy of the head when it cannot stay queued
+	body      []byte   // decoded chunked body (pooled)
+	lingered  int64    // bytes discarded in stLinger
+	expect100 bool     // "100 Continue" was sent for the request in progress
+	closing   bool     // Close was asked; nothing more is read or written
+	served    uint32   // requests completed
+	inHandler bool     // a loop handler of this session is running
+
+	// Timers (loop only): monotonic nanoseconds, 0 = unset.
+	headDL, recvDL, idleDL, sendDL, lingerDL, pollDL int64
+	timerAt                                          int64
+	sendMark                                         int // outbound bytes when the send check was armed
+	inMark                                           int // inbound bytes at the last body progress
+
+	// Session context (loop only).
+	ctx      any
+	ctxFree  func(any)
+	tctx     any
+	tctxFree func(any)
+	freed    bool
+
+	// Blocking handler in progress (shared with its worker).
+	breq *Request
+
+	// Cross-goroutine state.
+	lru     atomic.Int64 // last activity, monotonic ns (LRU stamp)
+	opened  int64        // monotonic ns at open (immutable)
+	pending atomic.Int32 // queued work items not yet run
+	purging atomic.Bool  // chosen as an LRU victim
+	upgrade atomic.Bool  // the session left HTTP for WebSocket (ClientInfo)
+}
+
+// LRUStamp reports the session's last activity for LRU purge.
+func (c *Session) LRUStamp() uint64 { return uint64(c.lru.Load()) }
+
+// ID returns the session's ID, valid for its whole life and stale after.
+func (c *Session) ID() SessionID { return c.id }
+
+// Fd returns the socket descriptor (informational: never use it for I/O).
+func (c *Session) Fd() int { return c.fd }
+
+// RemoteAddr returns the peer address.
+func (c *Session) RemoteAddr() net.Addr { return c.ec.RemoteAddr() }
+
+// LocalAddr returns the local address the client connected to.
+func (c *Session) LocalAddr() net.Addr { return c.ec.LocalAddr() }
+
+// Server returns the server the session belongs to.
+func (c *Session) Server() *Server { return c.srv }
+
+// Ctx returns the session context (ESP's sess_ctx), nil if none.
+func (c *Session) Ctx() any { return c.ctx }
+
+// SetCtx replaces the session context. The previous context, if any, is
+// freed first with its free function (ESP frees it on replacement). free is
+// called exactly once with v: on the next replacement, when the session
+// closes, or at Stop. A nil free means nothing needs freeing.
+func (c *Session) SetCtx(v any, free func(any)) {
+	if c.ctx != nil && c.ctxFree != nil {
+		old, f := c.ctx, c.ctxFree
+		c.ctx, c.ctxFree = nil, nil
+		c.srv.safeFree(c, f, old)
+	}
+	c.ctx, c.ctxFree = v, free
+}
+
+// TransportCtx returns the transport context (ESP's transport ctx).
+func (c *Session) TransportCtx() any { return c.tctx }
+
+// SetTransportCtx sets the transport context and its free function, called
+// exactly once when the session closes or the context is replaced.
+func (c *Session) SetTransportCtx(v any, free func(any)) {
+	if c.tctx != nil && c.tctxFree != nil {
+		old, f := c.tctx, c.tctxFree
+		c.tctx, c.tctxFree = nil, nil
+		c.srv.safeFree(c, f, old)
+	}
+	c.tctx, c.tctxFree = v, free
+}
+
+// SendRaw queues p on the connection as it is (ESP's httpd_send), after
+// whatever the session already queued. p is copied before SendRaw returns.
+func (c *Session) SendRaw(p []byte) error {
+	if c.closing {
+		return ErrSessionClosed
+	}
+	c.lp.out = append(c.lp.out, p...)
+	c.flush()
+	c.emit(EventSentData, len(p))
+	return nil
+}
+
+// Close closes the session after the current callback (ESP's
+// httpd_sess_trigger_close when called on the loop).
+func (c *Session) Close() { c.abort() }
+
+// ErrSessionClosed is returned when writing to a session that is closing.
+var ErrSessionClosed = errors.New("httpd: session closed")
