@@ -300,6 +300,48 @@ func BenchmarkParseByteAtATime(b *testing.B) {
 	}
 }
 
+// callFloor is the least a push parser can do per call: resume from a saved
+// offset, look at the new bytes, save the offset and report that it needs
+// more. It is not inlined, like ParseHead, whose size keeps it out of line.
+type callFloor struct {
+	scan int
+	buf  []byte
+}
+
+//go:noinline
+func (f *callFloor) parse(b []byte) (n int, err error) {
+	f.buf = b
+	i := f.scan
+	for i < len(b) && b[i] != 0 {
+		i++
+	}
+	f.scan = i
+	return 0, evhttp.ErrNeedMore
+}
+
+// BenchmarkParseCallFloor makes as many calls as BenchmarkParseByteAtATime
+// to callFloor. It is the floor under byte-at-a-time parsing: what any push
+// parser with this calling convention pays per call on this machine, however
+// little it does per byte.
+func BenchmarkParseCallFloor(b *testing.B) {
+	for _, in := range parseInputs {
+		buf := []byte(in.req)
+		b.Run(in.name, func(b *testing.B) {
+			var f callFloor
+			b.SetBytes(int64(len(buf)))
+			b.ReportAllocs()
+			for b.Loop() {
+				f.scan = 0
+				for i := 1; i <= len(buf); i++ {
+					if _, err := f.parse(buf[:i]); err != evhttp.ErrNeedMore {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
 // Worst-case inputs. The field-count case uses the largest field index the
 // parser has (MaxHeadersCap) and the largest header byte budget, so the
 // parser does the most work it ever does before it answers 431.

@@ -162,7 +162,7 @@ func reportParse(w io.Writer, s samples) error {
 		fmt.Fprintf(w, "%s%s %10.0f\n", row, ratios, allocs)
 	}
 
-	fmt.Fprintf(w, "\n%-12s %12s %12s %10s\n", "byte at a time", "ns/op", "x whole", "allocs")
+	fmt.Fprintf(w, "\n%-14s %10s %12s %12s %12s %10s\n", "byte at a time", "ns/op", "x whole", "floor ns/op", "x floor", "allocs")
 	for _, in := range parseInputs {
 		one, ok1 := ns("BenchmarkParseByteAtATime/" + in)
 		whole, ok2 := ns("BenchmarkParseRequest/" + in + "/evhttpd")
@@ -170,7 +170,12 @@ func reportParse(w io.Writer, s samples) error {
 			continue
 		}
 		allocs, _ := s.median("BenchmarkParseByteAtATime/"+in, "allocs/op")
-		fmt.Fprintf(w, "%-14s %10.1f %11.2fx %10.0f\n", in, one, one/whole, allocs)
+		floor, ok := ns("BenchmarkParseCallFloor/" + in)
+		floorCols := fmt.Sprintf(" %12s %12s", "-", "-")
+		if ok {
+			floorCols = fmt.Sprintf(" %12.1f %11.2fx", floor, one/floor)
+		}
+		fmt.Fprintf(w, "%-14s %10.1f %11.2fx%s %10.0f\n", in, one, one/whole, floorCols, allocs)
 		if one/whole > maxByteAtATime {
 			missed = append(missed, fmt.Sprintf("%s: byte at a time costs %.2f whole parses; want <= %.1f", in, one/whole, maxByteAtATime))
 		}
