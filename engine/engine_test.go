@@ -110,13 +110,13 @@ func (h *echo) OnClose(c Conn, err error) {
 	// OnClose runs on its own, never inside another callback of the loop;
 	// all loops of one test share h, so only the 1-loop tests check nesting.
 	h.checkLoop(c.Loop(), "OnClose")
+	if h.onClose != nil {
+		h.onClose(c, err)
+	}
 	h.mu.Lock()
 	h.closed[c]++
 	h.closeErr[c] = err
 	h.mu.Unlock()
-	if h.onClose != nil {
-		h.onClose(c, err)
-	}
 }
 
 func (h *echo) OnTimer(c Conn) {
