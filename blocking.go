@@ -202,7 +202,7 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	r.bp = newPipe(left)
 	// The worker owns the parser until the request is done.
 	c.p = nil
-	c.ec.Discard(n)
+	c.inDiscard(n)
 	c.headLen = 0
 	c.st = stBlocking
 	c.breq = r
@@ -296,7 +296,7 @@ func (c *Session) feedBlocking() {
 		return
 	}
 	bp := r.bp
-	src := c.ec.Peek()
+	src := c.inPeek()
 	bodyDone := bp.left == 0 || (bp.left < 0 && c.cd.Done())
 	if bodyDone {
 		// Input beyond the body waits for the handler to finish; cap it.
@@ -325,7 +325,7 @@ func (c *Session) feedBlocking() {
 		}
 		bp.left -= int64(k)
 		bp.push(src[:k], bp.left == 0)
-		c.ec.Discard(k)
+		c.inDiscard(k)
 		c.emit(EventOnData, k)
 		if k < len(src) && bp.left > 0 {
 			bp.mu.Lock()
@@ -343,7 +343,7 @@ func (c *Session) feedBlocking() {
 		dst = dst[:room]
 	}
 	nd, ns, err := c.cd.Decode(dst, src)
-	c.ec.Discard(ns)
+	c.inDiscard(ns)
 	if err != nil {
 		bp.fail(ErrBodyInterrupted)
 		c.protocolError(err)

@@ -118,6 +118,11 @@ type Config struct {
 	// context is freed (ESP's close_fn).
 	OnClose func(s *Session)
 
+	// NewTransport, when set, installs a Transport on every new session
+	// before OnOpen runs (ESP's send/recv/pending overrides set from the
+	// open hook). An error or a nil Transport closes the session.
+	NewTransport func(s *Session) (Transport, error)
+
 	// OnEvent receives server events (ESP's ESP_HTTP_SERVER_EVENT). It runs
 	// on the event loop of the session concerned and must not block.
 	OnEvent func(Event)

@@ -19,6 +19,7 @@ type loop struct {
 	srv     *Server
 	q       *ctrl.Queue
 	out     []byte       // replies of the session being served, written once per event
+	wire    []byte       // transport output scratch
 	parsers []*hc.Parser // free parsers: an idle session holds none
 	req     Request      // reused for loop handlers
 	now     int64        // monotonic ns, refreshed at each callback
@@ -83,6 +84,17 @@ func (d driver) OnOpen(ec engine.Conn) {
 	c.idleDL = now + int64(s.cfg.IdleTimeout)
 	c.schedule()
 	c.emit(EventOnConnected, 0)
+	if f := s.cfg.NewTransport; f != nil {
+		var tr Transport
+		err := s.callHook(c, func() (err error) { tr, err = f(c); return err })
+		if err != nil || tr == nil {
+			s.log.Debug("httpd: transport refused the session", "session", id, "err", err)
+			c.abort()
+			return
+		}
+		c.tr = tr
+		c.writeTransport()
+	}
 	if f := s.cfg.OnOpen; f != nil {
 		if err := s.callHook(c, func() error { return f(c) }); err != nil {
 			s.log.Debug("httpd: open hook refused the session", "session", id, "err", err)
@@ -113,6 +125,9 @@ func (d driver) OnTraffic(ec engine.Conn) {
 	switch c := ec.Context().(type) {
 	case *Session:
 		c.lp.clock()
+		if c.tr != nil && !c.pump() {
+			return
+		}
 		c.process()
 		c.flush()
 		c.schedule()
@@ -190,7 +205,7 @@ func (c *Session) process() {
 }
 
 func (c *Session) readHead() bool {
-	b := c.ec.Peek()
+	b := c.inPeek()
 	if len(b) == 0 {
 		return false
 	}
@@ -261,7 +276,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	case chunked:
 		c.headCopy = append(c.headCopy[:0], b[:n]...)
 		p.Rebind(c.headCopy)
-		c.ec.Discard(n)
+		c.inDiscard(n)
 		c.headLen = 0
 		c.cd.Init(s.chunkLimits(limit))
 		c.body = c.body[:0]
@@ -279,7 +294,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		c.st = stBody
 		c.continue100()
 		c.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
-		c.inMark = c.ec.InboundBuffered()
+		c.inMark = c.inBuffered()
 		return false
 	default:
 		c.dispatch(nil)
@@ -300,7 +315,7 @@ func (c *Session) continue100() {
 
 // consume drops n input bytes after a request and moves to the next one.
 func (c *Session) consume(n int) {
-	c.ec.Discard(n)
+	c.inDiscard(n)
 	c.endRequest()
 }
 
@@ -315,7 +330,7 @@ func (c *Session) endRequest() {
 	}
 	c.st = stHead
 	if c.p != nil {
-		if c.ec.InboundBuffered() == 0 {
+		if c.inBuffered() == 0 {
 			c.lp.putParser(c.p)
 			c.p = nil
 		} else {
@@ -333,7 +348,7 @@ func (c *Session) endRequest() {
 }
 
 func (c *Session) readBody() bool {
-	have := c.ec.InboundBuffered()
+	have := c.inBuffered()
 	if have < c.need {
 		if have > c.inMark { // progress: restart the receive timeout
 			c.inMark = have
@@ -342,7 +357,7 @@ func (c *Session) readBody() bool {
 		}
 		return false
 	}
-	b := c.ec.Peek()
+	b := c.inPeek()
 	c.p.Rebind(b)
 	c.st = stHead
 	c.dispatch(b[c.headLen:c.need])
@@ -351,7 +366,7 @@ func (c *Session) readBody() bool {
 }
 
 func (c *Session) readChunked() bool {
-	src := c.ec.Peek()
+	src := c.inPeek()
 	if len(src) == 0 {
 		return false
 	}
@@ -368,7 +383,7 @@ func (c *Session) readChunked() bool {
 		c.body = c.body[:len(c.body)+nd]
 		used += ns
 		if err != nil {
-			c.ec.Discard(used)
+			c.inDiscard(used)
 			c.replyError(errStatus(err), "", c.p, true)
 			return false
 		}
@@ -376,7 +391,7 @@ func (c *Session) readChunked() bool {
 			break
 		}
 	}
-	c.ec.Discard(used)
+	c.inDiscard(used)
 	c.recvDL = c.lp.now + int64(c.srv.cfg.RecvWaitTimeout)
 	if !c.cd.Done() {
 		return false
@@ -408,7 +423,7 @@ func (c *Session) rejectRequest(status int, b []byte, n int) bool {
 		c.closeAfterReply()
 		return false
 	}
-	c.ec.Discard(n)
+	c.inDiscard(n)
 	switch {
 	case p.Chunked():
 		c.cd.Init(c.srv.chunkLimits(c.srv.cfg.MaxDrain))
@@ -428,7 +443,7 @@ func (c *Session) rejectRequest(status int, b []byte, n int) bool {
 
 // drain discards the body of a request that was answered without reading it.
 func (c *Session) drain() bool {
-	b := c.ec.Peek()
+	b := c.inPeek()
 	if len(b) == 0 {
 		return false
 	}
@@ -437,7 +452,7 @@ func (c *Session) drain() bool {
 		if k > c.drainLeft {
 			k = c.drainLeft
 		}
-		c.ec.Discard(int(k))
+		c.inDiscard(int(k))
 		c.drainLeft -= k
 		if c.drainLeft > 0 {
 			return false
@@ -454,7 +469,7 @@ func (c *Session) drain() bool {
 		_, ns, err := c.cd.Decode(c.lp.scratch, b[used:])
 		used += ns
 		if err != nil {
-			c.ec.Discard(used)
+			c.inDiscard(used)
 			c.closeAfterReply()
 			return false
 		}
@@ -462,7 +477,7 @@ func (c *Session) drain() bool {
 			break
 		}
 	}
-	c.ec.Discard(used)
+	c.inDiscard(used)
 	if !c.cd.Done() {
 		return false
 	}
@@ -562,6 +577,9 @@ func (c *Session) releaseRequest() {
 }
 
 func (c *Session) linger() {
+	if c.tr != nil {
+		c.tin = c.tin[:0]
+	}
 	b := c.ec.Peek()
 	c.ec.Discard(len(b))
 	c.lingered += int64(len(b))
@@ -587,7 +605,15 @@ func (c *Session) flush() {
 		return
 	}
 	if !c.closing || c.st == stLinger {
-		_ = c.ec.Write(lp.out)
+		if c.tr == nil {
+			_ = c.ec.Write(lp.out)
+		} else if w, err := c.tr.Send(lp.wire[:0], lp.out); err != nil {
+			c.srv.log.Debug("httpd: transport send failed", "session", c.id, "err", err)
+			c.abort()
+		} else {
+			_ = c.ec.Write(w)
+			lp.wire = w[:0]
+		}
 	}
 	if cap(lp.out) > outKeep {
 		lp.out = make([]byte, 0, outKeep)

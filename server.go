@@ -247,13 +247,15 @@ func (lp *loop) runItem(it ctrl.Item) {
 		c.feedBlocking()
 	}
 	c.flush()
-	c.schedule()
-	if !c.closing && c.st == stHead {
-		// Input may have queued up while the session was busy.
-		c.process()
-		c.flush()
-		c.schedule()
+	if !c.closing {
+		// Input may have queued up while the session was busy, and a
+		// transport that woke the session has input or output ready.
+		if c.tr == nil || c.pump() {
+			c.process()
+			c.flush()
+		}
 	}
+	c.schedule()
 }
 
 // itemRequest returns the blocking request an item belongs to, if any.
@@ -340,6 +342,12 @@ func (s *Server) closeSession(c *Session, err error) {
 		v, f := c.tctx, c.tctxFree
 		c.tctx, c.tctxFree = nil, nil
 		s.safeFree(c, f, v)
+	}
+	if c.tr != nil {
+		if w := c.tr.Close(c.lp.wire[:0]); len(w) > 0 {
+			_ = c.ec.Write(w)
+		}
+		c.tr, c.tin = nil, nil
 	}
 	c.releaseRequest()
 	c.emit(EventDisconnected, 0)

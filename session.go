@@ -71,6 +71,10 @@ type Session struct {
 	tctxFree func(any)
 	freed    bool
 
+	// Transport (loop only): plaintext staged for the parser.
+	tr  Transport
+	tin []byte
+
 	// Blocking handler in progress (shared with its worker).
 	breq *Request
 

@@ -1,0 +1,119 @@
+package httpd
+
+import "errors"
+
+// Transport sits between a session's socket and its HTTP codec: ESP's
+// send, recv and pending overrides (httpd_sess_set_send_override and
+// friends), the hook HTTPS is built on. Config.NewTransport installs one per
+// session when it opens. All methods run on the session's event loop and
+// must not block; a transport with slow work (a TLS handshake) does it
+// elsewhere and calls Session.Wake when it has output or input ready.
+type Transport interface {
+	// Recv consumes raw bytes received from the socket and appends the
+	// plaintext they carry to plain. It returns how many raw bytes it used:
+	// the rest stays queued and is offered again with more bytes after it.
+	// raw is valid only during the call. An error closes the session.
+	Recv(raw, plain []byte) (consumed int, out []byte, err error)
+	// Send appends the wire form of plaintext p to wire.
+	Send(wire, p []byte) ([]byte, error)
+	// Pending reports plaintext the transport holds that Recv will return
+	// without more raw input (ESP's pending_fn).
+	Pending() int
+	// Flush appends bytes the transport must write on its own (handshake
+	// messages, alerts) to wire.
+	Flush(wire []byte) []byte
+	// Close is called once when the session closes; it may append a last
+	// message (a TLS close_notify) to wire, which is written if possible.
+	Close(wire []byte) []byte
+}
+
+// ErrTransport wraps transport failures reported through events.
+var ErrTransport = errors.New("httpd: transport error")
+
+// maxPlainBuffered bounds the plaintext a transport may stage ahead of the
+// parser; a body waiting to be buffered whole raises it to the body's size.
+const maxPlainBuffered = 256 << 10
+
+// Wake asks the session's loop to process the session again: a transport
+// that finished work elsewhere calls it so that its Flush output is written
+// and its Recv is offered the queued input. Safe from any goroutine.
+func (c *Session) Wake() error {
+	return c.srv.enqueue(c.id, kindWork, func(*Session) {})
+}
+
+// The input accessors below hide whether bytes come straight from the
+// engine (zero copy) or through the session's transport.
+
+func (c *Session) inPeek() []byte {
+	if c.tr == nil {
+		return c.ec.Peek()
+	}
+	return c.tin
+}
+
+func (c *Session) inDiscard(n int) {
+	if c.tr == nil {
+		c.ec.Discard(n)
+		return
+	}
+	if n >= len(c.tin) {
+		if cap(c.tin) > 64<<10 {
+			c.tin = nil
+		} else {
+			c.tin = c.tin[:0]
+		}
+		return
+	}
+	c.tin = c.tin[:copy(c.tin, c.tin[n:])]
+}
+
+func (c *Session) inBuffered() int {
+	if c.tr == nil {
+		return c.ec.InboundBuffered()
+	}
+	return len(c.tin)
+}
+
+// pump moves raw input through the transport into c.tin and writes what the
+// transport wants written. It reports false when the session must close.
+func (c *Session) pump() bool {
+	limit := maxPlainBuffered
+	if c.need > limit {
+		limit = c.need
+	}
+	for len(c.tin) < limit || c.tr.Pending() > 0 {
+		raw := c.ec.Peek()
+		if len(raw) == 0 && c.tr.Pending() == 0 {
+			break
+		}
+		n, out, err := c.tr.Recv(raw, c.tin)
+		c.tin = out
+		if n > 0 {
+			c.ec.Discard(n)
+		}
+		if err != nil {
+			c.srv.log.Debug("httpd: transport receive failed", "session", c.id, "err", err)
+			if f := c.srv.cfg.OnEvent; f != nil {
+				f(Event{Kind: EventError, ID: c.id, Fd: c.fd, Err: errors.Join(ErrTransport, err)})
+			}
+			c.writeTransport()
+			c.abort()
+			return false
+		}
+		if n == 0 {
+			break
+		}
+	}
+	c.writeTransport()
+	return true
+}
+
+// writeTransport writes the transport's own output.
+func (c *Session) writeTransport() {
+	lp := c.lp
+	w := c.tr.Flush(lp.wire[:0])
+	if len(w) > 0 {
+		_ = c.ec.Write(w)
+	}
+	lp.wire = w[:0]
+}
