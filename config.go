@@ -92,6 +92,9 @@ type Config struct {
 	// IdleTimeout closes a keep-alive session with no request in progress
 	// after this long. Default 60s.
 	IdleTimeout time.Duration
+	// WSIdleTimeout closes a WebSocket session that received nothing for
+	// this long. Default 0: WebSocket sessions have no idle limit.
+	WSIdleTimeout time.Duration
 	// LingerTimeout bounds how long a connection closed after an error reply
 	// keeps draining input so the client reads the reply rather than a
 	// reset. Default 2s (and at most MaxDrain bytes).

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	hc "github.com/evhttpd/httpd/codec/http"
+	"github.com/evhttpd/httpd/codec/ws"
 	"github.com/evhttpd/httpd/ctrl"
 	"github.com/evhttpd/httpd/engine"
 )
@@ -20,6 +21,8 @@ type loop struct {
 	q       *ctrl.Queue
 	out     []byte       // replies of the session being served, written once per event
 	wire    []byte       // transport output scratch
+	deflate []byte       // compressed WebSocket payload scratch
+	inflate []byte       // decompressed WebSocket message scratch
 	parsers []*hc.Parser // free parsers: an idle session holds none
 	req     Request      // reused for loop handlers
 	now     int64        // monotonic ns, refreshed at each callback
@@ -197,6 +200,8 @@ func (c *Session) process() {
 			c.linger()
 		case stBlocking:
 			c.feedBlocking()
+		case stWS:
+			more = c.readWS()
 		}
 		if !more {
 			return
@@ -255,6 +260,9 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		switch res {
 		case lookupNoMethod:
 			status = 405
+			if ws.HasToken(p.Header("Upgrade"), "websocket") {
+				status = 400 // a WebSocket handshake must be a GET (RFC 6455 §4.1)
+			}
 		case lookupUnknownVer:
 			status = 501
 		}
@@ -268,6 +276,9 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	if cl > limit {
 		c.replyError(413, "", p, true)
 		return false
+	}
+	if h.IsWebSocket {
+		return c.wsHandshake(b, n)
 	}
 	if h.Blocking {
 		return c.startBlocking(b, n, limit)
@@ -514,9 +525,12 @@ func (c *Session) dispatch(body []byte) {
 func (c *Session) replyError(status int, msg string, p *hc.Parser, mustClose bool) (keep bool) {
 	r := &c.lp.req
 	r.reset(c, nil, p, nil)
-	if p == nil {
-		r.headMethod = false
-	}
+	return c.replyErrorReq(r, status, msg, mustClose)
+}
+
+// replyErrorReq is replyError with a request the caller prepared (extra
+// headers for the default reply).
+func (c *Session) replyErrorReq(r *Request, status int, msg string, mustClose bool) (keep bool) {
 	keep = !mustClose
 	if fn := c.srv.reg.errHandler(status); fn != nil {
 		err, panicked := c.srv.callErrHandler(c, r, fn, status)

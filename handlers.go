@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+
+	"github.com/evhttpd/httpd/codec/ws"
 )
 
 // MethodAny registers a handler for every method (ESP's HTTP_ANY).
@@ -32,6 +34,36 @@ type URIHandler struct {
 	Blocking bool
 	// MaxBodySize overrides Config.MaxBodySize for this handler when > 0.
 	MaxBodySize int64
+
+	// IsWebSocket makes the URI a WebSocket endpoint (ESP's is_websocket).
+	// Method must be GET and Blocking unset. The handler is called once for
+	// the opening handshake (Request.IsWSHandshake; replying refuses the
+	// upgrade) and then for every message, or every frame with WSFrames.
+	IsWebSocket bool
+	// HandleWSControlFrames passes ping, pong and close frames to the
+	// handler (ESP's handle_ws_control_frames). The server still checks
+	// them and completes the closing handshake if the handler does not.
+	// Otherwise pings are answered, pongs dropped and closes echoed.
+	HandleWSControlFrames bool
+	// Subprotocols lists the subprotocols the endpoint speaks in order of
+	// preference (ESP's supported_subprotocol). The first one the client
+	// offers, matched exactly, is chosen; none otherwise.
+	Subprotocols []string
+	// WSMaxMessage caps a received message (frames count against it as
+	// they are announced, and inflated size for compressed ones); more gets
+	// close 1009. Default DefaultWSMaxMessage (1 MiB).
+	WSMaxMessage int64
+	// WSFrames delivers data frames as they complete instead of whole
+	// messages (ESP's per-frame httpd_ws_recv_frame). Compressed messages
+	// are still delivered whole.
+	WSFrames bool
+	// WSDeflate enables permessage-deflate (RFC 7692) with this policy;
+	// nil leaves it off.
+	WSDeflate *ws.DeflateConfig
+	// WSCheckOrigin decides whether to accept the handshake's Origin; nil
+	// accepts a missing Origin or one naming the request's Host and refuses
+	// others with 403.
+	WSCheckOrigin func(r *Request) bool
 }
 
 // ErrHandlerFunc answers an error for which a handler is registered with
@@ -120,6 +152,14 @@ func (g *registry) rebuild(list []*handler) *handlerTable {
 func (g *registry) register(u URIHandler) error {
 	if u.URI == "" || u.Handler == nil || !validMethodToken(u.Method) {
 		return ErrInvalidHandler
+	}
+	if u.IsWebSocket && (u.Method != "GET" || u.Blocking) {
+		return ErrInvalidHandler
+	}
+	if u.WSDeflate != nil {
+		if err := u.WSDeflate.Validate(); err != nil {
+			return errors.Join(ErrInvalidHandler, err)
+		}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -42,6 +42,11 @@ type Request struct {
 	wbuf     []byte // reply bytes produced on the worker, not yet handed to the loop
 	refill   func() // asks the loop for more body bytes
 	keep     bool   // the session may stay open (set when the handler is done)
+
+	// WebSocket.
+	wsHandshake bool
+	isWS        bool
+	wsFrame     WSFrame
 }
 
 // Reply errors.

@@ -343,6 +343,7 @@ func (s *Server) closeSession(c *Session, err error) {
 		c.tctx, c.tctxFree = nil, nil
 		s.safeFree(c, f, v)
 	}
+	c.wsRelease()
 	if c.tr != nil {
 		if w := c.tr.Close(c.lp.wire[:0]); len(w) > 0 {
 			_ = c.ec.Write(w)
@@ -521,6 +522,16 @@ func (s *Server) growBody(b []byte, hint int, limit int64) []byte {
 	nb := make([]byte, len(b), n)
 	copy(nb, b)
 	return nb
+}
+
+// getBody returns an empty pooled buffer with room for about n bytes.
+func (s *Server) getBody(n int) []byte {
+	bp := bodyPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	if cap(b) < n {
+		b = make([]byte, 0, n)
+	}
+	return b
 }
 
 func (s *Server) putBody(b []byte) {

@@ -28,6 +28,7 @@ const (
 	stBlocking                  // a blocking handler owns the request
 	stDrain                     // discarding the unread body of a finished request
 	stLinger                    // reply sent, write side shut, discarding input until close
+	stWS                        // upgraded to WebSocket
 )
 
 // Session is one client connection and the context it keeps for its life
@@ -70,6 +71,8 @@ type Session struct {
 	tctx     any
 	tctxFree func(any)
 	freed    bool
+
+	ws *wsConn // set once the session upgraded to WebSocket
 
 	// Transport (loop only): plaintext staged for the parser.
 	tr  Transport
