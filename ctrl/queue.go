@@ -195,7 +195,7 @@ func (q *Queue) rearm() (more bool) {
 	return true
 }
 
-// Drain pops up to max items (max <= 0: until the queue is empty) and calls
+// Drain pops up to max items (max <= 0: the Len items there at the call) and calls
 // fn for each in order: the order in which their Pushes claimed a slot, which
 // is FIFO per producer and one total order overall. Consumer only.
 //
@@ -209,7 +209,13 @@ func (q *Queue) rearm() (more bool) {
 // the panic propagates after the item was removed, the queue stays disarmed,
 // and the caller must call Drain again once it has recovered.
 func (q *Queue) Drain(max int, fn func(Item)) (n int, more bool) {
-	for max <= 0 || n < max {
+	if max <= 0 {
+		// What is there now. Items fn or other producers push meanwhile
+		// are left for the next call (more == true), so a fn that keeps
+		// re-queueing cannot pin the loop here.
+		max = q.Len()
+	}
+	for n < max {
 		it, ok := q.pop()
 		if !ok {
 			return n, q.rearm()

@@ -362,3 +362,69 @@ func BenchmarkQueue(b *testing.B) {
 		})
 	}
 }
+
+// TestQueueDrainReentrant has fn push to the queue it is drained from: a
+// Drain(0) takes only what was there when it started and reports more.
+func TestQueueDrainReentrant(t *testing.T) {
+	q := NewQueue(16)
+	for i := range 3 {
+		q.Push(Item{ID: uint64(i)})
+	}
+	var got []uint64
+	requeue := func(it Item) {
+		got = append(got, it.ID)
+		if ring, err := q.Push(Item{ID: it.ID + 10}); err != nil || ring {
+			t.Fatalf("Push from fn = %v, %v; want false, nil (consumer busy)", ring, err)
+		}
+	}
+	if n, more := q.Drain(0, requeue); n != 3 || !more {
+		t.Fatalf("Drain(0) with fn re-queueing = %d, %v; want 3, true", n, more)
+	}
+	if n, more := q.Drain(0, func(it Item) { got = append(got, it.ID) }); n != 3 || more {
+		t.Fatalf("second Drain(0) = %d, %v; want 3, false", n, more)
+	}
+	want := []uint64{0, 1, 2, 10, 11, 12}
+	if len(got) != len(want) {
+		t.Fatalf("drained %v; want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("drained %v; want %v", got, want)
+		}
+	}
+}
+
+// TestQueueDrainPanic checks the documented recovery: a panicking fn loses
+// only its own item, and the next Drain finishes the rest and re-arms.
+func TestQueueDrainPanic(t *testing.T) {
+	q := NewQueue(16)
+	for i := range 4 {
+		q.Push(Item{ID: uint64(i)})
+	}
+	var got []uint64
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("fn's panic did not propagate")
+			}
+		}()
+		q.Drain(0, func(it Item) {
+			if it.ID == 1 {
+				panic("boom")
+			}
+			got = append(got, it.ID)
+		})
+	}()
+	if ring, _ := q.Push(Item{ID: 4}); ring {
+		t.Fatal("Push after a panicking Drain rang; the queue should stay disarmed")
+	}
+	if n, more := q.Drain(0, func(it Item) { got = append(got, it.ID) }); n != 3 || more {
+		t.Fatalf("Drain after the panic = %d, %v; want 3, false", n, more)
+	}
+	if len(got) != 4 || got[0] != 0 || got[1] != 2 || got[3] != 4 {
+		t.Fatalf("drained %v; want [0 2 3 4]", got)
+	}
+	if ring, _ := q.Push(Item{}); !ring {
+		t.Fatal("Push after recovery did not ring")
+	}
+}
