@@ -195,9 +195,10 @@ func (q *Queue) rearm() (more bool) {
 	return true
 }
 
-// Drain pops up to max items (max <= 0: the Len items there at the call) and calls
-// fn for each in order: the order in which their Pushes claimed a slot, which
-// is FIFO per producer and one total order overall. Consumer only.
+// Drain pops up to max items (max <= 0: the Len items there at the call)
+// and calls fn for each in order: the order in which their Pushes claimed a
+// slot, which is FIFO per producer and one total order overall. Consumer
+// only.
 //
 // It never loses a wake-up: when it returns more == false the queue was
 // found empty after arming, so the next Push returns ring == true; when it
