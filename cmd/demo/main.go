@@ -3,6 +3,9 @@
 //	GET /hello            200 "Hello World!" with two custom headers
 //	POST, PUT /echo        echoes the body, copying the Custom header
 //	GET, PUT, POST /adder  a per-session accumulator freed when the connection closes
+//	GET /ws                WebSocket echo (subprotocol chat, permessage-deflate, 16 MiB
+//	                       messages); the text "Trigger async" gets "Async data" back
+//	GET /                  a page whose script talks to /ws
 //
 // Usage: go run ./cmd/demo [-addr 127.0.0.1:8080] [-loops N]
 package main

@@ -43,7 +43,7 @@ func Register(srv *httpd.Server, log *slog.Logger) error {
 			return err
 		}
 	}
-	return nil
+	return registerWS(srv, log)
 }
 
 // hello answers GET /hello as the ESP simple example does: it logs a few
