@@ -76,32 +76,58 @@ func (e *Engine) accept() {
 			}
 			continue
 		}
-		if backoff != 0 {
-			e.log.Info("engine: accepting again after back-off")
-			backoff = 0
-		}
 		e.st.accepted.Add(1)
 		loops := e.loopList()
 		ls := loops[next%len(loops)]
 		next++
-		e.enroll(ls, nc)
+		ch := e.enroll(ls, nc)
+		switch {
+		case ch == nil:
+		case backoff == 0:
+			e.enrollQ <- ch
+		default:
+			// In a back-off episode a successful accept proves little:
+			// gnet's Enroll needs one more descriptor for its dup. So
+			// enrollments are waited for, one at a time, and each one
+			// that joined a loop halves the pause; the episode ends when
+			// it falls below AcceptBackoffMin. Leaving at the first
+			// success would let a burst of accepts eat the descriptors
+			// the failed dups just gave back, and fail again together.
+			var err error
+			select {
+			case res := <-ch:
+				err = res.Err
+			case <-e.runDone:
+				err = ErrStopped
+			}
+			if err != nil {
+				e.enrollFailed(err)
+				continue
+			}
+			e.st.enrolled.Add(1)
+			if backoff /= 2; backoff < e.cfg.AcceptBackoffMin {
+				e.log.Info("engine: accepting again after back-off")
+				backoff = 0
+			}
+		}
 	}
 }
 
 // enroll hands nc to ls. gnet duplicates the descriptor, closes nc, and
 // registers the duplicate on the loop, where OnOpen receives w as the
 // connection's context. The result arrives later on a channel that reap
-// collects, so the acceptor never waits for a loop.
-func (e *Engine) enroll(ls *loop, nc net.Conn) {
+// collects, so the acceptor does not wait for a loop (except in a back-off
+// episode, see accept). It returns nil if the conn was closed at once.
+func (e *Engine) enroll(ls *loop, nc net.Conn) <-chan gnet.RegisteredResult {
 	w := newConn(nc)
 	ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), w), nc)
 	ch, err := ls.gel.Enroll(ctx, nc)
 	if err != nil {
 		nc.Close()
 		e.enrollFailed(err)
-		return
+		return nil
 	}
-	e.enrollQ <- ch
+	return ch
 }
 
 func (e *Engine) enrollFailed(err error) {
@@ -122,6 +148,8 @@ func (e *Engine) reap() {
 		case res := <-ch:
 			if res.Err != nil {
 				e.enrollFailed(res.Err)
+			} else {
+				e.st.enrolled.Add(1)
 			}
 		case <-e.runDone:
 			// gnet ended on its own: queued registrations will never run.

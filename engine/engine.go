@@ -66,6 +66,7 @@ type Engine struct {
 // counters are the engine-wide Stats fields; per-loop ones live in loop.
 type counters struct {
 	accepted, acceptErrors, acceptBackoffs, enrollErrors atomic.Uint64
+	enrolled                                             atomic.Uint64
 	sent, dropped, fallbacks, rescues                    atomic.Uint64
 	directLoops                                          atomic.Int64
 }
