@@ -21,6 +21,7 @@ import (
 	"time"
 
 	httpd "github.com/evhttpd/httpd"
+	"github.com/evhttpd/httpd/internal/demo"
 )
 
 func main() {
@@ -35,7 +36,7 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	srv, err := Start(httpd.Config{Addr: *addr, EventLoops: *loops, Logger: log}, log)
+	srv, err := demo.Start(httpd.Config{Addr: *addr, EventLoops: *loops, Logger: log}, log)
 	if err != nil {
 		log.Error("start failed", "err", err)
 		os.Exit(1)

@@ -1,4 +1,7 @@
-package main
+// Package demo holds the routes of the demo server (cmd/demo), the ESP
+// examples' routes, so that tests and interop suites run against exactly
+// what `go run ./cmd/demo` serves.
+package demo
 
 import (
 	"context"
