@@ -195,7 +195,7 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	left := p.ContentLength()
 	if p.Chunked() {
 		left = -1
-		c.cd.Init(s.chunkLimits(limit))
+		c.initChunked(s.chunkLimits(limit))
 	} else if left < 0 {
 		left = 0
 	}
@@ -248,6 +248,7 @@ func (c *Session) rejectUnread(status int) bool {
 	}
 	switch cl := p.ContentLength(); {
 	case p.Chunked():
+		c.initChunked(c.srv.chunkLimits(c.srv.cfg.MaxDrain))
 		c.drainLeft = -1
 		c.st = stDrain
 	case cl > c.srv.cfg.MaxDrain:

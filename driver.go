@@ -24,6 +24,7 @@ type loop struct {
 	deflate []byte       // compressed WebSocket payload scratch
 	inflate []byte       // decompressed WebSocket message scratch
 	parsers []*hc.Parser // free parsers: an idle session holds none
+	cds     []*hc.ChunkedDecoder
 	req     Request      // reused for loop handlers
 	now     int64        // monotonic ns, refreshed at each callback
 	scratch []byte       // decode target for discarded chunked bodies
@@ -53,6 +54,30 @@ func (lp *loop) putParser(p *hc.Parser) {
 	p.Reset()
 	if len(lp.parsers) < 1024 {
 		lp.parsers = append(lp.parsers, p)
+	}
+}
+
+// initChunked readies the session's chunked decoder for a body capped at
+// limit, borrowing one from the loop.
+func (c *Session) initChunked(l hc.Limits) {
+	if c.cd == nil {
+		lp := c.lp
+		if n := len(lp.cds); n > 0 {
+			c.cd = lp.cds[n-1]
+			lp.cds = lp.cds[:n-1]
+		} else {
+			c.cd = new(hc.ChunkedDecoder)
+		}
+	}
+	c.cd.Init(l)
+}
+
+func (c *Session) releaseChunked() {
+	if c.cd != nil {
+		if len(c.lp.cds) < 1024 {
+			c.lp.cds = append(c.lp.cds, c.cd)
+		}
+		c.cd = nil
 	}
 }
 
@@ -289,7 +314,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		p.Rebind(c.headCopy)
 		c.inDiscard(n)
 		c.headLen = 0
-		c.cd.Init(s.chunkLimits(limit))
+		c.initChunked(s.chunkLimits(limit))
 		c.body = c.body[:0]
 		c.st = stChunked
 		c.continue100()
@@ -355,6 +380,7 @@ func (c *Session) endRequest() {
 		c.srv.putBody(c.body)
 		c.body = nil
 	}
+	c.releaseChunked()
 	c.idleDL = c.lp.now + int64(c.srv.cfg.IdleTimeout)
 }
 
@@ -437,7 +463,7 @@ func (c *Session) rejectRequest(status int, b []byte, n int) bool {
 	c.inDiscard(n)
 	switch {
 	case p.Chunked():
-		c.cd.Init(c.srv.chunkLimits(c.srv.cfg.MaxDrain))
+		c.initChunked(c.srv.chunkLimits(c.srv.cfg.MaxDrain))
 		c.drainLeft = -1
 		c.st = stDrain
 	case cl > c.srv.cfg.MaxDrain:
@@ -588,6 +614,7 @@ func (c *Session) releaseRequest() {
 		c.srv.putBody(c.body)
 		c.body = nil
 	}
+	c.releaseChunked()
 }
 
 func (c *Session) linger() {

@@ -46,7 +46,7 @@ type Session struct {
 	// Read state (loop only).
 	st        readState
 	p         *hc.Parser // nil while no request is in progress
-	cd        hc.ChunkedDecoder
+	cd        *hc.ChunkedDecoder // borrowed from the loop while a chunked body is read
 	h         *handler // handler of the request in progress
 	headLen   int      // length of the head still held in the input
 	need      int      // bytes the body state waits for (head + Content-Length)

@@ -1,0 +1,58 @@
+package httpd
+
+import (
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/evhttpd/httpd/sessions"
+)
+
+// TestIdleFootprint: an idle keep-alive session holds its Session struct
+// and a slab slot, and no parser, decoder, body or staging buffer. The
+// budget is 512 bytes of slab and parser state per idle session.
+func TestIdleFootprint(t *testing.T) {
+	size := int(unsafe.Sizeof(Session{})) + sessions.SlotBytes
+	t.Logf("idle session state: Session %d B + slot %d B = %d B", unsafe.Sizeof(Session{}), sessions.SlotBytes, size)
+	if size > 512 {
+		t.Errorf("idle session state %d B; budget 512 B", size)
+	}
+	srv := startTest(t, Config{})
+	mustRegister(t, srv, URIHandler{URI: "/x", Method: "POST", Handler: func(r *Request) error { return r.Send(r.Body()) }})
+	rc := dial(t, srv)
+	rc.write("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+	if got := bodyOf(rc.response("POST")); got != "abc" {
+		t.Fatalf("reply %q", got)
+	}
+	rc.write(req("POST", "/x", "Content-Length: 2") + "hi")
+	rc.response("POST")
+	ids := srv.Clients(nil)
+	if len(ids) != 1 {
+		t.Fatalf("Clients = %v", ids)
+	}
+	done := make(chan string, 1)
+	if err := srv.QueueWork(ids[0], func(s *Session) {
+		switch {
+		case s.p != nil:
+			done <- "parser held"
+		case s.cd != nil:
+			done <- "chunked decoder held"
+		case s.body != nil || s.headCopy != nil || s.tin != nil:
+			done <- "buffer held"
+		case s.breq != nil || s.ws != nil:
+			done <- "request state held"
+		default:
+			done <- ""
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-done:
+		if msg != "" {
+			t.Errorf("idle session: %s", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("queued work did not run")
+	}
+}
