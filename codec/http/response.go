@@ -146,6 +146,45 @@ func AppendLastChunk(dst []byte) []byte {
 	return append(dst, "0\r\n\r\n"...)
 }
 
+// Content types esp_http_server names (HTTPD_TYPE_TEXT, HTTPD_TYPE_JSON,
+// HTTPD_TYPE_OCTET). Note that ESP's "text" type is text/html.
+const (
+	TypeText  = "text/html"
+	TypeJSON  = "application/json"
+	TypeOctet = "application/octet-stream"
+)
+
+// AppendErrorResponse appends a complete error response the way
+// esp_http_server's httpd_resp_send_err writes one: the status line,
+// Content-Type text/html (ESP's HTTPD_TYPE_TEXT), Content-Length and the
+// body ErrorBody(code), here preceded by a Date field and, when closeConn is
+// true, "Connection: close" (RFC 9112 §9.6), which evhttpd sends whenever it
+// will close after the reply. When head is true the request was HEAD: the
+// fields are the same but the body bytes are left out (RFC 9110 §9.3.2). A
+// status that allows no content (BodyAllowed) gets neither Content-Length
+// nor body.
+func AppendErrorResponse(dst []byte, code int, closeConn, head bool) []byte {
+	dst = AppendStatusLine(dst, 1, code, "")
+	if code < 100 || code > 999 {
+		code = 500 // as AppendStatusLine wrote it
+	}
+	dst = AppendDate(dst)
+	body := ErrorBody(code)
+	if closeConn {
+		dst = append(dst, "Connection: close\r\n"...)
+	}
+	if !BodyAllowed(code) {
+		return AppendEndOfHead(dst)
+	}
+	dst = append(dst, "Content-Type: "+TypeText+"\r\n"...)
+	dst = AppendContentLength(dst, int64(len(body)))
+	dst = AppendEndOfHead(dst)
+	if head {
+		return dst
+	}
+	return append(dst, body...)
+}
+
 // ValidHeaderName reports whether name is a field name evhttpd will write:
 // a non-empty token (RFC 9110 §5.1, §5.6.2).
 func ValidHeaderName(name string) bool {

@@ -90,3 +90,14 @@ func TestQueryCookieAlloc(t *testing.T) {
 		t.Errorf("QueryValue, Unescape, CookieValue: %v allocs/op; want 0", allocs)
 	}
 }
+
+func TestErrorResponseAlloc(t *testing.T) {
+	buf := make([]byte, 0, 512)
+	allocs := testing.AllocsPerRun(1000, func() {
+		buf = AppendErrorResponse(buf[:0], 404, false, false)
+		buf = AppendErrorResponse(buf, 431, true, false)
+	})
+	if allocs != 0 {
+		t.Errorf("AppendErrorResponse: %v allocs/op; want 0", allocs)
+	}
+}

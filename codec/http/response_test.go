@@ -519,3 +519,62 @@ func rspTCheck(t *testing.T, c *rspTCase, wire []byte) {
 		}
 	}
 }
+
+func TestAppendErrorResponse(t *testing.T) {
+	tests := []struct {
+		code            int
+		closeConn, head bool
+		wantStatus      int
+		wantBody        string
+	}{
+		{404, false, false, 404, "Nothing matches the given URI"},
+		{400, true, false, 400, "Bad request syntax"},
+		{408, true, false, 408, "Server closed this connection"},
+		{413, true, false, 413, "Content is too large"},
+		{414, true, false, 414, "URI is too long"},
+		{431, true, false, 431, "Header fields are too long"},
+		{501, false, false, 501, "Server does not support this method"},
+		{505, true, false, 505, "HTTP version not supported by server"},
+		{503, true, false, 503, "Server is too busy to handle this request"},
+		{404, false, true, 404, ""},
+		{500, true, true, 500, ""},
+		{599, false, false, 599, ""},
+		{42, false, false, 500, "Server has encountered an unexpected error"},
+		{304, false, false, 304, ""},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d_close=%v_head=%v", tt.code, tt.closeConn, tt.head), func(t *testing.T) {
+			wire := AppendErrorResponse(nil, tt.code, tt.closeConn, tt.head)
+			method := "GET"
+			if tt.head {
+				method = "HEAD"
+			}
+			br := bufio.NewReader(bytes.NewReader(wire))
+			resp, err := nethttp.ReadResponse(br, &nethttp.Request{Method: method})
+			if err != nil {
+				t.Fatalf("ReadResponse(AppendErrorResponse(%d)) = %v", tt.code, err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := br.Read(make([]byte, 1)); n != 0 {
+				t.Errorf("AppendErrorResponse(%d): bytes left after the response", tt.code)
+			}
+			if resp.StatusCode != tt.wantStatus || string(body) != tt.wantBody {
+				t.Errorf("AppendErrorResponse(%d) = %d %q; want %d %q", tt.code, resp.StatusCode, body, tt.wantStatus, tt.wantBody)
+			}
+			if resp.Close != tt.closeConn {
+				t.Errorf("AppendErrorResponse(%d, close=%v): Close = %v", tt.code, tt.closeConn, resp.Close)
+			}
+			if BodyAllowed(tt.wantStatus) {
+				if ct := resp.Header.Get("Content-Type"); ct != TypeText {
+					t.Errorf("Content-Type = %q; want %q", ct, TypeText)
+				}
+				if want := int64(len(ErrorBody(tt.wantStatus))); resp.ContentLength != want {
+					t.Errorf("ContentLength = %d; want %d", resp.ContentLength, want)
+				}
+			}
+		})
+	}
+}

@@ -145,8 +145,8 @@ func StatusText(code int) string {
 	return ""
 }
 
-// ErrorBody returns the text/plain body evhttpd sends with an error status
-// when no error handler replaces it.
+// ErrorBody returns the body text evhttpd sends with an error status when no
+// error handler replaces it (see AppendErrorResponse).
 //
 // For the statuses esp_http_server's httpd_resp_send_err knows (400, 401, 403,
 // 404, 405, 408, 411, 413, 414, 431, 500, 501 and 505, as in ESP-IDF's
