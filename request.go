@@ -70,6 +70,15 @@ func (r *Request) reset(s *Session, h *handler, p *hc.Parser, body []byte) {
 	}
 }
 
+// resetReply drops whatever reply the handler started but did not send.
+func (r *Request) resetReply() {
+	r.status, r.reason, r.ctype = 200, "", ""
+	r.hdrs, r.nhdrs = r.hdrs[:0], 0
+	r.chunked, r.fixedLen, r.sentBody = false, -1, 0
+	r.done, r.wantClose, r.badReply = false, false, false
+	r.wbuf = r.wbuf[:0]
+}
+
 // Session returns the session the request arrived on.
 func (r *Request) Session() *Session { return r.s }
 
@@ -460,9 +469,10 @@ func (r *Request) setOut(b []byte) {
 func (r *Request) finish(err error, panicked bool) (keep bool) {
 	if err != nil || panicked {
 		if !r.headSent {
-			blocking, bp, refill := r.blocking, r.bp, r.refill
-			r.reset(r.s, r.h, r.p, nil)
-			r.blocking, r.bp, r.refill, r.wbuf = blocking, bp, refill, r.wbuf[:0]
+			// Only the reply state is reset: on a worker the loop may be
+			// reading r.bp at the same time, so the request's other fields
+			// must not be rewritten.
+			r.resetReply()
 			r.SetStatus(500)
 			r.wantClose = true
 			_ = r.SendString(hc.ErrorBody(500))
