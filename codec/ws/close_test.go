@@ -3,6 +3,7 @@ package ws
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -121,6 +122,25 @@ func TestStatusCodeString(t *testing.T) {
 	for _, tc := range tests {
 		if got := tc.c.String(); got != tc.want {
 			t.Errorf("StatusCode(%d).String() = %q; want %q", uint16(tc.c), got, tc.want)
+		}
+	}
+}
+
+func TestCloseCode(t *testing.T) {
+	tests := []struct {
+		err  error
+		code StatusCode
+		ok   bool
+	}{
+		{ErrInvalidUTF8, StatusInvalidFramePayloadData, true},
+		{ErrMessageTooBig, StatusMessageTooBig, true},
+		{fmt.Errorf("reading: %w", ErrUnmasked), StatusProtocolError, true},
+		{ErrNeedMore, 0, false},
+		{nil, 0, false},
+	}
+	for _, tc := range tests {
+		if code, ok := CloseCode(tc.err); code != tc.code || ok != tc.ok {
+			t.Errorf("CloseCode(%v) = %v, %v; want %v, %v", tc.err, code, ok, tc.code, tc.ok)
 		}
 	}
 }

@@ -24,8 +24,16 @@
 //     Decompressor (§7.2), RSV1 handling (§6).
 //
 // Every error the peer can cause is a *ProtocolError carrying the close code
-// to send (errors.As), and each RFC violation has its own pre-allocated value
-// (errors.Is).
+// to send (CloseCode, errors.As), and each RFC violation has its own
+// pre-allocated value (errors.Is).
+//
+// Memory: the parser, sequencer and validator are a few dozen bytes each and
+// hold no buffers. Compressor and Decompressor take their flate state from
+// sync.Pools for the duration of one call, so an idle connection holds none;
+// under context takeover each keeps the last 2^window_bits bytes of its
+// direction's plaintext (32 KiB at the default 15 bits) as a pooled
+// dictionary until Release. DeflateConfig's no_context_takeover switches
+// avoid that cost.
 //
 // A server reading frames from a buffer b:
 //
@@ -38,9 +46,8 @@
 //	case err == ws.ErrNeedMore:
 //		// wait for more bytes; n bytes were consumed and kept by p
 //	case err != nil:
-//		var pe *ws.ProtocolError
-//		errors.As(err, &pe)
-//		out = ws.AppendClose(out, pe.Code, "")
+//		code, _ := ws.CloseCode(err)
+//		out = ws.AppendClose(out, code, "")
 //	default:
 //		if err := seq.Frame(h); err != nil { /* close as above */ }
 //		payload := b[n : n+int(h.Length)] // once that many bytes are present

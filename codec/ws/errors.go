@@ -16,6 +16,16 @@ type ProtocolError struct {
 // Error returns "ws: " followed by the reason.
 func (e *ProtocolError) Error() string { return "ws: " + e.Reason }
 
+// CloseCode returns the close code carried by err if it is (or wraps) a
+// *ProtocolError.
+func CloseCode(err error) (StatusCode, bool) {
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		return pe.Code, true
+	}
+	return 0, false
+}
+
 // ErrNeedMore is returned by FrameParser.ParseHeader when b ended inside a
 // frame header; the bytes seen so far are kept and parsing resumes with the
 // next call.

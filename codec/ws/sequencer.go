@@ -42,7 +42,8 @@ func (s *Sequencer) Init(maxMessage int64) {
 }
 
 // Frame checks the next complete frame header. It returns nil or one of
-// ErrContinuationWithoutStart, ErrDataInsideFragmented, ErrRSV (1002),
+// ErrContinuationWithoutStart, ErrDataInsideFragmented, ErrRSV,
+// ErrReservedOpcode (1002),
 // ErrMessageTooBig, ErrTooManyFragments (1009). After an error the connection
 // must be failed; the Sequencer's state is then unspecified until Init.
 func (s *Sequencer) Frame(h Header) error {
@@ -78,7 +79,7 @@ func (s *Sequencer) Frame(h Header) error {
 			return ErrMessageTooBig
 		}
 		s.size += h.Length
-	default: // OpText, OpBinary: ParseHeader rejects other opcodes
+	case OpText, OpBinary:
 		if s.state == seqFragments {
 			// RFC 6455 §5.4: fragments of one message are not interleaved
 			// with another data message.
@@ -91,6 +92,9 @@ func (s *Sequencer) Frame(h Header) error {
 		s.compressed = h.Rsv&Rsv1 != 0
 		s.size = h.Length
 		s.frames = 1
+	default:
+		// RFC 6455 §5.2; ParseHeader already rejects these.
+		return ErrReservedOpcode
 	}
 	if h.Fin {
 		s.state = seqIdle

@@ -43,6 +43,7 @@ func TestSequencer(t *testing.T) {
 		{"default cap", 0, 0, []Header{bin(true, DefaultMaxMessageSize+1)}, 0, ErrMessageTooBig, 0, false, false, 0},
 		{"default cap fits", -1, 0, []Header{bin(true, DefaultMaxMessageSize)}, -1, nil, OpBinary, false, false, DefaultMaxMessageSize},
 		{"too many fragments", 100, 3, []Header{bin(false, 0), cont(false, 0), cont(false, 0), cont(false, 0)}, 3, ErrTooManyFragments, 0, false, false, 0},
+		{"reserved opcode", 100, 0, []Header{{Fin: true, Op: 3}}, 0, ErrReservedOpcode, 0, false, false, 0},
 		{"fragments at cap", 100, 3, []Header{bin(false, 0), cont(false, 0), cont(true, 0)}, -1, nil, OpBinary, false, false, 0},
 	}
 	for _, tc := range tests {
