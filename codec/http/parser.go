@@ -199,15 +199,15 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 				goto needMore
 			}
 			c := b[i]
+			if i >= len(w) && c != '\r' && c != '\n' {
+				return p.fail(ErrURITooLong)
+			}
 			if c == ' ' && i > lineStart {
 				// RFC 9112 §3: method SP request-target SP HTTP-version.
 				s.methodEnd = i
 				i++
 				state = stateTarget
 				continue
-			}
-			if i == len(w) && c != '\r' && c != '\n' {
-				return p.fail(ErrURITooLong)
 			}
 			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
 				return p.fail(ErrBadRequestLine)
@@ -223,14 +223,14 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 				goto needMore
 			}
 			c := b[i]
+			if i >= len(w) && c != '\r' && c != '\n' {
+				return p.fail(ErrURITooLong)
+			}
 			if c == ' ' && i > s.methodEnd+1 {
 				s.targetEnd = i
 				i++
 				state = stateVersion
 				continue
-			}
-			if i == len(w) && c != '\r' && c != '\n' {
-				return p.fail(ErrURITooLong)
 			}
 			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
 				// Double space, empty target, or no version at all
@@ -262,7 +262,7 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 				i += 2
 			case c == '\n': // RFC 9112 §2.2: a bare LF may end a line
 				i++
-			case i == len(w):
+			case i >= len(w):
 				return p.fail(ErrURITooLong)
 			case c == ' ' || c == '\t':
 				return p.fail(ErrBadRequestLine) // trailing or extra whitespace
@@ -416,6 +416,9 @@ const (
 // below 0x20 or equal to 0x7f; a word holding one (often an HT) is finished
 // byte by byte.
 func scanValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
 	for {
 		for ; i+8 <= len(b); i += 8 {
 			x := binary.LittleEndian.Uint64(b[i:])
@@ -430,7 +433,7 @@ func scanValue(b []byte, i int) int {
 				return i
 			}
 		}
-		if i == len(b) {
+		if i >= len(b) {
 			return i
 		}
 	}
@@ -439,6 +442,9 @@ func scanValue(b []byte, i int) int {
 // scanTarget returns the index of the first byte at or after i that may not
 // appear in a request-target (anything but 0x21-0x7e), or len(b).
 func scanTarget(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
 	for {
 		for ; i+8 <= len(b); i += 8 {
 			x := binary.LittleEndian.Uint64(b[i:])
@@ -454,7 +460,7 @@ func scanTarget(b []byte, i int) int {
 				return i
 			}
 		}
-		if i == len(b) {
+		if i >= len(b) {
 			return i
 		}
 	}

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/evhttpd/httpd/internal/testreqs"
@@ -80,4 +81,68 @@ func BenchmarkParseHeadAccess(b *testing.B) {
 	if n == 0 {
 		b.Fatal("no work")
 	}
+}
+
+// BenchmarkChunkedDecode decodes the chunked POST body in place, and a 64
+// KiB body in 4 KiB chunks.
+func BenchmarkChunkedDecode(b *testing.B) {
+	big := chunkEncodeFixed(make([]byte, 64<<10), 4096)
+	for _, c := range []struct {
+		name string
+		body []byte
+	}{
+		{"curlPost", []byte(testreqs.ChunkedPost[len(testreqs.ChunkedPostHead):])},
+		{"64KiB", big},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			work := make([]byte, len(c.body))
+			var d ChunkedDecoder
+			b.SetBytes(int64(len(c.body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				d.Init(Limits{})
+				copy(work, c.body)
+				if _, _, err := d.Decode(work, work); err != nil || !d.Done() {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseChunkedPost parses the head and decodes the body of the
+// chunked POST, as a server does per request.
+func BenchmarkParseChunkedPost(b *testing.B) {
+	req := []byte(testreqs.ChunkedPost)
+	work := make([]byte, len(req))
+	var p Parser
+	var d ChunkedDecoder
+	p.Init(Limits{})
+	b.SetBytes(int64(len(req)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Reset()
+		n, err := p.ParseHead(req)
+		if err != nil || !p.Chunked() {
+			b.Fatal(err)
+		}
+		d.Init(Limits{})
+		copy(work, req[n:])
+		if _, _, err := d.Decode(work, work[:len(req)-n]); err != nil || !d.Done() {
+			b.Fatal(err)
+		}
+	}
+}
+
+func chunkEncodeFixed(data []byte, size int) []byte {
+	var out []byte
+	for len(data) > 0 {
+		n := min(size, len(data))
+		out = append(out, []byte(strconv.FormatInt(int64(n), 16))...)
+		out = append(out, "\r\n"...)
+		out = append(out, data[:n]...)
+		out = append(out, "\r\n"...)
+		data = data[n:]
+	}
+	return append(out, "0\r\n\r\n"...)
 }
