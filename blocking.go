@@ -403,7 +403,11 @@ func (c *Session) pollBlocking() {
 // much is queued for a client that reads slowly.
 func (r *Request) flushWorker(final bool) error {
 	if len(r.wbuf) < 16<<10 && !final {
-		return nil
+		bp := r.bp
+		bp.mu.Lock()
+		err := bp.err
+		bp.mu.Unlock()
+		return err
 	}
 	if len(r.wbuf) == 0 {
 		return nil

@@ -315,9 +315,9 @@ func (r *Request) Send(body []byte) error {
 		return ErrLengthMismatch
 	}
 	r.writeHead(int64(len(body)), false)
-	r.writeBody(body)
+	err := r.writeBody(body)
 	r.done = true
-	return nil
+	return err
 }
 
 // SendString is Send with a string body.
@@ -344,8 +344,7 @@ func (r *Request) SendChunk(p []byte) error {
 		r.badReply = true
 		return ErrLengthMismatch
 	}
-	r.writeBody(p)
-	return nil
+	return r.writeBody(p)
 }
 
 // endReply completes a streamed reply.
@@ -428,10 +427,13 @@ func (r *Request) writeHead(n int64, chunked bool) {
 	r.s.emit(EventHeadersSent, 0)
 }
 
-func (r *Request) writeBody(p []byte) {
+// writeBody appends body bytes to the reply. On a worker it reports a
+// session that closed (ErrSessionClosed) or a send timeout, so a streaming
+// handler stops instead of writing into the void.
+func (r *Request) writeBody(p []byte) error {
 	r.sentBody += int64(len(p))
 	if r.headMethod || !hc.BodyAllowed(r.status) || len(p) == 0 {
-		return
+		return nil
 	}
 	if r.chunked {
 		r.setOut(hc.AppendChunk(r.outBuf(), p))
@@ -440,8 +442,9 @@ func (r *Request) writeBody(p []byte) {
 	}
 	r.s.emit(EventSentData, len(p))
 	if r.blocking {
-		r.flushWorker(false)
+		return r.flushWorker(false)
 	}
+	return nil
 }
 
 func (r *Request) appendOut(p []byte) { r.setOut(append(r.outBuf(), p...)) }
