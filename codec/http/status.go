@@ -150,9 +150,11 @@ func StatusText(code int) string {
 //
 // For the statuses esp_http_server's httpd_resp_send_err knows (400, 401, 403,
 // 404, 405, 408, 411, 413, 414, 431, 500, 501 and 505, as in ESP-IDF's
-// components/esp_http_server/src/httpd_txrx.c) the body is ESP's default
-// message, byte for byte, so clients written against an ESP device see the
-// same text. ESP has no message for 417, 426 and 503, which evhttpd also
+// components/esp_http_server/src/httpd_txrx.c of 2025) the body is ESP's
+// default message, byte for byte, so clients written against an ESP device
+// see the same text. Older ESP-IDF releases used longer wording for some of
+// them (404 "This URI doesn't exist", 405 "Request method for this URI is not
+// handled by server"); evhttpd follows the current texts. ESP has no message for 417, 426 and 503, which evhttpd also
 // sends (Expect, WebSocket version, worker pool full); ErrorBody gives them
 // short messages in the same style. Every other registered status gets its
 // reason phrase (StatusText), and an unregistered code gets "".
