@@ -11,9 +11,9 @@ export DEBIAN_FRONTEND=noninteractive
 
 apt() {
   # Another apt-get (the CI script's own, say) may hold the dpkg lock:
-  # wait for it rather than fail.
+  # apt waits for it up to the timeout; a failed download is retried.
   local i
-  for i in $(seq 1 60); do
+  for i in 1 2 3; do
     if apt-get -o DPkg::Lock::Timeout=120 -qq "$@" >/dev/null; then
       return 0
     fi
@@ -39,6 +39,13 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   apt update
   apt install -y --no-install-recommends "${missing[@]}"
+fi
+
+# Debian 12's own nodejs is 18; playwright-core (package.json) needs 20, which
+# the project's machines ship. Say so instead of failing later in the test.
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 20 ]; then
+  echo "setup.sh: warning: Node.js $(node --version) is older than 20, which playwright-core needs; TestBrowser will fail" >&2
 fi
 
 # npm ci wipes node_modules and installs exactly package-lock.json; skip it
