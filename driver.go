@@ -25,9 +25,9 @@ type loop struct {
 	inflate []byte       // decompressed WebSocket message scratch
 	parsers []*hc.Parser // free parsers: an idle session holds none
 	cds     []*hc.ChunkedDecoder
-	req     Request      // reused for loop handlers
-	now     int64        // monotonic ns, refreshed at each callback
-	scratch []byte       // decode target for discarded chunked bodies
+	req     Request // reused for loop handlers
+	now     int64   // monotonic ns, refreshed at each callback
+	scratch []byte  // decode target for discarded chunked bodies
 }
 
 const outKeep = 64 << 10 // an output buffer larger than this is dropped after use
@@ -323,6 +323,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	case cl > 0:
 		c.need = n + int(cl)
 		if len(b) >= c.need {
+			c.emit(EventOnData, int(cl))
 			c.dispatch(b[n:c.need])
 			c.consume(c.need)
 			return !c.closing
@@ -331,6 +332,9 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		c.continue100()
 		c.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
 		c.inMark = c.inBuffered()
+		if c.inMark > n {
+			c.emit(EventOnData, c.inMark-n)
+		}
 		return false
 	default:
 		c.dispatch(nil)
@@ -388,15 +392,16 @@ func (c *Session) readBody() bool {
 	have := c.inBuffered()
 	if have < c.need {
 		if have > c.inMark { // progress: restart the receive timeout
+			c.emit(EventOnData, have-c.inMark)
 			c.inMark = have
 			c.recvDL = c.lp.now + int64(c.srv.cfg.RecvWaitTimeout)
-			c.emit(EventOnData, have)
 		}
 		return false
 	}
 	b := c.inPeek()
 	c.p.Rebind(b)
 	c.st = stHead
+	c.emit(EventOnData, c.need-c.inMark)
 	c.dispatch(b[c.headLen:c.need])
 	c.consume(c.need)
 	return !c.closing
@@ -434,6 +439,9 @@ func (c *Session) readChunked() bool {
 		return false
 	}
 	c.st = stHead
+	if len(c.body) > 0 {
+		c.emit(EventOnData, len(c.body))
+	}
 	c.dispatch(c.body)
 	c.endRequest()
 	return !c.closing
@@ -523,10 +531,8 @@ func (c *Session) drain() bool {
 }
 
 // dispatch runs a loop handler for the request whose head the parser holds.
+// Its ON_DATA events were emitted as the body arrived.
 func (c *Session) dispatch(body []byte) {
-	if len(body) > 0 {
-		c.emit(EventOnData, len(body))
-	}
 	r := &c.lp.req
 	r.reset(c, c.h, c.p, body)
 	c.inHandler = true
