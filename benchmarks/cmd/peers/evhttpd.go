@@ -1,3 +1,5 @@
+//go:build !noevhttpd
+
 package main
 
 import (
@@ -6,6 +8,8 @@ import (
 	httpd "github.com/evhttpd/httpd"
 )
 
+// This file is the only one that imports the root package; http.sh builds
+// with -tags noevhttpd while the root package does not compile.
 func init() { register("evhttpd", startEvhttpd) }
 
 // evhttpdPlaintext serves GET /plaintext on the event loop. evhttpd writes

@@ -48,7 +48,8 @@ func checkReply(t *testing.T, server string, resp *http.Response) {
 
 func TestPeersServePlaintext(t *testing.T) {
 	const pipelined = 16
-	for _, server := range []string{"gnet-raw", "fasthttp", "nethttp", "evhttpd"} {
+	// evhttpd is registered unless built with -tags noevhttpd.
+	for _, server := range strings.Split(names(), ", ") {
 		t.Run(server, func(t *testing.T) {
 			addr := freeAddr(t)
 			stop, err := servers[server](config{addr: addr, loops: 1})
@@ -100,6 +101,14 @@ func TestPeersServePlaintext(t *testing.T) {
 				t.Errorf("%s: stop = %v; want nil", server, err)
 			}
 		})
+	}
+}
+
+func TestPeersRegistered(t *testing.T) {
+	for _, name := range []string{"gnet-raw", "fasthttp", "nethttp"} {
+		if servers[name] == nil {
+			t.Errorf("server %q not registered (have %s)", name, names())
+		}
 	}
 }
 
