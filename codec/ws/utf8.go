@@ -43,16 +43,27 @@ func (v *UTF8Validator) Write(p []byte) bool {
 		i++
 	}
 	for i < len(p) {
-		// ASCII fast path, 8 bytes at a time.
-		for len(p)-i >= 8 && binary.LittleEndian.Uint64(p[i:i+8])&0x8080808080808080 == 0 {
-			i += 8
-		}
-		if i == len(p) {
-			break
-		}
 		c := p[i]
-		i++
 		if c < 0x80 {
+			i++
+			// One ASCII byte suggests more: skip them a word at a time
+			// (8 bytes, then 32 per step while the run lasts). Multi-byte
+			// text does not pay for the word loads.
+			if len(p)-i >= 8 && binary.LittleEndian.Uint64(p[i:i+8])&0x8080808080808080 == 0 {
+				i += 8
+				for len(p)-i >= 32 {
+					q := p[i : i+32 : i+32]
+					w := binary.LittleEndian.Uint64(q[0:8]) | binary.LittleEndian.Uint64(q[8:16]) |
+						binary.LittleEndian.Uint64(q[16:24]) | binary.LittleEndian.Uint64(q[24:32])
+					if w&0x8080808080808080 != 0 {
+						break
+					}
+					i += 32
+				}
+				for len(p)-i >= 8 && binary.LittleEndian.Uint64(p[i:i+8])&0x8080808080808080 == 0 {
+					i += 8
+				}
+			}
 			continue
 		}
 		x := utf8First[c]
@@ -61,10 +72,27 @@ func (v *UTF8Validator) Write(p []byte) bool {
 			return false
 		}
 		r := utf8Ranges[x>>4]
+		size := int(x & 7)
+		if len(p)-i >= size {
+			// The whole sequence is here: check it without loop state.
+			// RFC 3629 §4: the second byte's range depends on the lead
+			// byte, later ones are always 80..BF.
+			if c1 := p[i+1]; c1 < r[0] || c1 > r[1] ||
+				size > 2 && p[i+2]&0xC0 != 0x80 ||
+				size > 3 && p[i+3]&0xC0 != 0x80 {
+				v.bad = true
+				return false
+			}
+			i += size
+			continue
+		}
+		// The sequence continues in a later Write: check what is here and
+		// keep the rest as state.
+		i++
 		lo, hi := r[0], r[1]
-		for k := x & 7; k > 1; k-- {
+		for k := size; k > 1; k-- {
 			if i == len(p) {
-				v.need, v.lo, v.hi = k-1, lo, hi
+				v.need, v.lo, v.hi = uint8(k-1), lo, hi
 				return true
 			}
 			if c := p[i]; c < lo || c > hi {
