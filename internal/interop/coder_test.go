@@ -25,26 +25,7 @@ func TestCoder(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), goClientTimeout)
 			defer cancel()
-			c, resp, err := websocket.Dial(ctx, "ws://"+addr+"/ws", &websocket.DialOptions{
-				Subprotocols:    []string{"chat"},
-				CompressionMode: m.mode,
-				// Compress every message, the small ones too.
-				CompressionThreshold: 1,
-			})
-			if err != nil {
-				t.Fatalf("Dial: %v", err)
-			}
-			defer c.CloseNow()
-			c.SetReadLimit(16 << 20)
-
-			if got := c.Subprotocol(); got != "chat" {
-				t.Errorf("Subprotocol() = %q; want %q", got, "chat")
-			}
-			ext := resp.Header.Get("Sec-WebSocket-Extensions")
-			if got := strings.Contains(ext, "permessage-deflate"); got != m.deflate {
-				t.Errorf("Sec-WebSocket-Extensions = %q; deflate negotiated %v, want %v", ext, got, m.deflate)
-			}
-
+			c := coderDial(ctx, t, addr, m.mode, m.deflate)
 			for _, sz := range messageSizes {
 				coderEcho(ctx, t, c, websocket.MessageText, []byte(textPayload(sz.n)), "text "+sz.name)
 				coderEcho(ctx, t, c, websocket.MessageBinary, randomBytes(sz.n, uint64(sz.n)+1), "binary "+sz.name)
@@ -84,7 +65,43 @@ func TestCoder(t *testing.T) {
 				t.Fatalf("Close(1000, bye): %v", err)
 			}
 		})
+		t.Run(m.name+"/8MiB", func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), goClientTimeout)
+			defer cancel()
+			c := coderDial(ctx, t, addr, m.mode, m.deflate)
+			coderEcho(ctx, t, c, websocket.MessageText, []byte(textPayload(bigMessage)), "text 8MiB")
+			coderEcho(ctx, t, c, websocket.MessageBinary, randomBytes(bigMessage, 9), "binary 8MiB")
+			if err := c.Close(websocket.StatusNormalClosure, "bye"); err != nil {
+				t.Fatalf("Close(1000, bye): %v", err)
+			}
+		})
 	}
+}
+
+// coderDial opens /ws offering subprotocol chat and the given compression
+// mode, and checks what the server accepted.
+func coderDial(ctx context.Context, t *testing.T, addr string, mode websocket.CompressionMode, deflate bool) *websocket.Conn {
+	t.Helper()
+	c, resp, err := websocket.Dial(ctx, "ws://"+addr+"/ws", &websocket.DialOptions{
+		Subprotocols:    []string{"chat"},
+		CompressionMode: mode,
+		// Compress every message, the small ones too.
+		CompressionThreshold: 1,
+	})
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	c.SetReadLimit(16 << 20)
+
+	if got := c.Subprotocol(); got != "chat" {
+		t.Errorf("Subprotocol() = %q; want %q", got, "chat")
+	}
+	ext := resp.Header.Get("Sec-WebSocket-Extensions")
+	if got := strings.Contains(ext, "permessage-deflate"); got != deflate {
+		t.Errorf("Sec-WebSocket-Extensions = %q; deflate negotiated %v, want %v", ext, got, deflate)
+	}
+	return c
 }
 
 // coderEcho sends one message and checks that the same type and payload come

@@ -21,33 +21,7 @@ func TestGorilla(t *testing.T) {
 			name = "deflate"
 		}
 		t.Run(name, func(t *testing.T) {
-			deadline := time.Now().Add(goClientTimeout)
-			ctx, cancel := context.WithDeadline(context.Background(), deadline)
-			defer cancel()
-			d := websocket.Dialer{
-				Subprotocols:      []string{"chat"},
-				EnableCompression: compress,
-				HandshakeTimeout:  10 * time.Second,
-			}
-			c, resp, err := d.DialContext(ctx, "ws://"+addr+"/ws", nil)
-			if err != nil {
-				t.Fatalf("Dial: %v", err)
-			}
-			defer c.Close()
-			// A hung server fails the test at the deadline instead of
-			// hanging it.
-			_ = c.SetReadDeadline(deadline)
-			_ = c.SetWriteDeadline(deadline)
-			c.SetReadLimit(16 << 20)
-
-			if got := c.Subprotocol(); got != "chat" {
-				t.Errorf("Subprotocol() = %q; want %q", got, "chat")
-			}
-			ext := resp.Header.Get("Sec-WebSocket-Extensions")
-			if got := strings.Contains(ext, "permessage-deflate"); got != compress {
-				t.Errorf("Sec-WebSocket-Extensions = %q; deflate negotiated %v, want %v", ext, got, compress)
-			}
-
+			c, deadline := gorillaDial(t, addr, compress)
 			for _, sz := range messageSizes {
 				text := textPayload(sz.n)
 				gorillaEcho(t, c, websocket.TextMessage, []byte(text), "text "+sz.name)
@@ -87,17 +61,61 @@ func TestGorilla(t *testing.T) {
 				t.Fatalf("after Trigger async: ReadMessage() = %d, %q, %v; want text %q", typ, got, err, "Async data")
 			}
 
-			// RFC 6455 §5.5.1: the server answers a close with a close.
-			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
-			if err := c.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
-				t.Fatalf("WriteControl(close): %v", err)
-			}
-			_, _, err = c.ReadMessage()
-			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure {
-				t.Fatalf("after close: ReadMessage() error = %v; want close frame with code 1000", err)
-			}
+			gorillaClose(t, c, deadline)
 		})
+		t.Run(name+"/8MiB", func(t *testing.T) {
+			c, deadline := gorillaDial(t, addr, compress)
+			gorillaEcho(t, c, websocket.TextMessage, []byte(textPayload(bigMessage)), "text 8MiB")
+			gorillaEcho(t, c, websocket.BinaryMessage, randomBytes(bigMessage, 8), "binary 8MiB")
+			gorillaClose(t, c, deadline)
+		})
+	}
+}
+
+// gorillaDial opens /ws offering subprotocol chat and, if compress is set,
+// permessage-deflate, and checks what the server accepted. Reads and writes
+// on the connection fail at the returned deadline instead of hanging.
+func gorillaDial(t *testing.T, addr string, compress bool) (*websocket.Conn, time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(goClientTimeout)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	d := websocket.Dialer{
+		Subprotocols:      []string{"chat"},
+		EnableCompression: compress,
+		HandshakeTimeout:  10 * time.Second,
+	}
+	c, resp, err := d.DialContext(ctx, "ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetReadDeadline(deadline)
+	_ = c.SetWriteDeadline(deadline)
+	c.SetReadLimit(16 << 20)
+
+	if got := c.Subprotocol(); got != "chat" {
+		t.Errorf("Subprotocol() = %q; want %q", got, "chat")
+	}
+	ext := resp.Header.Get("Sec-WebSocket-Extensions")
+	if got := strings.Contains(ext, "permessage-deflate"); got != compress {
+		t.Errorf("Sec-WebSocket-Extensions = %q; deflate negotiated %v, want %v", ext, got, compress)
+	}
+	return c, deadline
+}
+
+// gorillaClose sends a close frame with 1000 and a reason and checks that
+// the server answers with a close frame echoing the code (RFC 6455 §5.5.1).
+func gorillaClose(t *testing.T, c *websocket.Conn, deadline time.Time) {
+	t.Helper()
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
+	if err := c.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
+		t.Fatalf("WriteControl(close): %v", err)
+	}
+	_, _, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure {
+		t.Fatalf("after close: ReadMessage() error = %v; want close frame with code 1000", err)
 	}
 }
 

@@ -172,12 +172,18 @@ func textPayload(n int) string {
 	return s[:n]
 }
 
-// messageSizes are the echo sizes every WebSocket client tries.
+// messageSizes are the echo sizes every Go WebSocket client tries on one
+// connection, before its ping, Trigger async and close checks.
 var messageSizes = []struct {
 	name string
 	n    int
 }{
 	{"small", 13},
 	{"64KiB", 64 << 10},
-	{"8MiB", 8 << 20},
+	{"1MiB", 1 << 20},
 }
+
+// bigMessage is the size of the large echo each Go client tries on a
+// connection of its own, so that its failure does not hide the other checks.
+// It is half the demo's 16 MiB message limit.
+const bigMessage = 8 << 20
