@@ -137,3 +137,26 @@ func TestDeflateAlloc(t *testing.T) {
 		d.Release()
 	}
 }
+
+// TestDecompressLargeAlloc: a 256 KiB message inflated into a dst that has
+// room takes one pass and no allocation.
+func TestDecompressLargeAlloc(t *testing.T) {
+	msg := []byte(strings.Repeat("large message body with some repetition ", 256<<10/40))
+	var c Compressor
+	z, err := c.Compress(nil, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d Decompressor
+	dst := make([]byte, 0, len(msg))
+	step := func() {
+		out, err := d.Decompress(dst[:0], z, 1<<20)
+		if err != nil || len(out) != len(msg) {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if allocs := testing.AllocsPerRun(20, step); allocs != 0 {
+		t.Fatalf("Decompress(256 KiB into a large enough dst) allocs = %v; want 0", allocs)
+	}
+}

@@ -333,7 +333,8 @@ const maxDecompressLimit = 1 << 62
 //
 // A stream that ends in a final block (BFINAL) is accepted and any bytes
 // after it are ignored; one that stops inside a block is accepted only if the
-// appended tail completes it, as with other implementations.
+// appended tail completes it, as with other implementations. An empty payload
+// therefore yields an empty message.
 func (d *Decompressor) Decompress(dst, payload []byte, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxMessageSize
@@ -350,10 +351,24 @@ func (d *Decompressor) Decompress(dst, payload []byte, limit int64) ([]byte, err
 	f.rs.Reset(&f.in, dict)
 	for {
 		if len(dst) == cap(dst) {
-			if len(dst)-start >= growLimit {
-				return d.decompressCounting(f, dst, start, dict, payload, limit)
+			// dst is full: probe for more output before growing, so a
+			// dst of exactly the right size costs nothing.
+			n, err := f.fr.Read(f.scratch[:])
+			produced := int64(len(dst)-start) + int64(n)
+			if produced > limit {
+				return dst[:start], ErrMessageTooBig
 			}
-			dst = slices.Grow(dst, max(len(dst)-start, 512))
+			if n > 0 && len(dst)-start >= growLimit {
+				return d.decompressCounting(f, dst, start, produced, err, dict, payload, limit)
+			}
+			if n > 0 {
+				dst = slices.Grow(dst, max(len(dst)-start, n, 512))
+				dst = append(dst, f.scratch[:n]...)
+			}
+			if err != nil {
+				return d.finish(f, err, dst, start)
+			}
+			continue
 		}
 		hi := cap(dst)
 		if int64(hi-start) > limit {
@@ -365,31 +380,34 @@ func (d *Decompressor) Decompress(dst, payload []byte, limit int64) ([]byte, err
 			return dst[:start], ErrMessageTooBig
 		}
 		if err != nil {
-			if !f.ended(err) {
-				return dst[:start], ErrBadDeflate
-			}
-			d.remember(dst[start:])
-			return dst, nil
+			return d.finish(f, err, dst, start)
 		}
 	}
 }
 
+// finish ends a message on the flate reader's error.
+func (d *Decompressor) finish(f *inflater, err error, dst []byte, start int) ([]byte, error) {
+	if !f.ended(err) {
+		return dst[:start], ErrBadDeflate
+	}
+	d.remember(dst[start:])
+	return dst, nil
+}
+
 // decompressCounting finishes a message that outgrew dst: it counts the rest
 // of the output in scratch space, then inflates again into one allocation.
-func (d *Decompressor) decompressCounting(f *inflater, dst []byte, start int, dict, payload []byte, limit int64) ([]byte, error) {
-	total := int64(len(dst) - start)
-	for {
-		n, err := f.fr.Read(f.scratch[:])
+// total is the output size seen so far and err the last read's error.
+func (d *Decompressor) decompressCounting(f *inflater, dst []byte, start int, total int64, err error, dict, payload []byte, limit int64) ([]byte, error) {
+	for err == nil {
+		var n int
+		n, err = f.fr.Read(f.scratch[:])
 		total += int64(n)
 		if total > limit {
 			return dst[:start], ErrMessageTooBig
 		}
-		if err != nil {
-			if !f.ended(err) {
-				return dst[:start], ErrBadDeflate
-			}
-			break
-		}
+	}
+	if !f.ended(err) {
+		return dst[:start], ErrBadDeflate
 	}
 	out := make([]byte, start, start+int(total))
 	copy(out, dst[:start])

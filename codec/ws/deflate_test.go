@@ -289,6 +289,31 @@ func TestDecompressErrors(t *testing.T) {
 			t.Fatalf("Decompress(limit 0) = %v; want ErrMessageTooBig at DefaultMaxMessageSize", err)
 		}
 	})
+	t.Run("corrupt after 64 KiB", func(t *testing.T) {
+		// Valid blocks, then a block of the reserved type 3: the error must
+		// surface from the counting pass and from the direct pass alike.
+		var buf bytes.Buffer
+		w, _ := stdflate.NewWriter(&buf, 1)
+		w.Write(benchText(200 << 10))
+		w.Flush()
+		bad := append(bytes.TrimSuffix(buf.Bytes(), deflateTail[:]), 0x07)
+		var d Decompressor
+		for _, pre := range [][]byte{nil, make([]byte, 0, 300<<10)} {
+			if out, err := d.Decompress(pre, bad, 1<<20); err != ErrBadDeflate || len(out) != 0 {
+				t.Fatalf("Decompress(corrupt, cap %d) = len %d, %v; want ErrBadDeflate", cap(pre), len(out), err)
+			}
+		}
+	})
+	t.Run("empty payload", func(t *testing.T) {
+		// Not valid DEFLATE once the tail is appended (the tail is only the
+		// end of a stored block), but it ends exactly where the tail ends,
+		// so it is read as an empty message, as documented.
+		var d Decompressor
+		out, err := d.Decompress([]byte("x"), nil, 10)
+		if err != nil || string(out) != "x" {
+			t.Fatalf("Decompress(empty) = %q, %v; want \"x\", nil", out, err)
+		}
+	})
 	for _, tc := range []struct {
 		name string
 		in   []byte

@@ -53,6 +53,12 @@ func TestNegotiateDeflate(t *testing.T) {
 		{"window empty", DeflateConfig{}, []string{"permessage-deflate; server_max_window_bits="}, false, DeflateParams{}, ""},
 		{"window empty quoted", DeflateConfig{}, []string{`permessage-deflate; server_max_window_bits=""`}, false, DeflateParams{}, ""},
 		{"window leading zero", DeflateConfig{}, []string{"permessage-deflate; server_max_window_bits=09"}, false, DeflateParams{}, ""},
+		{"quote inside quoted value", DeflateConfig{}, []string{`permessage-deflate; server_max_window_bits="1"0"`}, false, DeflateParams{}, ""},
+		{"quoted value too long", DeflateConfig{}, []string{`permessage-deflate; server_max_window_bits="000010"`}, false, DeflateParams{}, ""},
+		{"quoted non-token", DeflateConfig{}, []string{`permessage-deflate; server_max_window_bits="1 0"`}, false, DeflateParams{}, ""},
+		{"unquoted non-token", DeflateConfig{}, []string{"permessage-deflate; server_max_window_bits=1 0"}, false, DeflateParams{}, ""},
+		{"escaped closing quote", DeflateConfig{}, []string{`permessage-deflate; server_max_window_bits="10"`}, false, DeflateParams{}, ""},
+		{"bad param name", DeflateConfig{}, []string{"permessage-deflate; =10"}, false, DeflateParams{}, ""},
 		{"window sign", DeflateConfig{}, []string{"permessage-deflate; server_max_window_bits=+9"}, false, DeflateParams{}, ""},
 		{"server window without value", DeflateConfig{}, []string{"permessage-deflate; server_max_window_bits"}, false, DeflateParams{}, ""},
 		{"no_context_takeover with value", DeflateConfig{}, []string{"permessage-deflate; server_no_context_takeover=1"}, false, DeflateParams{}, ""},
@@ -137,5 +143,8 @@ func TestDeflateConfigValidate(t *testing.T) {
 	}
 	if got := (DeflateConfig{}).EffectiveLevel(); got != DefaultDeflateLevel {
 		t.Errorf("EffectiveLevel() = %d; want %d", got, DefaultDeflateLevel)
+	}
+	if got := (DeflateConfig{Level: 9}).EffectiveLevel(); got != 9 {
+		t.Errorf("EffectiveLevel() = %d; want 9", got)
 	}
 }
