@@ -25,15 +25,19 @@ type loop struct {
 	inflate []byte       // decompressed WebSocket message scratch
 	parsers []*hc.Parser // free parsers: an idle session holds none
 	cds     []*hc.ChunkedDecoder
-	req     Request // reused for loop handlers
-	now     int64   // monotonic ns, refreshed at each callback
-	scratch []byte  // decode target for discarded chunked bodies
+	req     Request   // reused for loop handlers
+	now     int64     // monotonic ns, refreshed at each callback
+	wall    time.Time // wall time of the same reading, for the Date header
+	scratch []byte    // decode target for discarded chunked bodies
 }
 
 const outKeep = 64 << 10 // an output buffer larger than this is dropped after use
 
+// clock reads the time once per callback: the monotonic nanoseconds the
+// timeouts use and the wall time the Date header shows.
 func (lp *loop) clock() int64 {
-	lp.now = int64(time.Since(monoBase))
+	lp.wall = time.Now()
+	lp.now = int64(lp.wall.Sub(monoBase))
 	return lp.now
 }
 

@@ -406,7 +406,11 @@ func (r *Request) writeHead(n int64, chunked bool) {
 	b = append(b, "Content-Type: "...)
 	b = append(b, ct...)
 	b = append(b, "\r\n"...)
-	b = hc.AppendDate(b)
+	if r.blocking {
+		b = hc.AppendDate(b)
+	} else {
+		b = hc.AppendDateAt(b, r.s.lp.wall)
+	}
 	b = append(b, r.hdrs...)
 	if hc.BodyAllowed(r.status) {
 		if chunked {

@@ -92,6 +92,7 @@ func Start(cfg Config) (*Server, error) {
 		CtrlAddr:        cfg.CtrlAddr,
 		Token:           token,
 		TimerResolution: cfg.TimerResolution,
+		TCPKeepAlive:    cfg.TCPKeepAlive,
 		Logger:          cfg.Logger,
 	}, driver{s})
 	if err != nil {

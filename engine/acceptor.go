@@ -77,6 +77,13 @@ func (e *Engine) accept() {
 			continue
 		}
 		e.st.accepted.Add(1)
+		if d := e.cfg.TCPKeepAlive; d > 0 {
+			// Socket options live on the socket, so the descriptor gnet
+			// duplicates keeps them.
+			if tc, ok := nc.(*net.TCPConn); ok {
+				_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: d, Interval: d, Count: 9})
+			}
+		}
 		loops := e.loopList()
 		ls := loops[next%len(loops)]
 		next++

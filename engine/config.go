@@ -63,6 +63,11 @@ type Config struct {
 	// AcceptBackoffMax caps the accept back-off. Default 1s.
 	AcceptBackoffMax time.Duration
 
+	// TCPKeepAlive turns on TCP keep-alive probes on accepted connections
+	// with this idle time and probe interval. Default 0: the OS default
+	// (Go's listener enables probes every 15 s).
+	TCPKeepAlive time.Duration
+
 	// EnrollQueue caps how many accepted connections may be on their way
 	// into an event loop at once; the acceptor waits when it is full.
 	// Default 1024.
