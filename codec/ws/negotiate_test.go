@@ -57,7 +57,7 @@ func TestNegotiateDeflate(t *testing.T) {
 		{"quoted value too long", DeflateConfig{}, []string{`permessage-deflate; server_max_window_bits="000010"`}, false, DeflateParams{}, ""},
 		{"quoted non-token", DeflateConfig{}, []string{`permessage-deflate; server_max_window_bits="1 0"`}, false, DeflateParams{}, ""},
 		{"unquoted non-token", DeflateConfig{}, []string{"permessage-deflate; server_max_window_bits=1 0"}, false, DeflateParams{}, ""},
-		{"escaped closing quote", DeflateConfig{}, []string{`permessage-deflate; server_max_window_bits="10"`}, false, DeflateParams{}, ""},
+		{"escaped closing quote", DeflateConfig{}, []string{`permessage-deflate; server_max_window_bits="10\"`}, false, DeflateParams{}, ""},
 		{"bad param name", DeflateConfig{}, []string{"permessage-deflate; =10"}, false, DeflateParams{}, ""},
 		{"window sign", DeflateConfig{}, []string{"permessage-deflate; server_max_window_bits=+9"}, false, DeflateParams{}, ""},
 		{"server window without value", DeflateConfig{}, []string{"permessage-deflate; server_max_window_bits"}, false, DeflateParams{}, ""},
