@@ -65,7 +65,7 @@ func TestCoder(t *testing.T) {
 				t.Fatalf("Close(1000, bye): %v", err)
 			}
 		})
-		t.Run(m.name+"/8MiB", func(t *testing.T) {
+		t.Run(m.name+"-8MiB", func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), goClientTimeout)
 			defer cancel()
 			c := coderDial(ctx, t, addr, m.mode, m.deflate)

@@ -63,7 +63,7 @@ func TestGorilla(t *testing.T) {
 
 			gorillaClose(t, c, deadline)
 		})
-		t.Run(name+"/8MiB", func(t *testing.T) {
+		t.Run(name+"-8MiB", func(t *testing.T) {
 			c, deadline := gorillaDial(t, addr, compress)
 			gorillaEcho(t, c, websocket.TextMessage, []byte(textPayload(bigMessage)), "text 8MiB")
 			gorillaEcho(t, c, websocket.BinaryMessage, randomBytes(bigMessage, 8), "binary 8MiB")
