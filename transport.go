@@ -86,6 +86,7 @@ func (c *Session) pump() bool {
 		if len(raw) == 0 && c.tr.Pending() == 0 {
 			break
 		}
+		before := len(c.tin)
 		n, out, err := c.tr.Recv(raw, c.tin)
 		c.tin = out
 		if n > 0 {
@@ -100,7 +101,10 @@ func (c *Session) pump() bool {
 			c.abort()
 			return false
 		}
-		if n == 0 {
+		if n == 0 && len(out) == before {
+			// No progress. Plaintext released from Pending alone is
+			// progress: stopping there would strand it until more raw
+			// input came.
 			break
 		}
 	}
