@@ -215,6 +215,9 @@ func (d driver) OnTick(i int, now time.Time) {}
 // bytes allow.
 func (c *Session) process() {
 	for !c.closing {
+		if !c.unstall() {
+			return
+		}
 		var more bool
 		switch c.st {
 		case stHead:
@@ -603,6 +606,15 @@ func (c *Session) closeAfterReply() {
 	c.flush()
 	c.st = stLinger
 	c.releaseRequest()
+	if c.tr != nil && !c.trClosed {
+		// The transport's last message (a TLS close_notify) must leave
+		// before the write side is shut.
+		c.trClosed = true
+		if w := c.tr.Close(c.lp.wire[:0]); len(w) > 0 {
+			_ = c.ec.Write(w)
+			c.lp.wire = w[:0]
+		}
+	}
 	_ = c.ec.CloseWrite()
 	c.headDL, c.recvDL, c.idleDL = 0, 0, 0
 	c.lingerDL = c.lp.now + int64(c.srv.cfg.LingerTimeout)
@@ -672,14 +684,46 @@ func (c *Session) flush() {
 		lp.out = lp.out[:0]
 	}
 	ob := c.ec.OutboundBuffered()
-	switch {
-	case ob > c.srv.cfg.MaxOutbound:
-		c.srv.log.Debug("httpd: client does not read its replies; closing", "session", c.id, "queued", ob)
-		c.abort()
-	case ob > 0 && c.sendDL == 0:
+	if ob > 0 && c.sendDL == 0 {
 		c.sendDL = lp.now + int64(c.srv.cfg.SendWaitTimeout)
 		c.sendMark = ob
 	}
+	if ob > c.srv.cfg.MaxOutbound && !c.stalled {
+		// Backpressure: no new request or message is taken until the
+		// client has read half of it; no progress at all for
+		// SendWaitTimeout closes the session.
+		c.stalled = true
+		c.pollDL = lp.now + int64(c.srv.cfg.TimerResolution)
+	}
+}
+
+// unstall reports whether the session may take more input: its queued
+// output fell below half of MaxOutbound. While it may not, input it keeps
+// receiving is bounded by inboundCap.
+func (c *Session) unstall() bool {
+	if !c.stalled {
+		return true
+	}
+	if c.ec.OutboundBuffered() <= c.srv.cfg.MaxOutbound/2 {
+		c.stalled = false
+		return true
+	}
+	if c.inBuffered() > c.inboundCap() {
+		c.srv.log.Debug("httpd: client does not read its replies; closing", "session", c.id,
+			"queued", c.ec.OutboundBuffered(), "pending input", c.inBuffered())
+		c.abort()
+	}
+	return false
+}
+
+// inboundCap bounds the input a stalled session may accumulate.
+func (c *Session) inboundCap() int {
+	cfg := &c.srv.cfg
+	n := cfg.MaxOutbound + cfg.MaxRequestLine + cfg.MaxHeaderBytes + int(cfg.MaxDrain)
+	if c.ws != nil {
+		n += int(c.ws.maxMsg)
+	}
+	return n
 }
 
 // schedule points the connection's one engine timer at the nearest deadline.
@@ -730,7 +774,17 @@ func (c *Session) onTimer() {
 		}
 	}
 	if expired(c.pollDL) {
-		c.pollBlocking()
+		c.pollDL = 0
+		if c.breq != nil {
+			c.pollBlocking()
+		}
+		if c.stalled {
+			if c.unstall() {
+				c.process()
+			} else if !c.closing {
+				c.pollDL = now + int64(c.srv.cfg.TimerResolution)
+			}
+		}
 	}
 	switch {
 	case expired(c.headDL), expired(c.recvDL):

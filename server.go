@@ -346,8 +346,11 @@ func (s *Server) closeSession(c *Session, err error) {
 	}
 	c.wsRelease()
 	if c.tr != nil {
-		if w := c.tr.Close(c.lp.wire[:0]); len(w) > 0 {
-			_ = c.ec.Write(w)
+		if !c.trClosed {
+			c.trClosed = true
+			if w := c.tr.Close(c.lp.wire[:0]); len(w) > 0 {
+				_ = c.ec.Write(w)
+			}
 		}
 		c.tr, c.tin = nil, nil
 	}

@@ -45,19 +45,20 @@ type Session struct {
 
 	// Read state (loop only).
 	st        readState
-	p         *hc.Parser // nil while no request is in progress
+	p         *hc.Parser         // nil while no request is in progress
 	cd        *hc.ChunkedDecoder // borrowed from the loop while a chunked body is read
-	h         *handler // handler of the request in progress
-	headLen   int      // length of the head still held in the input
-	need      int      // bytes the body state waits for (head + Content-Length)
-	drainLeft int64    // body bytes still to discard in stDrain
-	headCopy  []byte   // owned copy of the head when it cannot stay queued
-	body      []byte   // decoded chunked body (pooled)
-	lingered  int64    // bytes discarded in stLinger
-	expect100 bool     // "100 Continue" was sent for the request in progress
-	closing   bool     // Close was asked; nothing more is read or written
-	served    uint32   // requests completed
-	inHandler bool     // a loop handler of this session is running
+	h         *handler           // handler of the request in progress
+	headLen   int                // length of the head still held in the input
+	need      int                // bytes the body state waits for (head + Content-Length)
+	drainLeft int64              // body bytes still to discard in stDrain
+	headCopy  []byte             // owned copy of the head when it cannot stay queued
+	body      []byte             // decoded chunked body (pooled)
+	lingered  int64              // bytes discarded in stLinger
+	expect100 bool               // "100 Continue" was sent for the request in progress
+	closing   bool               // Close was asked; nothing more is read or written
+	served    uint32             // requests completed
+	inHandler bool               // a loop handler of this session is running
+	stalled   bool               // output over MaxOutbound: input waits (backpressure)
 
 	// Timers (loop only): monotonic nanoseconds, 0 = unset.
 	headDL, recvDL, idleDL, sendDL, lingerDL, pollDL int64
@@ -75,8 +76,9 @@ type Session struct {
 	ws *wsConn // set once the session upgraded to WebSocket
 
 	// Transport (loop only): plaintext staged for the parser.
-	tr  Transport
-	tin []byte
+	tr       Transport
+	tin      []byte
+	trClosed bool // Transport.Close ran (before a write shutdown)
 
 	// Blocking handler in progress (shared with its worker).
 	breq *Request
