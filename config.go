@@ -74,8 +74,12 @@ type Config struct {
 	// remainder closes the connection instead. Default 256 KiB.
 	MaxDrain int64
 
-	// MaxOutbound caps the bytes queued for a session that is not reading
-	// its responses; past it the session is closed. Default 4 MiB.
+	// MaxOutbound bounds the reply bytes queued for a session: past it the
+	// session takes no new request or WebSocket message until the client
+	// has read half of it (a single larger reply is still sent whole), and
+	// the input it keeps sending meanwhile is capped at MaxOutbound plus the
+	// request and message limits, past which the session closes. Output that
+	// makes no progress for SendWaitTimeout closes the session. Default 4 MiB.
 	MaxOutbound int
 
 	// HeaderTimeout bounds the time from the first byte of a request to the
