@@ -22,8 +22,10 @@ type workerPool struct {
 
 func newWorkerPool(n int) *workerPool { return &workerPool{max: int32(n)} }
 
-// tryGo runs f on a new goroutine if a worker slot is free.
-func (p *workerPool) tryGo(f func()) bool {
+// tryGo runs f on a new goroutine if a worker slot is free. f must call
+// release once its handler is done and before it hands the reply to the
+// loop, so that a client who has read the reply finds the slot free.
+func (p *workerPool) tryGo(f func(release func())) bool {
 	if p.busy.Add(1) > p.max {
 		p.busy.Add(-1)
 		return false
@@ -37,11 +39,13 @@ func (p *workerPool) tryGo(f func()) bool {
 	p.wg.Add(1)
 	p.mu.Unlock()
 	go func() {
+		var once sync.Once
+		release := func() { once.Do(func() { p.busy.Add(-1) }) }
 		defer func() {
-			p.busy.Add(-1)
+			release()
 			p.wg.Done()
 		}()
-		f()
+		f(release)
 	}()
 	return true
 }
@@ -210,9 +214,10 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	lp := c.lp
 	refill := func() { s.pushItem(lp, ctrl.Item{Kind: kindBlockRefill, ID: uint64(id), Arg: r}) }
 	r.refill = refill
-	ok := s.pool.tryGo(func() {
+	ok := s.pool.tryGo(func(release func()) {
 		err, panicked := s.callHandler(c, r)
 		r.keep = r.finish(err, panicked)
+		release()
 		if err != nil && !panicked {
 			s.log.Debug("httpd: handler returned an error; closing the session", "session", id, "err", err)
 		}
