@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 )
 
 // headState is the position of a Parser inside a request head. The zero
@@ -99,6 +100,7 @@ type parserState struct {
 	scan        int // where scanning resumes
 	lineStart   int // first byte of the current line
 	colon       int // the current field line's colon
+	valueStart  int // the current field value's first byte after OWS
 	methodStart int
 	methodEnd   int
 	targetEnd   int // the target starts at methodEnd+1
@@ -110,7 +112,10 @@ type parserState struct {
 
 	contentLength int64
 
-	work int // bytes examined, summed over calls; tests assert it stays linear
+	// work counts bytes examined, summed over calls; tests assert it stays
+	// linear. A call examines the bytes from where it resumes to where it
+	// stops, plus the OWS it trims (a second look at those bytes).
+	work int
 }
 
 // Parser is an incremental HTTP/1.1 request-head parser (RFC 9112 §2-§6).
@@ -162,7 +167,8 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 	i := s.scan
 	state := s.state
 	lineStart := s.lineStart
-	work := 0
+	// work starts at -i: adding the stop position gives the bytes scanned.
+	work := -i
 
 	for {
 		switch state {
@@ -179,7 +185,7 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 					goto needMore
 				}
 				if b[i+1] != '\n' {
-					return p.fail(ErrBareCR)
+					return p.failAt(ErrBareCR, i, work)
 				}
 				i += 2
 			}
@@ -193,14 +199,13 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 			for j < len(w) && parseClass[w[j]]&classToken != 0 {
 				j++
 			}
-			work += j - i
 			i = j
 			if i >= len(b) {
 				goto needMore
 			}
 			c := b[i]
 			if i >= len(w) && c != '\r' && c != '\n' {
-				return p.fail(ErrURITooLong)
+				return p.failAt(ErrURITooLong, i, work)
 			}
 			if c == ' ' && i > lineStart {
 				// RFC 9112 §3: method SP request-target SP HTTP-version.
@@ -210,21 +215,20 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 				continue
 			}
 			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
-				return p.fail(ErrBadRequestLine)
+				return p.failAt(ErrBadRequestLine, i, work)
 			}
-			return p.fail(ErrMethod) // RFC 9110 §9.1: method = token
+			return p.failAt(ErrMethod, i, work) // RFC 9110 §9.1: method = token
 
 		case stateTarget:
 			w := window(b, lineStart+p.lim.MaxRequestLine)
 			j := scanTarget(w, i)
-			work += j - i
 			i = j
 			if i >= len(b) {
 				goto needMore
 			}
 			c := b[i]
 			if i >= len(w) && c != '\r' && c != '\n' {
-				return p.fail(ErrURITooLong)
+				return p.failAt(ErrURITooLong, i, work)
 			}
 			if c == ' ' && i > s.methodEnd+1 {
 				s.targetEnd = i
@@ -235,17 +239,26 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 			if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
 				// Double space, empty target, or no version at all
 				// (HTTP/0.9 simple request): RFC 9112 §3.
-				return p.fail(ErrBadRequestLine)
+				return p.failAt(ErrBadRequestLine, i, work)
 			}
-			return p.fail(ErrBadTarget) // CTL, DEL or a byte >= 0x80 (RFC 3986 §2)
+			return p.failAt(ErrBadTarget, i, work) // CTL, DEL or a byte >= 0x80 (RFC 3986 §2)
 
 		case stateVersion:
+			// Fast path for the common "HTTP/1.1" CRLF.
+			if i+10 <= len(b) && i+8 <= lineStart+p.lim.MaxRequestLine &&
+				binary.LittleEndian.Uint64(b[i:]) == versionHTTP11 && b[i+8] == '\r' && b[i+9] == '\n' {
+				i += 10
+				s.minor = 1
+				s.fieldBase = i
+				lineStart = i
+				state = stateFieldStart
+				continue
+			}
 			w := window(b, lineStart+p.lim.MaxRequestLine)
 			j := i
 			for j < len(w) && parseClass[w[j]]&classTarget != 0 {
 				j++
 			}
-			work += j - i
 			i = j
 			if i >= len(b) {
 				goto needMore
@@ -257,20 +270,20 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 					goto needMore
 				}
 				if b[i+1] != '\n' {
-					return p.fail(ErrBareCR)
+					return p.failAt(ErrBareCR, i, work)
 				}
 				i += 2
 			case c == '\n': // RFC 9112 §2.2: a bare LF may end a line
 				i++
 			case i >= len(w):
-				return p.fail(ErrURITooLong)
+				return p.failAt(ErrURITooLong, i, work)
 			case c == ' ' || c == '\t':
-				return p.fail(ErrBadRequestLine) // trailing or extra whitespace
+				return p.failAt(ErrBadRequestLine, i, work) // trailing or extra whitespace
 			default:
-				return p.fail(ErrBadVersion)
+				return p.failAt(ErrBadVersion, i, work)
 			}
 			if e := p.version(b[s.targetEnd+1 : end]); e != nil {
-				return p.fail(e)
+				return p.failAt(e, i, work)
 			}
 			s.fieldBase = i
 			lineStart = i
@@ -290,7 +303,7 @@ needMore:
 	s.scan = i
 	s.state = state
 	s.lineStart = lineStart
-	s.work += work
+	s.work += work + i
 	return 0, ErrNeedMore
 }
 
@@ -303,6 +316,7 @@ func (p *Parser) parseFields(b []byte, i int, state headState, lineStart, work i
 	// Field-line bytes beyond limit fail with ErrHeaderTooLarge; the empty
 	// line that ends the section does not count.
 	w := window(b, limit)
+	colon, vs := s.colon, s.valueStart
 	for {
 		if state == stateFieldStart {
 			if i >= len(b) {
@@ -314,7 +328,7 @@ func (p *Parser) parseFields(b []byte, i int, state headState, lineStart, work i
 					goto needMore
 				}
 				if b[i+1] != '\n' {
-					return p.fail(ErrBareCR)
+					return p.failAt(ErrBareCR, i, work)
 				}
 				return p.finish(i+2, work)
 			case '\n':
@@ -322,69 +336,86 @@ func (p *Parser) parseFields(b []byte, i int, state headState, lineStart, work i
 			case ' ', '\t':
 				// RFC 9112 §5.2: obs-fold is rejected; the same for
 				// whitespace before the first field (RFC 9112 §2.2).
-				return p.fail(ErrObsFold)
+				return p.failAt(ErrObsFold, i, work)
 			}
 			if s.nfields >= p.lim.MaxHeaders {
-				return p.fail(ErrTooManyHeaders)
+				return p.failAt(ErrTooManyHeaders, i, work)
 			}
 			lineStart = i
 			state = stateFieldName
 		}
 		if state == stateFieldName {
-			j := i
-			for j+4 <= len(w) && parseClass[w[j]]&parseClass[w[j+1]]&parseClass[w[j+2]]&parseClass[w[j+3]]&classToken != 0 {
-				j += 4
-			}
-			for j < len(w) && parseClass[w[j]]&classToken != 0 {
-				j++
-			}
-			work += j - i
+			j := scanToken(w, i)
 			i = j
-			if i == len(w) {
+			if i >= len(w) {
 				if len(w) < len(b) {
-					return p.fail(ErrHeaderTooLarge)
+					return p.failAt(ErrHeaderTooLarge, i, work)
 				}
 				break
 			}
 			if b[i] != ':' || i == lineStart {
 				// RFC 9112 §5.1: no whitespace between name and colon;
 				// RFC 9110 §5.1: the name is a non-empty token.
-				return p.fail(ErrBadHeaderName)
+				return p.failAt(ErrBadHeaderName, i, work)
 			}
-			s.colon = i
+			colon = i
 			i++
+			vs = i
 			state = stateFieldValue
 		}
+		if i == vs {
+			// Leading OWS (RFC 9112 §5.1), skipped once; vs == i until
+			// the value's first byte is known.
+			for i < len(w) && (w[i] == ' ' || w[i] == '\t') {
+				i++
+			}
+			vs = i
+		}
 		j := scanValue(w, i)
-		work += j - i
 		i = j
-		if i == len(w) {
+		if i >= len(w) {
 			if len(w) < len(b) {
-				return p.fail(ErrHeaderTooLarge)
+				return p.failAt(ErrHeaderTooLarge, i, work)
 			}
 			break
 		}
 		end := i
-		switch b[i] {
-		case '\r':
+		if c := b[i]; c == '\r' {
 			if i+1 >= len(b) {
 				goto needMore
 			}
 			if b[i+1] != '\n' {
-				return p.fail(ErrBareCR)
+				return p.failAt(ErrBareCR, i, work)
 			}
 			i += 2
 			if i > limit {
-				return p.fail(ErrHeaderTooLarge)
+				return p.failAt(ErrHeaderTooLarge, i, work)
 			}
-		case '\n':
+		} else if c == '\n' {
 			i++
-		default:
+		} else {
 			// NUL, another CTL or DEL (RFC 9110 §5.5).
-			return p.fail(ErrBadHeaderValue)
+			return p.failAt(ErrBadHeaderValue, i, work)
 		}
-		if e := p.addField(b, lineStart, s.colon, end, &work); e != nil {
-			return p.fail(e)
+		// RFC 9112 §5.1: trailing OWS is not part of the value either.
+		ve := end
+		for ve > vs && (b[ve-1] == ' ' || b[ve-1] == '\t') {
+			ve--
+		}
+		work += end - ve
+		n := s.nfields
+		base := s.fieldBase
+		p.fields[n] = headerField{
+			nameStart:  uint16(lineStart - base),
+			nameEnd:    uint16(colon - base),
+			valueStart: uint16(vs - base),
+			valueEnd:   uint16(ve - base),
+		}
+		s.nfields = n + 1
+		if nl := colon - lineStart; nl < len(knownFieldFirst) && knownFieldFirst[nl] == b[lineStart]|0x20 {
+			if e := p.knownField(b[lineStart:colon], b[vs:ve]); e != nil {
+				return p.failAt(e, i, work)
+			}
 		}
 		lineStart = i
 		state = stateFieldStart
@@ -393,7 +424,8 @@ needMore:
 	s.scan = i
 	s.state = state
 	s.lineStart = lineStart
-	s.work += work
+	s.colon, s.valueStart = colon, vs
+	s.work += work + i
 	return 0, ErrNeedMore
 }
 
@@ -406,64 +438,74 @@ func window(b []byte, end int) []byte {
 	return b
 }
 
+// versionHTTP11 is "HTTP/1.1" as a little-endian word.
+const versionHTTP11 = 'H' | 'T'<<8 | 'T'<<16 | 'P'<<24 | '/'<<32 | '1'<<40 | '.'<<48 | '1'<<56
+
 const (
 	swarOnes  = 0x0101010101010101
 	swarHighs = 0x8080808080808080
 )
 
-// scanValue returns the index of the first byte at or after i that is not a
-// field-value byte, or len(b). Eight bytes at a time it looks for a byte
-// below 0x20 or equal to 0x7f; a word holding one (often an HT) is finished
-// byte by byte.
-func scanValue(b []byte, i int) int {
-	if i >= len(b) {
-		return i
+// scanToken returns the index of the first byte at or after i that is not a
+// tchar, or len(b). Four table lookups per step, independent of each
+// other.
+func scanToken(b []byte, i int) int {
+	for ; i+4 <= len(b); i += 4 {
+		q := b[i : i+4 : i+4]
+		if parseClass[q[0]]&parseClass[q[1]]&parseClass[q[2]]&parseClass[q[3]]&classToken == 0 {
+			break
+		}
 	}
-	for {
-		for ; i+8 <= len(b); i += 8 {
-			x := binary.LittleEndian.Uint64(b[i:])
-			y := x ^ (0x7f * swarOnes)
-			if ((x-0x20*swarOnes)&^x|(y-swarOnes)&^y)&swarHighs != 0 {
-				break
-			}
+	for i < len(b) && parseClass[b[i]]&classToken != 0 {
+		i++
+	}
+	return i
+}
+
+// scanValue returns the index of the first byte at or after i that is not a
+// field-value byte (RFC 9110 §5.5: VCHAR, obs-text, SP, HT), or len(b).
+// Eight bytes at a time it flags bytes below 0x20 and equal to 0x7f. A flag
+// can be false only above a true one (a borrow moves up), so the lowest flag
+// is exact; when it marks an HT the scan goes on after it.
+func scanValue(b []byte, i int) int {
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		y := x ^ (0x7f * swarOnes)
+		m := ((x-0x20*swarOnes)&^x | (y-swarOnes)&^y) & swarHighs
+		if m == 0 {
+			i += 8
+			continue
 		}
-		end := min(i+8, len(b))
-		for ; i < end; i++ {
-			if parseClass[b[i]]&classValue == 0 {
-				return i
-			}
-		}
-		if i >= len(b) {
+		i += bits.TrailingZeros64(m) >> 3
+		if b[i] != '\t' {
 			return i
 		}
+		i++
 	}
+	for i < len(b) && parseClass[b[i]]&classValue != 0 {
+		i++
+	}
+	return i
 }
 
 // scanTarget returns the index of the first byte at or after i that may not
-// appear in a request-target (anything but 0x21-0x7e), or len(b).
+// appear in a request-target (anything but 0x21-0x7e), or len(b). The SWAR
+// test flags bytes <= 0x20, equal to 0x7f or with the high bit set; the
+// lowest flag is exact, as in scanValue.
 func scanTarget(b []byte, i int) int {
-	if i >= len(b) {
-		return i
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		y := x ^ (0x7f * swarOnes)
+		m := ((x-0x21*swarOnes)&^x | (y-swarOnes)&^y | x) & swarHighs
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
 	}
-	for {
-		for ; i+8 <= len(b); i += 8 {
-			x := binary.LittleEndian.Uint64(b[i:])
-			y := x ^ (0x7f * swarOnes)
-			// A byte <= 0x20, equal to 0x7f, or with its high bit set.
-			if ((x-0x21*swarOnes)&^x|(y-swarOnes)&^y|x)&swarHighs != 0 {
-				break
-			}
-		}
-		end := min(i+8, len(b))
-		for ; i < end; i++ {
-			if parseClass[b[i]]&classTarget == 0 {
-				return i
-			}
-		}
-		if i >= len(b) {
-			return i
-		}
+	for i < len(b) && parseClass[b[i]]&classTarget != 0 {
+		i++
 	}
+	return i
 }
 
 // version checks an HTTP-version (RFC 9112 §2.3): "HTTP/" DIGIT "." DIGIT,
@@ -481,6 +523,12 @@ func (p *Parser) version(v []byte) *Error {
 	return nil
 }
 
+// failAt records e as the result, with the bytes examined up to i.
+func (p *Parser) failAt(e *Error, i, work int) (int, error) {
+	p.st.work += work + i
+	return p.fail(e)
+}
+
 func (p *Parser) fail(e *Error) (int, error) {
 	p.st.state = stateFailed
 	p.st.err = e
@@ -491,7 +539,7 @@ func (p *Parser) fail(e *Error) (int, error) {
 // the head at n.
 func (p *Parser) finish(n, work int) (int, error) {
 	s := &p.st
-	s.work += work
+	s.work += work + n
 	if s.minor == 1 && s.host == 0 {
 		return p.fail(ErrMissingHost) // RFC 9112 §3.2
 	}
@@ -504,30 +552,16 @@ func (p *Parser) finish(n, work int) (int, error) {
 	return n, nil
 }
 
-// addField records the field line b[start:end] whose colon is at colon and
-// interprets the fields that decide framing and connection handling.
-func (p *Parser) addField(b []byte, start, colon, end int, work *int) *Error {
-	s := &p.st
-	// RFC 9112 §5.1: OWS around the value is not part of it.
-	vs := colon + 1
-	for vs < end && (b[vs] == ' ' || b[vs] == '\t') {
-		vs++
-	}
-	ve := end
-	for ve > vs && (b[ve-1] == ' ' || b[ve-1] == '\t') {
-		ve--
-	}
-	*work += vs - colon - 1 + end - ve
-	base := s.fieldBase
-	p.fields[s.nfields] = headerField{
-		nameStart:  uint16(start - base),
-		nameEnd:    uint16(colon - base),
-		valueStart: uint16(vs - base),
-		valueEnd:   uint16(ve - base),
-	}
-	s.nfields++
-	name, value := b[start:colon], b[vs:ve]
+// knownFieldFirst holds, at index n, the lower-case first letter of the
+// interpreted field whose name has n bytes: Host, Expect, Upgrade,
+// Connection, Content-Length, Transfer-Encoding. Most other fields fail
+// this test and skip knownField.
+var knownFieldFirst = [18]byte{4: 'h', 6: 'e', 7: 'u', 10: 'c', 14: 'c', 17: 't'}
 
+// knownField interprets the fields that decide framing and connection
+// handling. The field was just recorded as the last one.
+func (p *Parser) knownField(name, value []byte) *Error {
+	s := &p.st
 	switch len(name) {
 	case 4:
 		if foldEq(name, "host") {
@@ -539,7 +573,7 @@ func (p *Parser) addField(b []byte, start, colon, end int, work *int) *Error {
 	case 6:
 		if foldEq(name, "expect") {
 			// RFC 9110 §10.1.1: 100-continue is the only expectation.
-			if len(value) != 12 || !foldEq(value, "100-continue") {
+			if !foldEq(value, "100-continue") {
 				return ErrExpectation
 			}
 			s.flags |= flagExpectContinue
