@@ -980,7 +980,12 @@ func TestWSFrameDelivery(t *testing.T) {
 				c.expect(i, w)
 			}
 			for i, w := range want {
-				g := <-got
+				var g wsRecorded
+				select {
+				case g = <-got:
+				case <-time.After(5 * time.Second):
+					t.Fatalf("handler frame %d missing; want %v %v %v %s", i, w.typ, w.final, w.fragmented, wsShow([]byte(w.payload)))
+				}
 				if g != w {
 					t.Fatalf("handler frame %d = %v %v %v %s; want %v %v %v %s", i, g.typ, g.final, g.fragmented, wsShow([]byte(g.payload)), w.typ, w.final, w.fragmented, wsShow([]byte(w.payload)))
 				}
