@@ -92,7 +92,7 @@ func dialSmallWindow(t *testing.T, srv *Server) *rawClient {
 // that reads nothing: the session is closed at MaxOutbound, others served.
 func TestClientNeverReads(t *testing.T) {
 	var frees freeLog
-	srv := floodServer(t, Config{EventLoops: 1, MaxOutbound: 256 << 10}, 64<<10, &frees)
+	srv := floodServer(t, Config{EventLoops: 1, MaxOutbound: 256 << 10, SendWaitTimeout: time.Second}, 64<<10, &frees)
 	rc := dialSmallWindow(t, srv)
 	id := rc.sessionID()
 	stop := make(chan struct{})
