@@ -89,7 +89,8 @@ func dialSmallWindow(t *testing.T, srv *Server) *rawClient {
 }
 
 // TestClientNeverReads: pipelined requests for 64 KiB replies from a client
-// that reads nothing: the session is closed at MaxOutbound, others served.
+// that reads nothing: past MaxOutbound the session takes no more input and
+// is closed when its output makes no progress; others are served.
 func TestClientNeverReads(t *testing.T) {
 	var frees freeLog
 	srv := floodServer(t, Config{EventLoops: 1, MaxOutbound: 256 << 10, SendWaitTimeout: time.Second}, 64<<10, &frees)
