@@ -16,19 +16,21 @@ import (
 // loop is the per-event-loop state. Everything in it is touched only by its
 // loop goroutine, except q, which any goroutine pushes to.
 type loop struct {
-	idx     int
-	srv     *Server
-	q       *ctrl.Queue
-	out     []byte       // replies of the session being served, written once per event
-	wire    []byte       // transport output scratch
-	deflate []byte       // compressed WebSocket payload scratch
-	inflate []byte       // decompressed WebSocket message scratch
-	parsers []*hc.Parser // free parsers: an idle session holds none
-	cds     []*hc.ChunkedDecoder
-	req     Request   // reused for loop handlers
-	now     int64     // monotonic ns, refreshed at each callback
-	wall    time.Time // wall time of the same reading, for the Date header
-	scratch []byte    // decode target for discarded chunked bodies
+	idx      int
+	srv      *Server
+	q        *ctrl.Queue
+	out      []byte       // replies of the session being served, written once per event
+	wire     []byte       // transport output scratch
+	deflate  []byte       // compressed WebSocket payload scratch
+	inflate  []byte       // decompressed WebSocket message scratch
+	parsers  []*hc.Parser // free parsers: an idle session holds none
+	cds      []*hc.ChunkedDecoder
+	bufs     [][]byte  // free message and body buffers (getBuf, putBuf)
+	bufBytes int       // their total capacity
+	req      Request   // reused for loop handlers
+	now      int64     // monotonic ns, refreshed at each callback
+	wall     time.Time // wall time of the same reading, for the Date header
+	scratch  []byte    // decode target for discarded chunked bodies
 }
 
 const outKeep = 64 << 10 // an output buffer larger than this is dropped after use
@@ -388,7 +390,7 @@ func (c *Session) endRequest() {
 		c.headCopy = nil
 	}
 	if c.body != nil {
-		c.srv.putBody(c.body)
+		c.lp.putBuf(c.body)
 		c.body = nil
 	}
 	c.releaseChunked()
@@ -426,7 +428,7 @@ func (c *Session) readChunked() bool {
 	used := 0
 	for used < len(src) && !c.cd.Done() {
 		if len(c.body) == cap(c.body) {
-			c.body = c.srv.growBody(c.body, len(src)-used, limit)
+			c.body = c.lp.growBuf(c.body, len(src)-used, limit)
 		}
 		nd, ns, err := c.cd.Decode(c.body[len(c.body):cap(c.body)], src[used:])
 		c.body = c.body[:len(c.body)+nd]
@@ -633,7 +635,7 @@ func (c *Session) releaseRequest() {
 	}
 	c.headCopy = nil
 	if c.body != nil {
-		c.srv.putBody(c.body)
+		c.lp.putBuf(c.body)
 		c.body = nil
 	}
 	c.releaseChunked()

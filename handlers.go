@@ -53,6 +53,9 @@ type URIHandler struct {
 	// they are announced, and inflated size for compressed ones); more gets
 	// close 1009. Default DefaultWSMaxMessage (1 MiB).
 	WSMaxMessage int64
+	// WSMaxFragments caps the frames of one message, so that endless tiny
+	// fragments end with close 1009. Default ws.DefaultMaxFragments (65536).
+	WSMaxFragments int
 	// WSFrames delivers data frames as they complete instead of whole
 	// messages (ESP's per-frame httpd_ws_recv_frame). Compressed messages
 	// are still delivered whole.

@@ -502,16 +502,44 @@ func (s *Server) Stats() Stats {
 	return Stats{Sessions: s.slab.Len(), Rejected: s.rejects.Load(), Purged: s.purged.Load(), StaleWork: s.staleWork.Load()}
 }
 
-// body buffers for chunked request bodies.
-var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+// Message and body buffers (chunked request bodies, WebSocket reassembly)
+// come from a per-loop free list, used only on that loop: no locks and no
+// allocation to return one. A loop keeps at most bufKeepBytes of them, none
+// larger than bufKeepMax.
+const (
+	bufKeepBytes = 4 << 20
+	bufKeepMax   = 1 << 20
+	bufMin       = 16 << 10
+)
 
-func (s *Server) growBody(b []byte, hint int, limit int64) []byte {
-	if b == nil {
-		bp := bodyPool.Get().(*[]byte)
-		b = (*bp)[:0]
-		if cap(b) >= hint {
-			return b
+// getBuf returns an empty buffer with room for at least n bytes.
+func (lp *loop) getBuf(n int) []byte {
+	for i := len(lp.bufs) - 1; i >= 0; i-- {
+		if b := lp.bufs[i]; cap(b) >= n {
+			lp.bufs[i] = lp.bufs[len(lp.bufs)-1]
+			lp.bufs[len(lp.bufs)-1] = nil
+			lp.bufs = lp.bufs[:len(lp.bufs)-1]
+			lp.bufBytes -= cap(b)
+			return b[:0]
 		}
+	}
+	return make([]byte, 0, max(n, bufMin))
+}
+
+// putBuf gives a buffer back to the loop.
+func (lp *loop) putBuf(b []byte) {
+	if cap(b) > bufKeepMax || lp.bufBytes+cap(b) > bufKeepBytes {
+		return
+	}
+	lp.bufs = append(lp.bufs, b[:0])
+	lp.bufBytes += cap(b)
+}
+
+// growBuf makes room for hint more bytes in b, never beyond limit+1 in all
+// (the decoder reports the limit itself).
+func (lp *loop) growBuf(b []byte, hint int, limit int64) []byte {
+	if b == nil {
+		return lp.getBuf(min(hint, int(min(limit+1, 1<<30))))
 	}
 	n := cap(b) * 2
 	if n < len(b)+hint {
@@ -525,22 +553,6 @@ func (s *Server) growBody(b []byte, hint int, limit int64) []byte {
 	}
 	nb := make([]byte, len(b), n)
 	copy(nb, b)
+	lp.putBuf(b)
 	return nb
-}
-
-// getBody returns an empty pooled buffer with room for about n bytes.
-func (s *Server) getBody(n int) []byte {
-	bp := bodyPool.Get().(*[]byte)
-	b := (*bp)[:0]
-	if cap(b) < n {
-		b = make([]byte, 0, n)
-	}
-	return b
-}
-
-func (s *Server) putBody(b []byte) {
-	if cap(b) <= 1<<20 {
-		b = b[:0]
-		bodyPool.Put(&b)
-	}
 }

@@ -115,7 +115,7 @@ func (c *Session) readWS() bool {
 	if h.Op.IsControl() {
 		if !done || w.ctrl != nil {
 			if w.ctrl == nil {
-				w.ctrl = c.srv.getBody(125)
+				w.ctrl = c.lp.getBuf(125)
 			}
 			w.ctrl = append(w.ctrl, p...)
 		}
@@ -130,7 +130,7 @@ func (c *Session) readWS() bool {
 		w.inBody = false
 		c.wsControl(h.Op, payload)
 		if w.ctrl != nil {
-			c.srv.putBody(w.ctrl)
+			c.lp.putBuf(w.ctrl)
 			w.ctrl = nil
 		}
 		c.inDiscard(int(k))
@@ -158,7 +158,7 @@ func (c *Session) readWS() bool {
 		return !c.closing && c.st == stWS
 	}
 	if w.msg == nil {
-		w.msg = c.srv.getBody(int(min(w.seq.MessageSize(), 64<<10)))
+		w.msg = c.lp.getBuf(int(min(w.seq.MessageSize(), 64<<10)))
 	}
 	w.msg = append(w.msg, p...)
 	c.inDiscard(int(k))
@@ -188,7 +188,7 @@ func (c *Session) readWS() bool {
 	}
 	c.wsDeliver(WSFrame{Type: w.seq.MessageOp(), Final: true, Payload: msg})
 	if c.ws != nil && c.ws.msg != nil {
-		c.srv.putBody(c.ws.msg)
+		c.lp.putBuf(c.ws.msg)
 		c.ws.msg = nil
 	}
 	if cap(c.lp.inflate) > 1<<20 {
@@ -204,7 +204,7 @@ func (c *Session) wsFrameDelivery(p []byte, k int64, done bool) bool {
 	h := &w.hdr
 	if !done || w.msg != nil {
 		if w.msg == nil {
-			w.msg = c.srv.getBody(int(min(h.Length, 64<<10)))
+			w.msg = c.lp.getBuf(int(min(h.Length, 64<<10)))
 		}
 		w.msg = append(w.msg, p...)
 		c.inDiscard(int(k))
@@ -224,7 +224,7 @@ func (c *Session) wsFrameDelivery(p []byte, k int64, done bool) bool {
 		c.inDiscard(int(k))
 	}
 	if c.ws != nil && c.ws.msg != nil {
-		c.srv.putBody(c.ws.msg)
+		c.lp.putBuf(c.ws.msg)
 		c.ws.msg = nil
 	}
 	return !c.closing && c.st == stWS
@@ -323,11 +323,11 @@ func (c *Session) wsRelease() {
 		return
 	}
 	if w.msg != nil {
-		c.srv.putBody(w.msg)
+		c.lp.putBuf(w.msg)
 		w.msg = nil
 	}
 	if w.ctrl != nil {
-		c.srv.putBody(w.ctrl)
+		c.lp.putBuf(w.ctrl)
 		w.ctrl = nil
 	}
 	w.comp.Release()
@@ -534,6 +534,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	c.lp.out = out
 	r.p = nil
 	w.fp.Config = ws.ParserConfig{AllowRSV1: w.deflate, RequireMask: true}
+	w.seq.MaxFragments = h.WSMaxFragments
 	w.seq.Init(w.maxMsg)
 	c.upgrade.Store(true)
 	c.served++
