@@ -162,7 +162,6 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 	if p.lim.MaxHeaders == 0 {
 		p.lim = p.lim.WithDefaults()
 	}
-	p.buf = b
 	s := &p.st
 	i := s.scan
 	state := s.state
@@ -292,6 +291,7 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 		case stateFieldStart, stateFieldName, stateFieldValue:
 			return p.parseFields(b, i, state, lineStart, work)
 		case stateDone:
+			p.buf = b
 			return s.headLen, nil
 
 		default: // stateFailed
@@ -330,9 +330,9 @@ func (p *Parser) parseFields(b []byte, i int, state headState, lineStart, work i
 				if b[i+1] != '\n' {
 					return p.failAt(ErrBareCR, i, work)
 				}
-				return p.finish(i+2, work)
+				return p.finish(b, i+2, work)
 			case '\n':
-				return p.finish(i+1, work)
+				return p.finish(b, i+1, work)
 			case ' ', '\t':
 				// RFC 9112 §5.2: obs-fold is rejected; the same for
 				// whitespace before the first field (RFC 9112 §2.2).
@@ -537,7 +537,8 @@ func (p *Parser) fail(e *Error) (int, error) {
 
 // finish runs the checks that need the whole field section and completes
 // the head at n.
-func (p *Parser) finish(n, work int) (int, error) {
+func (p *Parser) finish(b []byte, n, work int) (int, error) {
+	p.buf = b // only a complete head needs it: the accessors slice it
 	s := &p.st
 	s.work += work + n
 	if s.minor == 1 && s.host == 0 {
