@@ -149,8 +149,9 @@ func (p *Parser) Reset() {
 //
 // b must begin with the first byte the caller has not consumed. While
 // ParseHead returns ErrNeedMore the caller calls again with the same bytes
-// followed by more; they may have moved in memory. Every byte is examined
-// once: the parser keeps offsets and resumes where it stopped.
+// followed by more; they may have moved in memory. The parser keeps
+// offsets, never pointers, and resumes where it stopped, so a head that
+// arrives one byte at a time still costs time linear in its length.
 //
 // It returns (n, nil) when the head is complete, n being its length with
 // the final empty line and any one empty line before the request line (RFC
@@ -194,11 +195,7 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 
 		case stateMethod:
 			w := window(b, lineStart+p.lim.MaxRequestLine)
-			j := i
-			for j < len(w) && parseClass[w[j]]&classToken != 0 {
-				j++
-			}
-			i = j
+			i = scanToken(w, i)
 			if i >= len(b) {
 				goto needMore
 			}
@@ -220,8 +217,7 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 
 		case stateTarget:
 			w := window(b, lineStart+p.lim.MaxRequestLine)
-			j := scanTarget(w, i)
-			i = j
+			i = scanTarget(w, i)
 			if i >= len(b) {
 				goto needMore
 			}
@@ -756,10 +752,11 @@ func foldEqual(a []byte, b string) bool {
 }
 
 // The accessors below are valid after ParseHead returned (n, nil); before
-// that they return zero values. Returned slices alias the b passed to the
-// last ParseHead call and are valid until the caller changes or reuses that
-// memory (for a server: until the bytes are discarded from the connection's
-// buffer, which happens after the handler returns). Copy to keep them.
+// that they return zero values. Returned slices alias the b of the
+// ParseHead call that returned (n, nil) (or of a later call, or of Rebind)
+// and are valid until the caller changes or reuses that memory: for a
+// server, until the head's bytes are discarded from the connection's
+// buffer, which happens after the handler returns. Copy to keep them.
 
 func (p *Parser) done() bool { return p.st.state == stateDone }
 
@@ -843,9 +840,6 @@ func (p *Parser) Header(name string) []byte {
 	for i := 0; i < p.NumHeaders(); i++ {
 		n, v := p.field(i)
 		if foldEqual(n, name) {
-			if v == nil {
-				v = p.buf[:0]
-			}
 			return v
 		}
 	}
