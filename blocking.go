@@ -371,6 +371,7 @@ type blockChunk struct {
 }
 
 func (c *Session) blockWrite(w *blockChunk) {
+	c.blockEvents(w.r, len(w.b))
 	c.lp.out = append(c.lp.out, w.b...)
 	c.flush()
 	bp := w.r.bp
@@ -381,6 +382,22 @@ func (c *Session) blockWrite(w *blockChunk) {
 	bp.signal()
 	if bp.queued > 0 {
 		c.pollDL = c.lp.now + int64(c.srv.cfg.TimerResolution)
+	}
+}
+
+// blockEvents emits, on the loop, the reply events of a blocking handler:
+// EventHeadersSent once, then EventSentData with the reply bytes handed to
+// the connection (head and chunk framing included).
+func (c *Session) blockEvents(r *Request, n int) {
+	if c.srv.cfg.OnEvent == nil {
+		return
+	}
+	if !r.headEvent && r.headSent {
+		r.headEvent = true
+		c.emit(EventHeadersSent, 0)
+	}
+	if n > 0 {
+		c.emit(EventSentData, n)
 	}
 }
 
@@ -457,6 +474,7 @@ func (r *Request) flushWorker(final bool) error {
 
 // blockDone completes a blocking request on the loop.
 func (c *Session) blockDone(r *Request) {
+	c.blockEvents(r, len(r.wbuf))
 	if len(r.wbuf) > 0 {
 		c.lp.out = append(c.lp.out, r.wbuf...)
 		r.wbuf = nil

@@ -43,6 +43,8 @@ type Request struct {
 	refill   func() // asks the loop for more body bytes
 	keep     bool   // the session may stay open (set when the handler is done)
 
+	headEvent bool // the loop emitted EventHeadersSent for a worker's reply
+
 	// WebSocket.
 	wsHandshake bool
 	isWS        bool
@@ -428,7 +430,9 @@ func (r *Request) writeHead(n int64, chunked bool) {
 	b = append(b, "\r\n"...)
 	r.setOut(b)
 	r.headSent = true
-	r.s.emit(EventHeadersSent, 0)
+	if !r.blocking { // a worker's events are emitted by the loop (blockEvents)
+		r.s.emit(EventHeadersSent, 0)
+	}
 }
 
 // writeBody appends body bytes to the reply. On a worker it reports a
@@ -444,10 +448,10 @@ func (r *Request) writeBody(p []byte) error {
 	} else {
 		r.appendOut(p)
 	}
-	r.s.emit(EventSentData, len(p))
 	if r.blocking {
 		return r.flushWorker(false)
 	}
+	r.s.emit(EventSentData, len(p))
 	return nil
 }
 
