@@ -63,6 +63,7 @@ else
   notes+=("not pinned: taskset missing or fewer than 2 CPUs")
 fi
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 raw=results/http.raw
 {
   echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
@@ -106,6 +107,7 @@ done
 {
   head -2 "$raw"
   echo "# server: 1 core (taskset -c 0), GOMAXPROCS=1, 1 event loop; wrk on core 1"
+  echo "# load average (1/5/15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
   echo
   go run ./cmd/ratios -mode http "$raw"
   if [ ${#notes[@]} -gt 0 ]; then

@@ -34,6 +34,7 @@ trap 'rm -f results/parse.test' EXIT
 # benchmark running 10 times in a row: on a shared machine the load drifts,
 # and a drift that hits one benchmark's whole block biases every ratio taken
 # against it. Interleaved, every round sees the same load for all of them.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 : >results/parse.txt
 for round in $(seq 1 "$COUNT"); do
   echo "parse.sh: round $round of $COUNT" >&2
@@ -43,7 +44,11 @@ for round in $(seq 1 "$COUNT"); do
 done
 
 "$benchstat" results/parse.txt > results/parse.benchstat.txt
-go run ./cmd/ratios -mode parse results/parse.txt > results/parse.ratios.txt
+{
+  go run ./cmd/ratios -mode parse results/parse.txt
+  echo
+  echo "load average (1/5/15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+} >results/parse.ratios.txt
 
 echo
 cat results/parse.benchstat.txt
