@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -130,6 +131,27 @@ type Config struct {
 	// open hook). An error or a nil Transport closes the session.
 	NewTransport func(s *Session) (Transport, error)
 
+	// TLS, when set, serves HTTPS (ESP's esp_https_server): Start installs
+	// NewTLSTransport(TLS) as NewTransport, which must then be nil (wrap
+	// NewTLSTransport in your own hook to combine them). It needs a
+	// certificate (Certificates, GetCertificate or GetConfigForClient);
+	// NextProtos defaults to ["http/1.1"]; a non-nil ClientCAs with
+	// RequireAndVerifyClientCert is ESP's cacert (mutual TLS). See
+	// TLSConfigFromPEM. Default nil: plain HTTP.
+	TLS *tls.Config
+	// TLSMode: TLSSecure (the default) serves HTTPS when TLS is set;
+	// TLSInsecure serves plain HTTP anyway (ESP's transport_mode).
+	TLSMode TLSMode
+	// TLSHandshakeTimeout bounds a TLS handshake, counted from accept: a
+	// client that has not completed it by then is closed. Default 10s.
+	TLSHandshakeTimeout time.Duration
+	// TLSHandshakeWorkers bounds the goroutines that run TLS handshakes
+	// (they never run on an event loop). Default 2 * GOMAXPROCS.
+	TLSHandshakeWorkers int
+	// TLSHandshakeQueue bounds the handshakes waiting for a worker; past
+	// it a new connection is closed. Default 1024.
+	TLSHandshakeQueue int
+
 	// OnEvent receives server events (ESP's ESP_HTTP_SERVER_EVENT). It runs
 	// on the event loop of the session concerned and must not block.
 	OnEvent func(Event)
@@ -218,6 +240,21 @@ func (c Config) withDefaults() (Config, error) {
 		return bad("timeouts must be positive")
 	case c.TCPKeepAlive < 0:
 		return bad("TCPKeepAlive must not be negative")
+	case !setDur(&c.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout),
+		!setInt(&c.TLSHandshakeWorkers, 2*procs),
+		!setInt(&c.TLSHandshakeQueue, DefaultTLSHandshakeQueue):
+		return bad("TLS handshake timeout, workers and queue must be positive")
+	case c.TLSMode > TLSInsecure:
+		return bad("unknown TLSMode")
+	}
+	if c.TLS != nil && c.TLSMode == TLSSecure {
+		if c.NewTransport != nil {
+			return bad("TLS and NewTransport are exclusive: wrap NewTLSTransport in NewTransport")
+		}
+		if err := checkTLSConfig(c.TLS); err != nil {
+			return c, errors.Join(ErrInvalidConfig, err)
+		}
+		c.NewTransport = NewTLSTransport(c.TLS)
 	}
 	if c.MaxBodySize == 0 {
 		c.MaxBodySize = DefaultMaxBodySize

@@ -127,6 +127,9 @@ func (d driver) OnOpen(ec engine.Conn) {
 			return
 		}
 		c.tr = tr
+		if h, ok := tr.(Handshaker); ok {
+			s.handshakers.Store(c, h) // LRU purge asks it from other loops
+		}
 		c.writeTransport()
 	}
 	if f := s.cfg.OnOpen; f != nil {

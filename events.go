@@ -17,6 +17,9 @@ const (
 	EventSentData                      // response bytes were queued for sending; ID, Fd, Len
 	EventDisconnected                  // a session closed; ID, Fd
 	EventStop                          // the server stopped
+	// EventTLSHandshakeDone: an HTTPS session completed its TLS handshake;
+	// ID, Fd (ESP: HTTPS_SERVER_EVENT_ON_CONNECTED).
+	EventTLSHandshakeDone
 )
 
 var eventNames = [...]string{
@@ -29,6 +32,8 @@ var eventNames = [...]string{
 	EventSentData:     "SENT_DATA",
 	EventDisconnected: "DISCONNECTED",
 	EventStop:         "STOP",
+
+	EventTLSHandshakeDone: "TLS_HANDSHAKE_DONE",
 }
 
 func (k EventKind) String() string {

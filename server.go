@@ -34,6 +34,11 @@ type Server struct {
 	rejects   atomic.Int64 // connections answered 503 at open
 	staleWork atomic.Int64 // queued items whose session had closed
 	purged    atomic.Int64 // sessions closed by LRU purge
+
+	// handshakers maps a *Session to its Transport when that implements
+	// Handshaker, so LRU purge can ask it from another loop (Session.tr is
+	// loop-only).
+	handshakers sync.Map
 }
 
 const (
@@ -99,6 +104,9 @@ func Start(cfg Config) (*Server, error) {
 		s.pool.stop()
 		return nil, err
 	}
+	// Publish s.eng to goroutines that reach enqueue through state (a
+	// TLS handshake worker may wake a session's loop before Start returns).
+	s.state.Store(stateRunning)
 	s.emit(Event{Kind: EventStart, Fd: -1})
 	return s, nil
 }
@@ -299,6 +307,9 @@ func (s *Server) purgeFor(lp *loop) bool {
 			if c.purging.Load() || c.pending.Load() > 0 {
 				return false
 			}
+			if h, ok := s.handshakers.Load(c); ok && h.(Handshaker).Handshaking() {
+				return false // never purge a session in its handshake
+			}
 			// A session in its first moments is left alone.
 			return now-c.opened >= grace || c.lru.Load() != c.opened
 		})
@@ -346,6 +357,9 @@ func (s *Server) closeSession(c *Session, err error) {
 	}
 	c.wsRelease()
 	if c.tr != nil {
+		if _, ok := c.tr.(Handshaker); ok {
+			s.handshakers.Delete(c)
+		}
 		if !c.trClosed {
 			c.trClosed = true
 			if w := c.tr.Close(c.lp.wire[:0]); len(w) > 0 {
