@@ -405,4 +405,321 @@ func containsInt(s []int, v int) bool {
 	return false
 }
 
-var _ = errors.Is
+// tlsEvents records events for the TLS tests.
+type tlsEvents struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (l *tlsEvents) add(e Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+// count returns how many events of kind k have an Err matching target (any
+// when target is nil).
+func (l *tlsEvents) count(k EventKind, target error) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.events {
+		if e.Kind == k && (target == nil || errors.Is(e.Err, target)) {
+			n++
+		}
+	}
+	return n
+}
+
+// getHello asks for /hello on an established client and checks the reply.
+func getHello(t testing.TB, rc *rawClient) {
+	t.Helper()
+	rc.write(req("GET", "/hello"))
+	resp := rc.response("GET")
+	if got := bodyOf(resp); resp.StatusCode != 200 || got != "Hello World!" {
+		t.Fatalf("GET /hello = %d %q; want 200 %q", resp.StatusCode, got, "Hello World!")
+	}
+}
+
+// TestTLSPlaintextOnTLSPort: an HTTP request on the HTTPS port fails the
+// handshake at once (the first record is not a handshake): the client reads
+// a plain 400 explaining it and the connection closes; the failure is an
+// EventError matching ErrTLSHandshake; another session is unaffected.
+func TestTLSPlaintextOnTLSPort(t *testing.T) {
+	var ev tlsEvents
+	srv := startTLS(t, Config{OnEvent: ev.add})
+	tlsRoutes(t, srv)
+	good := dialTLS(t, srv, nil, 0)
+	getHello(t, good)
+
+	rc := dial(t, srv)
+	start := time.Now()
+	rc.write(req("GET", "/hello"))
+	rc.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(rc.br, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatalf("reading the plain reply: %v", err)
+	}
+	if resp.StatusCode != 400 || !strings.Contains(bodyOf(resp), "HTTPS") {
+		t.Errorf("plain request on the TLS port = %d %q; want 400 naming HTTPS", resp.StatusCode, bodyOf(resp))
+	}
+	if !rc.closedByPeer(5 * time.Second) {
+		t.Fatal("plain session not closed")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("closed after %v; want at once", d)
+	}
+	// Junk that is not HTTP either: closed without a reply.
+	rc2 := dial(t, srv)
+	rc2.write("\x00\x01garbage\r\n")
+	if !rc2.closedByPeer(5 * time.Second) {
+		t.Fatal("junk session not closed")
+	}
+	waitFor(t, "handshake error events", 5*time.Second, func() bool { return ev.count(EventError, ErrTLSHandshake) == 2 })
+	getHello(t, good)
+}
+
+// clientHello returns the first flight of a Go TLS client: a complete
+// ClientHello record.
+func clientHello(t testing.TB) []byte {
+	t.Helper()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	go tls.Client(a, testPKI().clientConfig()).Handshake()
+	b.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64<<10)
+	n, err := b.Read(buf)
+	if err != nil || !helloReady(buf[:n]) {
+		t.Fatalf("capturing a ClientHello: %d bytes, %v", n, err)
+	}
+	return buf[:n]
+}
+
+// TestTLSStalledHandshake: clients that stall before the ClientHello
+// record is complete, or after sending it, are closed at
+// TLSHandshakeTimeout with an EventError matching ErrTLSHandshakeTimeout;
+// sessions that handshake meanwhile are served.
+func TestTLSStalledHandshake(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	var ev tlsEvents
+	srv := startTLS(t, Config{OnEvent: ev.add, TLSHandshakeTimeout: timeout, TLSHandshakeWorkers: 2})
+	tlsRoutes(t, srv)
+	hello := clientHello(t)
+	cases := []struct {
+		name string
+		send []byte
+	}{
+		{"nothing", nil},
+		{"half a record header", hello[:3]},
+		{"ClientHello but its last byte", hello[:len(hello)-1]},
+		{"whole ClientHello, then silence", hello},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := ev.count(EventError, ErrTLSHandshakeTimeout)
+			rc := dial(t, srv)
+			start := time.Now()
+			if len(tc.send) > 0 {
+				rc.write(string(tc.send))
+			}
+			// A good client handshakes and is served meanwhile (the
+			// staller holds at most one of the two workers).
+			getHello(t, dialTLS(t, srv, nil, 0))
+			if !drainedToClose(rc, 10*time.Second) {
+				t.Fatal("stalled session not closed")
+			}
+			if d := time.Since(start); d < timeout || d > timeout+5*time.Second {
+				t.Errorf("closed after %v; want about %v", d, timeout)
+			}
+			waitFor(t, "timeout event", 5*time.Second, func() bool {
+				return ev.count(EventError, ErrTLSHandshakeTimeout) == before+1
+			})
+		})
+	}
+}
+
+// drainedToClose reads and discards until the server closes (true) or the
+// timeout passes (false).
+func drainedToClose(rc *rawClient, timeout time.Duration) bool {
+	rc.c.SetReadDeadline(time.Now().Add(timeout))
+	_, err := io.Copy(io.Discard, rc.br)
+	return err == nil || !isTimeout(err)
+}
+
+// TestTLSMutual: with a client CA configured, a client certificate signed
+// by it is accepted and its subject reaches the handler through
+// Session.TLSState; no certificate, or one from another CA, fails the
+// handshake.
+func TestTLSMutual(t *testing.T) {
+	pki := testPKI()
+	var ev tlsEvents
+	srv := startTLS(t, Config{TLS: pki.tlsConfig(t, true), OnEvent: ev.add})
+	tlsRoutes(t, srv)
+	cases := []struct {
+		name string
+		cert *tls.Certificate
+		ok   bool
+	}{
+		{"signed by the CA", &pki.client, true},
+		{"no certificate", nil, false},
+		{"signed by another CA", &pki.stranger, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := pki.clientConfig()
+			if tc.cert != nil {
+				cfg.Certificates = []tls.Certificate{*tc.cert}
+			}
+			c, err := tlsDial(srv, cfg, 0)
+			if err == nil {
+				// TLS 1.3 clients learn of a refused certificate on their
+				// first read.
+				defer c.Close()
+				rc := &rawClient{t: t, c: c, br: bufio.NewReader(c)}
+				rc.c.SetDeadline(time.Now().Add(5 * time.Second))
+				if _, werr := io.WriteString(c, req("GET", "/tls")); werr != nil {
+					err = werr
+				} else if resp, rerr := http.ReadResponse(rc.br, &http.Request{Method: "GET"}); rerr != nil {
+					err = rerr
+				} else if got, want := bodyOf(resp), "TLS 1.3 http/1.1 client one"; got != want {
+					t.Errorf("GET /tls = %q; want %q", got, want)
+				}
+			}
+			if (err == nil) != tc.ok {
+				t.Errorf("mutual TLS with %s: err = %v; want success %v", tc.name, err, tc.ok)
+			}
+		})
+	}
+	waitFor(t, "refusals reported", 5*time.Second, func() bool { return ev.count(EventError, ErrTLSHandshake) == 2 })
+}
+
+// TestTLSResumption: a second connection with the client's session cache
+// resumes the first one's session (session tickets, crypto/tls's default).
+func TestTLSResumption(t *testing.T) {
+	srv := startTLS(t, Config{})
+	tlsRoutes(t, srv)
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			cfg := testPKI().clientConfig()
+			cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+			cfg.MaxVersion = v
+			for i, want := range []bool{false, true} {
+				rc := dialTLS(t, srv, cfg, 0)
+				getHello(t, rc) // TLS 1.3 tickets arrive after the handshake
+				cs := rc.c.(*tls.Conn).ConnectionState()
+				if cs.DidResume != want || cs.Version != v {
+					t.Errorf("connection %d: DidResume %v, %s; want %v, %s", i, cs.DidResume, tls.VersionName(cs.Version), want, tls.VersionName(v))
+				}
+				rc.c.Close()
+			}
+		})
+	}
+}
+
+// TestTLSEvents: ESP's HTTPS events: ON_CONNECTED at accept, then
+// TLS_HANDSHAKE_DONE once, data events in plaintext bytes, DISCONNECTED.
+func TestTLSEvents(t *testing.T) {
+	var ev tlsEvents
+	srv := startTLS(t, Config{OnEvent: ev.add})
+	tlsRoutes(t, srv)
+	rc := dialTLS(t, srv, nil, 0)
+	getHello(t, rc)
+	getHello(t, rc)
+	rc.c.Close()
+	waitFor(t, "disconnect", 5*time.Second, func() bool { return ev.count(EventDisconnected, nil) == 1 })
+	ev.mu.Lock()
+	var kinds []EventKind
+	for _, e := range ev.events {
+		if e.Kind != EventStart && e.Kind != EventHeadersSent && e.Kind != EventSentData && e.Kind != EventOnHeader {
+			kinds = append(kinds, e.Kind)
+		}
+	}
+	ev.mu.Unlock()
+	want := []EventKind{EventOnConnected, EventTLSHandshakeDone, EventDisconnected}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Errorf("events %v; want %v", kinds, want)
+	}
+	if ev.count(EventSentData, nil) == 0 || ev.count(EventOnHeader, nil) != 2 {
+		t.Errorf("SENT_DATA %d, ON_HEADER %d; want some and 2", ev.count(EventSentData, nil), ev.count(EventOnHeader, nil))
+	}
+	if s := EventTLSHandshakeDone.String(); s != "TLS_HANDSHAKE_DONE" {
+		t.Errorf("EventTLSHandshakeDone.String() = %q", s)
+	}
+}
+
+// TestTLSSessionsAndPipelining: ESP's persistent-sockets adder over TLS on
+// two interleaved sessions, pipelined requests in one record and in one
+// write of many records, a blocking handler streaming its body, queued
+// work, and the free callbacks once each.
+func TestTLSSessionsAndPipelining(t *testing.T) {
+	var frees counter
+	srv := startTLS(t, Config{})
+	tlsRoutes(t, srv)
+	sum := func(r *Request) *int64 {
+		if p, ok := r.SessCtx().(*int64); ok {
+			return p
+		}
+		p := new(int64)
+		r.SetSessCtx(p, frees.free)
+		return p
+	}
+	mustRegister(t, srv, URIHandler{URI: "/adder", Method: "POST", Handler: func(r *Request) error {
+		var n int64
+		fmt.Sscan(string(r.Body()), &n)
+		p := sum(r)
+		*p += n
+		return r.SendString(fmt.Sprint(*p))
+	}}, URIHandler{URI: "/later", Method: "GET", Handler: func(r *Request) error {
+		id := r.Session().ID()
+		go srv.QueueWork(id, func(s *Session) {
+			s.SendRaw([]byte("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nqueued"))
+		})
+		return r.SendString("now")
+	}})
+	a, b := dialTLS(t, srv, nil, 0), dialTLS(t, srv, nil, 3)
+	add := func(rc *rawClient, n int, want string) {
+		t.Helper()
+		body := fmt.Sprint(n)
+		rc.write(req("POST", "/adder", fmt.Sprintf("Content-Length: %d", len(body))) + body)
+		if got := bodyOf(rc.response("POST")); got != want {
+			t.Fatalf("POST /adder %d = %q; want %q", n, got, want)
+		}
+	}
+	add(a, 5, "5")
+	add(b, 100, "100")
+	add(a, 7, "12")
+	add(b, 1, "101")
+
+	pipe := req("GET", "/hello") + req("POST", "/echo", "Content-Length: 3") + "abc" + req("GET", "/hello")
+	for _, perRecord := range []int{len(pipe), 5} {
+		var w strings.Builder
+		for i := 0; i < len(pipe); i += perRecord {
+			w.Reset()
+			w.WriteString(pipe[i:min(i+perRecord, len(pipe))])
+			io.WriteString(a.c, w.String())
+		}
+		for i, want := range []string{"Hello World!", "abc", "Hello World!"} {
+			if got := bodyOf(a.response("GET")); got != want {
+				t.Fatalf("pipelined reply %d = %q; want %q", i, got, want)
+			}
+		}
+	}
+
+	payload := strings.Repeat("evhttpd-tls ", 200000) // 2.4 MB
+	go b.writeSplit(fmt.Sprintf("POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(payload), payload), 70000)
+	if got := bodyOf(b.response("POST")); got != payload {
+		t.Fatalf("blocking stream echo: %d bytes back; want %d", len(got), len(payload))
+	}
+
+	a.write(req("GET", "/later"))
+	if got := bodyOf(a.response("GET")); got != "now" {
+		t.Fatalf("GET /later = %q", got)
+	}
+	if got := bodyOf(a.response("GET")); got != "queued" {
+		t.Fatalf("queued work wrote %q; want %q", got, "queued")
+	}
+	a.c.Close()
+	b.c.Close()
+	waitFor(t, "free callbacks", 5*time.Second, func() bool { return frees.n.Load() == 2 })
+}
