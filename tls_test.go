@@ -723,3 +723,102 @@ func TestTLSSessionsAndPipelining(t *testing.T) {
 	b.c.Close()
 	waitFor(t, "free callbacks", 5*time.Second, func() bool { return frees.n.Load() == 2 })
 }
+
+// TestTLSLRUSparesHandshakes: with the table full and LRU purge on, a
+// session still in its TLS handshake is never chosen, although it is the
+// least recently used and past LRUGrace; the oldest established session is.
+func TestTLSLRUSparesHandshakes(t *testing.T) {
+	srv := startTLS(t, Config{MaxOpenSockets: 2, LRUPurgeEnable: true, LRUGrace: time.Millisecond})
+	tlsRoutes(t, srv)
+	for _, stage := range []string{"before its ClientHello", "after its ClientHello"} {
+		t.Run(stage, func(t *testing.T) {
+			waitFor(t, "an empty table", 5*time.Second, func() bool { return srv.Stats().Sessions == 0 })
+			hs := dial(t, srv)
+			if stage == "after its ClientHello" {
+				hs.write(string(clientHello(t)))
+			}
+			waitFor(t, "the handshaking session", 5*time.Second, func() bool { return srv.Stats().Sessions == 1 })
+			done := dialTLS(t, srv, nil, 0)
+			getHello(t, done)
+			time.Sleep(20 * time.Millisecond) // both past LRUGrace
+			purged := srv.Stats().Purged
+			newcomer := dialTLS(t, srv, nil, 0)
+			getHello(t, newcomer)
+			if !drainedToClose(done, 5*time.Second) {
+				t.Fatal("the established session was not purged")
+			}
+			if got := srv.Stats().Purged; got != purged+1 {
+				t.Errorf("Purged = %d; want %d", got, purged+1)
+			}
+			if drainedToClose(hs, 100*time.Millisecond) {
+				t.Fatal("the handshaking session was purged")
+			}
+			hs.c.Close()
+			newcomer.c.Close()
+		})
+	}
+}
+
+// TestTLSConcurrentHandshakes: 2000 clients handshake at once against two
+// workers and a queue of 100: each is served or closed (the queue
+// overflows), nothing hangs, and after Stop no goroutine or descriptor is
+// left.
+func TestTLSConcurrentHandshakes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2000 handshakes")
+	}
+	g0, fd0 := serverGoroutines(), fdCount()
+	var ev tlsEvents
+	srv, err := Start(Config{Addr: "127.0.0.1:0", EventLoops: 2, Logger: testLogger(), OnEvent: ev.add,
+		TLS: testPKI().tlsConfig(t, false), TLSHandshakeWorkers: 2, TLSHandshakeQueue: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsRoutes(t, srv)
+	const n = 2000
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	served, refused := 0, 0
+	var other []error
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := tlsDial(srv, nil, 0)
+			if err == nil {
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				_, err = io.WriteString(c, req("GET", "/hello"))
+				if err == nil {
+					var resp *http.Response
+					if resp, err = http.ReadResponse(bufio.NewReader(c), &http.Request{Method: "GET"}); err == nil && resp.StatusCode != 200 {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				c.Close()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				served++
+			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+				strings.Contains(err.Error(), "connection reset"), strings.Contains(err.Error(), "broken pipe"):
+				refused++
+			default:
+				other = append(other, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(other) > 0 {
+		t.Errorf("%d clients failed otherwise than by a close, first: %v", len(other), other[0])
+	}
+	busy := ev.count(EventError, ErrTLSHandshakeBusy)
+	t.Logf("%d served, %d closed (%d refused with a full queue)", served, refused, busy)
+	if served == 0 || served+refused != n {
+		t.Errorf("%d served + %d closed; want %d, some served", served, refused, n)
+	}
+	waitFor(t, "every session closed", 10*time.Second, func() bool { return srv.Stats().Sessions == 0 })
+	srv.Stop()
+	checkNoServerLeaks(t, g0, fd0)
+}
