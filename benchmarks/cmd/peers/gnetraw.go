@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -87,17 +88,18 @@ func (g *gnetRaw) OnTraffic(c gnet.Conn) gnet.Action {
 	return gnet.None
 }
 
-// quietLogger drops gnet's logs below Error.
+// quietLogger drops gnet's logs below Error and writes the rest to stderr
+// (stdout carries the "ready" line).
 type quietLogger struct{}
 
 func (quietLogger) Debugf(string, ...any) {}
 func (quietLogger) Infof(string, ...any)  {}
 func (quietLogger) Warnf(string, ...any)  {}
 func (quietLogger) Errorf(format string, args ...any) {
-	fmt.Printf("gnet: "+format+"\n", args...)
+	fmt.Fprintf(os.Stderr, "gnet: "+format+"\n", args...)
 }
 func (quietLogger) Fatalf(format string, args ...any) {
-	fmt.Printf("gnet: "+format+"\n", args...)
+	fmt.Fprintf(os.Stderr, "gnet: "+format+"\n", args...)
 }
 
 var _ logging.Logger = quietLogger{}
