@@ -95,9 +95,28 @@ type parserState struct {
 	state headState
 	minor uint8
 	flags parserFlags
-	err   *Error
+	// resumeClass is the parseClass bit of the bytes that the current
+	// state only steps over (see resume), 0 when the next byte must go
+	// through the state machine.
+	resumeClass uint8
+	err         *Error
 
-	scan        int // where scanning resumes
+	scan int // where scanning resumes
+	// resumeEnd bounds the resume fast path: it applies only while every
+	// byte of b lies below this offset, the end of the window the current
+	// line's limit allows (MaxRequestLine from the request line's start,
+	// MaxHeaderBytes from the field section's start). -1 after the head
+	// completed or failed.
+	resumeEnd int
+	// work counts bytes examined, summed over calls; tests assert it stays
+	// linear. A call examines the bytes from where it resumes to where it
+	// stops, plus the OWS it trims (a second look at those bytes). The
+	// resume fast path does not count: it moves scan past counted, and the
+	// state machine's next stop counts from counted, so every byte the scan
+	// passes is counted once, when the machine stops or the head ends.
+	work    int
+	counted int // the scan offset up to which work has counted
+
 	lineStart   int // first byte of the current line
 	colon       int // the current field line's colon
 	valueStart  int // the current field value's first byte after OWS
@@ -111,11 +130,6 @@ type parserState struct {
 	host, upgrade int // index+1 of the Host and first Upgrade field, 0 when absent
 
 	contentLength int64
-
-	// work counts bytes examined, summed over calls; tests assert it stays
-	// linear. A call examines the bytes from where it resumes to where it
-	// stops, plus the OWS it trims (a second look at those bytes).
-	work int
 }
 
 // Parser is an incremental HTTP/1.1 request-head parser (RFC 9112 §2-§6).
@@ -160,15 +174,49 @@ func (p *Parser) Reset() {
 // the head is complete or has failed, further calls return the same result
 // until Reset.
 func (p *Parser) ParseHead(b []byte) (n int, err error) {
+	s := &p.st
+	// Resume fast path. Inside a method, target, version, field name or
+	// field value, a byte of the state's class only advances the scan: the
+	// state machine would step over it and change nothing else. When every
+	// new byte is such a byte and lies inside the window the line's limit
+	// allows, the call just moves the scan offset. This is what makes a
+	// head that arrives in tiny pieces cheap: most calls see one byte in the
+	// middle of a token or value. Any other byte (a delimiter, a line end,
+	// a byte the state rejects) goes through the machine below, which
+	// resumes at the first such byte, so every error is still found at the
+	// byte that causes it. The byte loop is slower per byte than the
+	// machine's word-at-a-time scanners, but it stops at the first byte
+	// outside the class, so a large increment costs at most the rest of
+	// one token or value (which the limits bound) at that speed.
+	if i := s.scan; len(b) <= s.resumeEnd && uint(i) < uint(len(b)) {
+		for c := s.resumeClass; parseClass[b[i]]&c != 0; {
+			i++
+			if i == len(b) {
+				s.scan = i
+				return 0, ErrNeedMore
+			}
+		}
+		s.scan = i
+	}
+	if st := s.state; st-stateFieldStart <= stateFieldValue-stateFieldStart {
+		// Inside the field section (the limits are set by now).
+		return p.parseFields(b, s.scan, st, s.lineStart, -s.counted)
+	}
+	return p.parseHead(b)
+}
+
+// parseHead runs the state machine from the scan offset.
+func (p *Parser) parseHead(b []byte) (n int, err error) {
+	s := &p.st
 	if p.lim.MaxHeaders == 0 {
 		p.lim = p.lim.WithDefaults()
 	}
-	s := &p.st
 	i := s.scan
 	state := s.state
 	lineStart := s.lineStart
-	// work starts at -i: adding the stop position gives the bytes scanned.
-	work := -i
+	// work starts at -counted: adding the stop position gives the bytes
+	// scanned since the last count, by this call and by the fast path.
+	work := -s.counted
 
 	for {
 		switch state {
@@ -239,8 +287,10 @@ func (p *Parser) ParseHead(b []byte) (n int, err error) {
 			return p.failAt(ErrBadTarget, i, work) // CTL, DEL or a byte >= 0x80 (RFC 3986 §2)
 
 		case stateVersion:
-			// Fast path for the common "HTTP/1.1" CRLF.
-			if i+10 <= len(b) && i+8 <= lineStart+p.lim.MaxRequestLine &&
+			// Fast path for the common "HTTP/1.1" CRLF, only at the
+			// version's first byte: resumed further in, b[i:] is a
+			// suffix of the version, not the version.
+			if i == s.targetEnd+1 && i+10 <= len(b) && i+8 <= lineStart+p.lim.MaxRequestLine &&
 				binary.LittleEndian.Uint64(b[i:]) == versionHTTP11 && b[i+8] == '\r' && b[i+9] == '\n' {
 				i += 10
 				s.minor = 1
@@ -300,7 +350,28 @@ needMore:
 	s.state = state
 	s.lineStart = lineStart
 	s.work += work + i
+	s.counted = i
+	s.resumeClass = resumeClass[state]
+	s.resumeEnd = lineStart + p.lim.MaxRequestLine
 	return 0, ErrNeedMore
+}
+
+// resumeClass holds, for each state, the parseClass bit of the bytes that
+// the state only steps over: tchar inside the method and a field name
+// (RFC 9110 §5.6.2), VCHAR inside the target and the version (a version
+// byte outside it fails later, when the line ends, as it would in one
+// piece), field-vchar, SP and HT inside a field value (RFC 9110 §5.5). 0 for
+// the states whose next byte always needs a decision: the start (the
+// optional empty line), a field line's first byte (obs-fold, the empty
+// line, MaxHeaders) and the finished states. parseFields clears the value
+// class while the value's leading OWS is still being skipped.
+var resumeClass = [...]uint8{
+	stateMethod:     classToken,
+	stateTarget:     classTarget,
+	stateVersion:    classTarget,
+	stateFieldName:  classToken,
+	stateFieldValue: classValue,
+	stateFailed:     0,
 }
 
 // parseFields scans field lines (RFC 9112 §5) from i, in state, until the
@@ -422,6 +493,14 @@ needMore:
 	s.lineStart = lineStart
 	s.colon, s.valueStart = colon, vs
 	s.work += work + i
+	s.counted = i
+	s.resumeEnd = limit
+	s.resumeClass = resumeClass[state]
+	if i == vs && state == stateFieldValue {
+		// Leading OWS is still being skipped: the machine moves vs
+		// past it, so a SP or HT here is not a byte to step over.
+		s.resumeClass = 0
+	}
 	return 0, ErrNeedMore
 }
 
@@ -528,6 +607,7 @@ func (p *Parser) failAt(e *Error, i, work int) (int, error) {
 func (p *Parser) fail(e *Error) (int, error) {
 	p.st.state = stateFailed
 	p.st.err = e
+	p.st.resumeEnd = -1
 	return 0, e
 }
 
@@ -546,6 +626,7 @@ func (p *Parser) finish(b []byte, n, work int) (int, error) {
 	s.state = stateDone
 	s.headLen = n
 	s.scan = n
+	s.resumeEnd = -1
 	return n, nil
 }
 
