@@ -5,15 +5,17 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
+	crand "crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/big"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +24,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/evhttpd/httpd/codec/ws"
 )
 
 // tlsPKI is the tests' certificate authority, server certificate (SAN
@@ -35,7 +39,7 @@ type tlsPKI struct {
 
 var testPKI = sync.OnceValue(func() *tlsPKI {
 	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		k, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
 		if err != nil {
 			panic(err)
 		}
@@ -50,7 +54,7 @@ var testPKI = sync.OnceValue(func() *tlsPKI {
 		if parent == nil {
 			parent, pk = tmpl, k
 		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &k.PublicKey, pk)
+		der, err := x509.CreateCertificate(crand.Reader, tmpl, parent, &k.PublicKey, pk)
 		if err != nil {
 			panic(err)
 		}
@@ -821,4 +825,101 @@ func TestTLSConcurrentHandshakes(t *testing.T) {
 	waitFor(t, "every session closed", 10*time.Second, func() bool { return srv.Stats().Sessions == 0 })
 	srv.Stop()
 	checkNoServerLeaks(t, g0, fd0)
+}
+
+// tlsWSServer serves wsCaseServer's endpoints over HTTPS.
+func tlsWSServer(t *testing.T) *Server {
+	srv := startTLS(t, Config{MaxOutbound: 64 << 20})
+	echo := func(path string, hh URIHandler) {
+		hh.URI, hh.Method, hh.IsWebSocket = path, "GET", true
+		hh.Handler = func(r *Request) error {
+			if r.IsWSHandshake() {
+				return nil
+			}
+			f, _ := r.WSFrame()
+			if string(f.Payload) == "Trigger async" {
+				return srv.WSSendAsync(r.Session().ID(), WSFrame{Type: ws.OpText, Payload: []byte("Async data")})
+			}
+			return r.WSSend(f)
+		}
+		mustRegister(t, srv, hh)
+	}
+	echo("/echo", URIHandler{})
+	echo("/small", URIHandler{WSMaxMessage: 1000})
+	echo("/big", URIHandler{WSMaxMessage: 16 << 20})
+	echo("/deflate", URIHandler{WSMaxMessage: 4 << 20, WSDeflate: &ws.DeflateConfig{}})
+	echo("/deflate-strict", URIHandler{WSMaxMessage: 4 << 20, WSDeflate: &ws.DeflateConfig{
+		ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 10, ClientMaxWindowBits: 11, Level: 6}})
+	echo("/bomb", URIHandler{WSMaxMessage: 1 << 20, WSDeflate: &ws.DeflateConfig{}})
+	return srv
+}
+
+// tlsWSDial is wsCaseDial over TLS.
+func tlsWSDial(t *testing.T, srv *Server, path string, hdrs ...string) *wsTestConn {
+	t.Helper()
+	rc := dialTLS(t, srv, nil, 0)
+	rc.write(req("GET", path, append([]string{"Upgrade: websocket", "Connection: Upgrade",
+		"Sec-WebSocket-Key: " + wsKey, "Sec-WebSocket-Version: 13"}, hdrs...)...))
+	rc.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(rc.br, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatalf("handshake reply: %v", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake %s = %d; want 101", path, resp.StatusCode)
+	}
+	h := fnv.New64a()
+	h.Write([]byte(t.Name()))
+	tc := &wsTestConn{wsClient: &wsClient{rc}, t: t, resp: resp, rng: rand.New(rand.NewPCG(h.Sum64(), 6455))}
+	if v := resp.Header.Get("Sec-WebSocket-Extensions"); v != "" {
+		p, ok := ws.ParseDeflateResponse([]byte(v))
+		if !ok {
+			t.Fatalf("Sec-WebSocket-Extensions %q: not a valid permessage-deflate response", v)
+		}
+		tc.deflate, tc.params = true, p
+		if err := tc.comp.Init(p.ClientMaxWindowBits, !p.ClientNoContextTakeover, 1); err != nil {
+			t.Fatalf("client compressor: %v", err)
+		}
+		if err := tc.decomp.Init(p.ServerMaxWindowBits, !p.ServerNoContextTakeover); err != nil {
+			t.Fatalf("client decompressor: %v", err)
+		}
+		t.Cleanup(func() { tc.comp.Release(); tc.decomp.Release() })
+	}
+	tc.fp.Config = ws.ParserConfig{RejectMask: true, AllowRSV1: tc.deflate}
+	return tc
+}
+
+// TestTLSWSCases runs the RFC 6455/7692 case table (TestWSCases) over wss:
+// framing, limits, UTF-8, close codes, permessage-deflate, inflate bombs;
+// and queued work (WSSendAsync) on a wss session.
+func TestTLSWSCases(t *testing.T) {
+	srv := tlsWSServer(t)
+	for _, tc := range wsCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			path := tc.path
+			if path == "" {
+				path = "/echo"
+			}
+			c := tlsWSDial(t, srv, path, tc.hdrs...)
+			if tc.run != nil {
+				tc.run(t, c)
+				return
+			}
+			c.sendFrames(tc.chop, tc.send...)
+			for i, w := range tc.want {
+				c.expect(i, w)
+			}
+			if tc.close == wsOpen {
+				c.finish()
+				return
+			}
+			c.expectClose(tc.close)
+		})
+	}
+	t.Run("WSSendAsync", func(t *testing.T) {
+		c := tlsWSDial(t, srv, "/deflate", "Sec-WebSocket-Extensions: permessage-deflate")
+		c.sendFrames(chopByte, text("Trigger async"))
+		c.expect(0, text("Async data"))
+		c.finish()
+	})
 }
