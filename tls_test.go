@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -922,4 +923,166 @@ func TestTLSWSCases(t *testing.T) {
 		c.expect(0, text("Async data"))
 		c.finish()
 	})
+}
+
+// needTool skips the test when an interop tool is missing, unless
+// EVHTTPD_INTEROP=required (CI), where it fails.
+func needTool(t *testing.T, path, pkg string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("EVHTTPD_INTEROP") == "required" {
+			t.Fatalf("%s missing (Debian package %s): %v", path, pkg, err)
+		}
+		t.Skipf("%s missing (Debian package %s)", path, pkg)
+	}
+}
+
+// runTool runs an external client with a deadline and returns its output.
+func runTool(t *testing.T, stdin string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+// TestTLSCurl: curl --cacert for /hello and a chunked POST.
+func TestTLSCurl(t *testing.T) {
+	needTool(t, "/usr/bin/curl", "curl")
+	srv := startTLS(t, Config{})
+	tlsRoutes(t, srv)
+	ca := testPKI().writeCA(t)
+	base := "https://" + srv.Addr().String()
+	out := runTool(t, "", "/usr/bin/curl", "-sS", "-i", "--cacert", ca, base+"/hello")
+	if !strings.Contains(out, "Custom-Header-1: Custom-Value-1") || !strings.HasSuffix(out, "Hello World!") {
+		t.Errorf("curl /hello:\n%s", out)
+	}
+	body := strings.Repeat("chunked body over TLS\n", 5000)
+	out = runTool(t, body, "/usr/bin/curl", "-sS", "--cacert", ca, "-H", "Transfer-Encoding: chunked",
+		"--data-binary", "@-", base+"/stream")
+	if out != body {
+		t.Errorf("curl chunked POST echoed %d bytes; want %d", len(out), len(body))
+	}
+}
+
+// TestTLSOpenSSL: openssl s_client verifies the chain, negotiates
+// http/1.1 by ALPN and gets /hello.
+func TestTLSOpenSSL(t *testing.T) {
+	needTool(t, "/usr/bin/openssl", "openssl")
+	srv := startTLS(t, Config{})
+	tlsRoutes(t, srv)
+	ca := testPKI().writeCA(t)
+	out := runTool(t, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "/usr/bin/openssl", "s_client",
+		"-connect", srv.Addr().String(), "-CAfile", ca, "-verify_return_error", "-alpn", "http/1.1", "-ign_eof")
+	for _, want := range []string{"Verify return code: 0 (ok)", "ALPN protocol: http/1.1", "Hello World!"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("openssl s_client output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// wssCheck echoes over wss with Python's websocket-client and the ssl
+// module verifying against the test CA.
+const wssCheck = `
+import ssl, sys, websocket
+ws = websocket.create_connection("wss://%s/echo" % sys.argv[1], sslopt={"ca_certs": sys.argv[2]}, timeout=20)
+for msg in ("hello over wss", "x" * 100000):
+    ws.send(msg)
+    got = ws.recv()
+    assert got == msg, "echo of %d chars returned %d" % (len(msg), len(got))
+ws.send_binary(bytes(range(256)) * 300)
+assert ws.recv() == bytes(range(256)) * 300
+ws.send("Trigger async")
+assert ws.recv() == "Async data"
+ws.close()
+print("wss ok")
+`
+
+// TestTLSPythonWSS: Python websocket-client over wss.
+func TestTLSPythonWSS(t *testing.T) {
+	const python = "/usr/bin/python3"
+	needTool(t, python, "python3")
+	if err := exec.Command(python, "-c", "import websocket, ssl").Run(); err != nil {
+		if os.Getenv("EVHTTPD_INTEROP") == "required" {
+			t.Fatalf("python3 websocket-client missing (Debian package python3-websocket): %v", err)
+		}
+		t.Skip("python3 websocket-client missing (Debian package python3-websocket)")
+	}
+	srv := tlsWSServer(t)
+	out := runTool(t, "", python, "-c", wssCheck, srv.Addr().String(), testPKI().writeCA(t))
+	if !strings.Contains(out, "wss ok") {
+		t.Errorf("python wss check:\n%s", out)
+	}
+}
+
+// TestTLSStop: Stop with HTTPS sessions handshaking, idle, mid-request
+// and upgraded: every free callback once, none after Stop, no goroutine or
+// descriptor left.
+func TestTLSStop(t *testing.T) {
+	g0, fd0 := serverGoroutines(), fdCount()
+	var frees counter
+	var after bool
+	var mu sync.Mutex
+	srv, err := Start(Config{Addr: "127.0.0.1:0", EventLoops: 2, Logger: testLogger(), TLS: testPKI().tlsConfig(t, false),
+		OnOpen: func(s *Session) error {
+			s.SetCtx(s.ID(), func(any) {
+				frees.free(nil)
+				mu.Lock()
+				defer mu.Unlock()
+				if after {
+					t.Error("free callback after Stop returned")
+				}
+			})
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsRoutes(t, srv)
+	wsEcho(t, srv, URIHandler{})
+	var conns []net.Conn
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", srv.Addr().String()) // handshaking: sends nothing
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", srv.Addr().String()) // ClientHello sent, then silent
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(clientHello(t))
+		conns = append(conns, c)
+	}
+	idle := dialTLS(t, srv, nil, 0)
+	getHello(t, idle)
+	mid := dialTLS(t, srv, nil, 0)
+	mid.write(req("POST", "/stream", "Content-Length: 100000") + "partial")
+	up := dialTLS(t, srv, nil, 0)
+	up.write(req("GET", "/ws", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: "+wsKey, "Sec-WebSocket-Version: 13"))
+	if r := up.response("GET"); r.StatusCode != 101 {
+		t.Fatalf("upgrade = %d", r.StatusCode)
+	}
+	waitFor(t, "9 sessions", 5*time.Second, func() bool { return srv.Stats().Sessions == 9 })
+	srv.Stop()
+	mu.Lock()
+	after = true
+	mu.Unlock()
+	if n := frees.n.Load(); n != 9 {
+		t.Errorf("%d free callbacks; want 9", n)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	for _, rc := range []*rawClient{idle, mid, up} {
+		rc.c.Close()
+	}
+	checkNoServerLeaks(t, g0, fd0)
 }
