@@ -7,7 +7,10 @@
 //	                       messages); the text "Trigger async" gets "Async data" back
 //	GET /                  a page whose script talks to /ws
 //
-// Usage: go run ./cmd/demo [-addr 127.0.0.1:8080] [-loops N]
+// With -tls it serves the same routes over HTTPS (and wss) with a generated
+// self-signed certificate whose directory it prints.
+//
+// Usage: go run ./cmd/demo [-addr 127.0.0.1:8080] [-loops N] [-tls] [-v]
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -28,6 +32,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "TCP address to listen on")
 	loops := flag.Int("loops", 0, "event loops (0: GOMAXPROCS)")
 	verbose := flag.Bool("v", false, "debug logging")
+	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated self-signed certificate")
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -36,12 +41,24 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	srv, err := demo.Start(httpd.Config{Addr: *addr, EventLoops: *loops, Logger: log}, log)
+	cfg := httpd.Config{Addr: *addr, EventLoops: *loops, Logger: log}
+	scheme := "http://"
+	if *useTLS {
+		tcfg, dir, err := selfSignedTLS()
+		if err != nil {
+			log.Error("generating the TLS certificate failed", "err", err)
+			os.Exit(1)
+		}
+		cfg.TLS, cfg.OnEvent, scheme = tcfg, logHTTPSEvents(log), "https://"
+		log.Info("self-signed certificate written", "dir", dir,
+			"try", "curl --cacert "+filepath.Join(dir, "cert.pem")+" https://"+*addr+"/hello")
+	}
+	srv, err := demo.Start(cfg, log)
 	if err != nil {
 		log.Error("start failed", "err", err)
 		os.Exit(1)
 	}
-	log.Info("evhttpd demo listening", "addr", "http://"+srv.Addr().String())
+	log.Info("evhttpd demo listening", "addr", scheme+srv.Addr().String())
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
