@@ -119,7 +119,6 @@ type parserState struct {
 
 	lineStart   int // first byte of the current line
 	colon       int // the current field line's colon
-	valueStart  int // the current field value's first byte after OWS
 	methodStart int
 	methodEnd   int
 	targetEnd   int // the target starts at methodEnd+1
@@ -357,18 +356,20 @@ needMore:
 }
 
 // resumeClass holds, for each state, the parseClass bit of the bytes that
-// the state only steps over: tchar inside the method and a field name
-// (RFC 9110 §5.6.2), VCHAR inside the target and the version (a version
-// byte outside it fails later, when the line ends, as it would in one
-// piece), field-vchar, SP and HT inside a field value (RFC 9110 §5.5). 0 for
-// the states whose next byte always needs a decision: the start (the
-// optional empty line), a field line's first byte (obs-fold, the empty
-// line, MaxHeaders) and the finished states. parseFields clears the value
-// class while the value's leading OWS is still being skipped.
+// the resume fast path may step over in it: tchar inside the method and a
+// field name (RFC 9110 §5.6.2); VCHAR inside the target and the version,
+// which the state machine also steps over and checks when the line ends;
+// field-vchar, SP and HT inside a field value (RFC 9110 §5.5), OWS
+// included. At a field line's first byte, tchar: the first byte of a name,
+// which parseFields recognizes by the scan having moved past lineStart;
+// the needMore exit clears it when the count of fields is full or a CR
+// waits for its LF. 0 for the start, whose optional empty line needs a
+// decision, and for the finished states; the array spans every state.
 var resumeClass = [...]uint8{
 	stateMethod:     classToken,
 	stateTarget:     classTarget,
 	stateVersion:    classTarget,
+	stateFieldStart: classToken,
 	stateFieldName:  classToken,
 	stateFieldValue: classValue,
 	stateFailed:     0,
@@ -383,8 +384,14 @@ func (p *Parser) parseFields(b []byte, i int, state headState, lineStart, work i
 	// Field-line bytes beyond limit fail with ErrHeaderTooLarge; the empty
 	// line that ends the section does not count.
 	w := window(b, limit)
-	colon, vs := s.colon, s.valueStart
+	colon := s.colon
 	for {
+		if state == stateFieldStart && i > lineStart {
+			// The resume fast path stepped over this line's first bytes:
+			// tchars, so the line is a field line whose name has begun,
+			// and the field count had room for it (see needMore).
+			state = stateFieldName
+		}
 		if state == stateFieldStart {
 			if i >= len(b) {
 				break
@@ -427,17 +434,11 @@ func (p *Parser) parseFields(b []byte, i int, state headState, lineStart, work i
 			}
 			colon = i
 			i++
-			vs = i
 			state = stateFieldValue
 		}
-		if i == vs {
-			// Leading OWS (RFC 9112 §5.1), skipped once; vs == i until
-			// the value's first byte is known.
-			for i < len(w) && (w[i] == ' ' || w[i] == '\t') {
-				i++
-			}
-			vs = i
-		}
+		// The value's OWS, leading and trailing, is trimmed once the line
+		// has ended: the scan steps over it like any value byte, so the
+		// resume fast path can too.
 		j := scanValue(w, i)
 		i = j
 		if i >= len(w) {
@@ -464,12 +465,16 @@ func (p *Parser) parseFields(b []byte, i int, state headState, lineStart, work i
 			// NUL, another CTL or DEL (RFC 9110 §5.5).
 			return p.failAt(ErrBadHeaderValue, i, work)
 		}
-		// RFC 9112 §5.1: trailing OWS is not part of the value either.
-		ve := end
+		// RFC 9112 §5.1: OWS around the value is not part of it.
+		vs, ve := colon+1, end
 		for ve > vs && (b[ve-1] == ' ' || b[ve-1] == '\t') {
 			ve--
 		}
 		work += end - ve
+		for vs < ve && (b[vs] == ' ' || b[vs] == '\t') {
+			vs++
+		}
+		work += vs - colon - 1
 		n := s.nfields
 		base := s.fieldBase
 		p.fields[n] = headerField{
@@ -491,14 +496,15 @@ needMore:
 	s.scan = i
 	s.state = state
 	s.lineStart = lineStart
-	s.colon, s.valueStart = colon, vs
+	s.colon = colon
 	s.work += work + i
 	s.counted = i
 	s.resumeEnd = limit
 	s.resumeClass = resumeClass[state]
-	if i == vs && state == stateFieldValue {
-		// Leading OWS is still being skipped: the machine moves vs
-		// past it, so a SP or HT here is not a byte to step over.
+	if state == stateFieldStart && (i < len(b) || s.nfields >= p.lim.MaxHeaders) {
+		// A CR that waits for its LF, or a field line that would be one
+		// too many: the next byte needs the machine (RFC 9112 §2.2,
+		// MaxHeaders).
 		s.resumeClass = 0
 	}
 	return 0, ErrNeedMore
