@@ -96,7 +96,7 @@ type parserState struct {
 	minor uint8
 	flags parserFlags
 	// resumeClass is the parseClass bit of the bytes that the current
-	// state only steps over (see resume), 0 when the next byte must go
+	// state only steps over (see ParseHead), 0 when the next byte must go
 	// through the state machine.
 	resumeClass uint8
 	err         *Error

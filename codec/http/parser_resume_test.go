@@ -110,3 +110,30 @@ func TestParseHeadResumeLargeIncrement(t *testing.T) {
 		}
 	}
 }
+
+// TestParseHeadResumeSmallLimits feeds every table case in steps of one to
+// three bytes under small limits, so that the resume fast path meets every
+// limit boundary, and compares with the case fed whole under the same
+// limits.
+func TestParseHeadResumeSmallLimits(t *testing.T) {
+	for _, lim := range []Limits{
+		{MaxRequestLine: 14, MaxHeaderBytes: 9, MaxHeaders: 1},
+		{MaxRequestLine: 15, MaxHeaderBytes: 10, MaxHeaders: 2},
+		{MaxRequestLine: 16, MaxHeaderBytes: 40, MaxHeaders: 3},
+		{MaxRequestLine: 30, MaxHeaderBytes: 100, MaxHeaders: 5},
+	} {
+		for _, c := range headCases {
+			in := []byte(c.in)
+			whole := feedHead(lim, in, nil)
+			for step := 1; step <= 3; step++ {
+				var cuts []int
+				for k := step; k < len(in); k += step {
+					cuts = append(cuts, k)
+				}
+				if got := feedHead(lim, in, cuts); !slicesEqual(got, whole) {
+					t.Fatalf("ParseHead(%q) with %+v in steps of %d = %q; want %q", in, lim, step, got, whole)
+				}
+			}
+		}
+	}
+}
