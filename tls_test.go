@@ -165,7 +165,9 @@ func dialTLS(t testing.TB, srv *Server, cfg *tls.Config, wireSplit int) *rawClie
 }
 
 func tlsDial(srv *Server, cfg *tls.Config, wireSplit int) (*tls.Conn, error) {
-	raw, err := net.DialTimeout("tcp", srv.Addr().String(), 5*time.Second)
+	// Generous bounds: TestTLSConcurrentHandshakes opens 2000 at once on
+	// a shared machine, under the race detector too.
+	raw, err := net.DialTimeout("tcp", srv.Addr().String(), 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +179,7 @@ func tlsDial(srv *Server, cfg *tls.Config, wireSplit int) (*tls.Conn, error) {
 		cfg = testPKI().clientConfig()
 	}
 	c := tls.Client(nc, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := c.HandshakeContext(ctx); err != nil {
 		raw.Close()
