@@ -482,7 +482,7 @@ func (c *Session) blockDone(r *Request) {
 	c.breq = nil
 	c.pollDL = 0
 	c.served++
-	c.lru.Store(c.lp.now)
+	c.lru.Store(c.lp.stamp())
 	p := r.p
 	c.p = p
 	c.h = r.h

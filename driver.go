@@ -28,15 +28,16 @@ type loop struct {
 	bufs     [][]byte  // free message and body buffers (getBuf, putBuf)
 	bufBytes int       // their total capacity
 	req      Request   // reused for loop handlers
-	now      int64     // monotonic ns, refreshed at each callback
+	now      int64     // monotonic ns, refreshed every tick (OnTick)
 	wall     time.Time // wall time of the same reading, for the Date header
 	scratch  []byte    // decode target for discarded chunked bodies
 }
 
 const outKeep = 64 << 10 // an output buffer larger than this is dropped after use
 
-// clock reads the time once per callback: the monotonic nanoseconds the
-// timeouts use and the wall time the Date header shows.
+// clock reads the time: the monotonic nanoseconds the timeouts use and the
+// wall time the Date header shows. Ticks refresh it (OnTick); callbacks that
+// are rare or start a deadline that must not be early (open, timer) read it.
 func (lp *loop) clock() int64 {
 	lp.wall = time.Now()
 	lp.now = int64(lp.wall.Sub(monoBase))
@@ -107,7 +108,7 @@ func (d driver) OnOpen(ec engine.Conn) {
 		return
 	}
 	c := &Session{srv: s, lp: lp, ec: ec, fd: ec.Fd(), opened: now}
-	c.lru.Store(now)
+	// lru stays 0 until the first request completes (LRU grace).
 	id, ok := s.slab.Alloc(c)
 	if !ok {
 		s.reject(ec, lp)
@@ -161,7 +162,7 @@ func (s *Server) reject(ec engine.Conn, lp *loop) {
 func (d driver) OnTraffic(ec engine.Conn) {
 	switch c := ec.Context().(type) {
 	case *Session:
-		c.lp.clock()
+		// No clock read here: lp.now is at most one tick old (see OnTick).
 		if c.tr != nil && !c.pump() {
 			return
 		}
@@ -185,7 +186,6 @@ func (d driver) OnClose(ec engine.Conn, err error) {
 	if !ok {
 		return
 	}
-	c.lp.clock()
 	c.closing = true
 	d.s.closeSession(c, err)
 }
@@ -205,7 +205,6 @@ func (d driver) OnTimer(ec engine.Conn) {
 
 func (d driver) OnWake(i int) {
 	lp := d.s.loops[i]
-	lp.clock()
 	for {
 		_, more := lp.q.Drain(256, lp.runItem)
 		if !more {
@@ -214,7 +213,21 @@ func (d driver) OnWake(i int) {
 	}
 }
 
-func (d driver) OnTick(i int, now time.Time) {}
+// OnTick refreshes the loop's clock. The engine ticks every
+// TimerResolution, so the time the hot paths read (lp.now for deadlines,
+// lp.wall for the Date header) is never older than one tick: a clock read
+// costs more than a whole request's routing on some machines.
+func (d driver) OnTick(i int, now time.Time) {
+	lp := d.s.loops[i]
+	lp.wall = now
+	lp.now = int64(now.Sub(monoBase))
+}
+
+// stamp returns the next LRU stamp: a server-wide use counter, as ESP's
+// lru_counter, so the order of use is exact across loops.
+func (lp *loop) stamp() int64 {
+	return int64(lp.srv.uses.Next())
+}
 
 // process advances the session's input state machine as far as the buffered
 // bytes allow.
@@ -551,7 +564,7 @@ func (c *Session) dispatch(body []byte) {
 	err, panicked := c.srv.callHandler(c, r)
 	c.inHandler = false
 	c.served++
-	c.lru.Store(c.lp.now)
+	c.lru.Store(c.lp.stamp())
 	keep := r.finish(err, panicked)
 	if err != nil && !panicked {
 		c.srv.log.Debug("httpd: handler returned an error; closing the session", "session", c.id, "err", err)

@@ -240,7 +240,7 @@ func (r *Request) SetStatusText(code int, reason string) error {
 // SetType sets the Content-Type (ESP's httpd_resp_set_type). Default
 // "text/html", ESP's default.
 func (r *Request) SetType(ct string) error {
-	if _, err := hc.AppendHeader(nil, "Content-Type", ct); err != nil {
+	if !hc.ValidHeaderValue(ct) {
 		return ErrHeaderInvalid
 	}
 	r.ctype = ct

@@ -31,9 +31,10 @@ type Server struct {
 	stopErr  error
 	stopped  chan struct{}
 
-	rejects   atomic.Int64 // connections answered 503 at open
-	staleWork atomic.Int64 // queued items whose session had closed
-	purged    atomic.Int64 // sessions closed by LRU purge
+	uses      sessions.UseCounter // LRU stamps (ESP's lru_counter)
+	rejects   atomic.Int64        // connections answered 503 at open
+	staleWork atomic.Int64        // queued items whose session had closed
+	purged    atomic.Int64        // sessions closed by LRU purge
 
 	// handshakers maps a *Session to its Transport when that implements
 	// Handshaker, so LRU purge can ask it from another loop (Session.tr is
@@ -55,9 +56,39 @@ var (
 
 // Start starts a server (ESP's httpd_start). The zero Config is valid.
 func Start(cfg Config) (*Server, error) {
-	cfg, err := cfg.withDefaults()
+	s, token, err := newServer(cfg)
 	if err != nil {
 		return nil, err
+	}
+	cfg = s.cfg
+	s.eng, err = engine.Start(engine.Config{
+		Addr:            cfg.Addr,
+		Listener:        cfg.Listener,
+		Loops:           cfg.EventLoops,
+		CtrlAddr:        cfg.CtrlAddr,
+		Token:           token,
+		TimerResolution: cfg.TimerResolution,
+		TickInterval:    cfg.TimerResolution, // the loops' clock (driver.OnTick)
+		TCPKeepAlive:    cfg.TCPKeepAlive,
+		Logger:          cfg.Logger,
+	}, driver{s})
+	if err != nil {
+		s.pool.stop()
+		return nil, err
+	}
+	// Publish s.eng to goroutines that reach enqueue through state (a
+	// TLS handshake worker may wake a session's loop before Start returns).
+	s.state.Store(stateRunning)
+	s.emit(Event{Kind: EventStart, Fd: -1})
+	return s, nil
+}
+
+// newServer builds everything of a server but its engine.
+func newServer(cfg Config) (*Server, ctrl.Token, error) {
+	var token ctrl.Token
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, token, err
 	}
 	if cfg.URIMatch == nil {
 		cfg.URIMatch = matchExact
@@ -79,36 +110,19 @@ func Start(cfg Config) (*Server, error) {
 		spare = 64
 	}
 	if s.slab, err = sessions.NewSlab[*Session](cfg.MaxOpenSockets + spare); err != nil {
-		return nil, errors.Join(ErrInvalidConfig, err)
+		return nil, token, errors.Join(ErrInvalidConfig, err)
 	}
-	token, err := ctrl.NewToken()
+	token, err = ctrl.NewToken()
 	if err != nil {
-		return nil, err
+		return nil, token, err
 	}
 	s.loops = make([]*loop, cfg.EventLoops)
 	for i := range s.loops {
 		s.loops[i] = &loop{idx: i, srv: s, q: ctrl.NewQueue(0), out: make([]byte, 0, outKeep)}
+		s.loops[i].clock()
 	}
 	s.pool = newWorkerPool(cfg.BlockingWorkers)
-	s.eng, err = engine.Start(engine.Config{
-		Addr:            cfg.Addr,
-		Listener:        cfg.Listener,
-		Loops:           cfg.EventLoops,
-		CtrlAddr:        cfg.CtrlAddr,
-		Token:           token,
-		TimerResolution: cfg.TimerResolution,
-		TCPKeepAlive:    cfg.TCPKeepAlive,
-		Logger:          cfg.Logger,
-	}, driver{s})
-	if err != nil {
-		s.pool.stop()
-		return nil, err
-	}
-	// Publish s.eng to goroutines that reach enqueue through state (a
-	// TLS handshake worker may wake a session's loop before Start returns).
-	s.state.Store(stateRunning)
-	s.emit(Event{Kind: EventStart, Fd: -1})
-	return s, nil
+	return s, token, nil
 }
 
 // Addr returns the address the server listens on.
@@ -311,7 +325,7 @@ func (s *Server) purgeFor(lp *loop) bool {
 				return false // never purge a session in its handshake
 			}
 			// A session in its first moments is left alone.
-			return now-c.opened >= grace || c.lru.Load() != c.opened
+			return now-c.opened >= grace || c.lru.Load() != 0
 		})
 		if !ok {
 			return false

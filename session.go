@@ -84,7 +84,7 @@ type Session struct {
 	breq *Request
 
 	// Cross-goroutine state.
-	lru     atomic.Int64 // last activity, monotonic ns (LRU stamp)
+	lru     atomic.Int64 // LRU stamp of the last completed request, 0 before the first (loop.stamp)
 	opened  int64        // monotonic ns at open (immutable)
 	pending atomic.Int32 // queued work items not yet run
 	purging atomic.Bool  // chosen as an LRU victim

@@ -273,7 +273,7 @@ func (c *Session) wsDeliver(f WSFrame) {
 	c.inHandler = true
 	err, panicked := c.srv.callHandler(c, r)
 	c.inHandler = false
-	c.lru.Store(c.lp.now)
+	c.lru.Store(c.lp.stamp())
 	r.isWS = false
 	r.wsFrame = WSFrame{}
 	if (err != nil || panicked) && !c.closing && c.ws != nil {
@@ -538,7 +538,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	w.seq.Init(w.maxMsg)
 	c.upgrade.Store(true)
 	c.served++
-	c.lru.Store(c.lp.now)
+	c.lru.Store(c.lp.stamp())
 	c.inDiscard(n)
 	c.st = stWS
 	c.h = nil
