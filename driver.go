@@ -755,14 +755,21 @@ func (c *Session) schedule() {
 			next = d
 		}
 	}
-	if next == c.timerAt {
+	if next == 0 {
+		if c.timerAt != 0 {
+			c.timerAt = 0
+			c.ec.SetTimer(0)
+		}
+		return
+	}
+	if c.timerAt != 0 && c.timerAt <= next {
+		// The armed timer fires first; onTimer then finds nothing due and
+		// re-arms for the later deadline. Deadlines mostly move later (the
+		// idle deadline on every request), so this saves a timer update and
+		// a clock read per request.
 		return
 	}
 	c.timerAt = next
-	if next == 0 {
-		c.ec.SetTimer(0)
-		return
-	}
 	d := time.Duration(next - c.lp.now)
 	if d <= 0 {
 		d = 1
