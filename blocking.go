@@ -230,7 +230,7 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 		c.p = p
 		c.st = stHead
 		p.Rebind(head)
-		return c.rejectUnread(503)
+		return c.rejectUnread(503, 0)
 	}
 	if r.bp.left != 0 {
 		c.continue100Req(p)
@@ -239,34 +239,6 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	return false
 }
 
-// rejectUnread answers status for a request whose head was already consumed
-// and whose body was not read, then skips the body or closes.
-func (c *Session) rejectUnread(status int) bool {
-	p := c.p
-	keep := c.replyError(status, "", p, false)
-	if c.closing || c.st == stLinger {
-		return false
-	}
-	if !keep || !p.KeepAlive() {
-		c.closeAfterReply()
-		return false
-	}
-	switch cl := p.ContentLength(); {
-	case p.Chunked():
-		c.initChunked(c.srv.chunkLimits(c.srv.cfg.MaxDrain))
-		c.drainLeft = -1
-		c.st = stDrain
-	case cl > c.srv.cfg.MaxDrain:
-		c.closeAfterReply()
-		return false
-	case cl > 0:
-		c.drainLeft = cl
-		c.st = stDrain
-	default:
-		c.endRequest()
-	}
-	return true
-}
 
 func (c *Session) continue100Req(p interface{ ExpectContinue() bool }) {
 	if p.ExpectContinue() && !c.expect100 {

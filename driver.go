@@ -316,7 +316,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		case lookupUnknownVer:
 			status = 501
 		}
-		return c.rejectRequest(status, b, n)
+		return c.rejectUnread(status, n)
 	}
 	c.h = h
 	limit := s.cfg.MaxBodySize
@@ -480,11 +480,12 @@ func errStatus(err error) int {
 	return 400
 }
 
-// rejectRequest answers a well-framed request no handler takes and skips its
-// body: discarded when small enough, else the session closes.
-func (c *Session) rejectRequest(status int, b []byte, n int) bool {
+// rejectUnread answers status for a well-framed request whose body was not
+// read, drops the head's n bytes still in the input (0 when already
+// consumed), and skips the body: discarded when at most MaxDrain, else the
+// session closes.
+func (c *Session) rejectUnread(status, n int) bool {
 	p := c.p
-	cl := p.ContentLength()
 	keep := c.replyError(status, "", p, false)
 	if c.closing || c.st == stLinger {
 		return false
@@ -494,7 +495,7 @@ func (c *Session) rejectRequest(status int, b []byte, n int) bool {
 		return false
 	}
 	c.inDiscard(n)
-	switch {
+	switch cl := p.ContentLength(); {
 	case p.Chunked():
 		c.initChunked(c.srv.chunkLimits(c.srv.cfg.MaxDrain))
 		c.drainLeft = -1
