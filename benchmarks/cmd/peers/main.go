@@ -1,15 +1,28 @@
-// Command peers runs one HTTP/1.1 server for the plaintext benchmark
-// (http.sh). Every server answers GET /plaintext with the 13-byte body
+// Command peers runs one server of the side-by-side benchmarks (cmd/suite,
+// http.sh). The HTTP servers answer GET /plaintext with the 13-byte body
 // "Hello, World!", Content-Type text/plain, and Date and Server headers:
 //
 //	peers -server gnet-raw  -addr 127.0.0.1:8080 -loops 1
 //	peers -server fasthttp  -procs 1
 //	peers -server nethttp
 //	peers -server evhttpd
+//	peers -server hertz
+//	peers -server nbio
 //
 // gnet-raw is the ceiling: a gnet v2 server that does not parse at all and
-// answers one canned response per "\r\n\r\n" it finds. Each server lives in
-// its own file and registers itself from init, so adding one is one file.
+// answers one canned response per "\r\n\r\n" it finds.
+//
+// The WebSocket servers (ws-evhttpd, ws-gws, ws-gorilla, ws-coder,
+// ws-gobwas, ws-nbio) echo every text or binary message received on GET /ws
+// back with the same type. -deflate lets them negotiate permessage-deflate
+// (RFC 7692) where the library supports it; ws-gobwas does not (its
+// low-level API leaves extensions to the caller) and refuses the flag.
+//
+// -cpuprofile writes a CPU profile of the whole run to a file, for finding
+// where a server spends its time under load.
+//
+// Each server lives in its own file and registers itself from init, so
+// adding one is one file.
 //
 // The process serves until SIGINT or SIGTERM, then stops its server and
 // exits. It prints "ready <addr>" on stdout once the server accepts
@@ -17,12 +30,14 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -34,9 +49,14 @@ const hello = "Hello, World!"
 
 // config is what every server is started with.
 type config struct {
-	addr  string // TCP address to listen on, host:port
-	loops int    // event loops, for the servers that have them
+	addr    string // TCP address to listen on, host:port
+	loops   int    // event loops, for the servers that have them
+	deflate bool   // negotiate permessage-deflate (WebSocket servers)
 }
+
+// errNoDeflate is returned by WebSocket servers whose library cannot
+// negotiate permessage-deflate.
+var errNoDeflate = errors.New("peers: this server does not support -deflate")
 
 // startFunc starts a server listening on c.addr and returns a function that
 // stops it and releases everything it holds.
@@ -66,8 +86,25 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "TCP address to listen on")
 	loops := flag.Int("loops", 1, "event loops (gnet-raw, evhttpd)")
 	procs := flag.Int("procs", 0, "GOMAXPROCS; 0 keeps the runtime's value")
+	deflate := flag.Bool("deflate", false, "WebSocket servers: negotiate permessage-deflate")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
-	if err := run(*server, config{addr: *addr, loops: *loops}, *procs); err != nil {
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "peers:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "peers:", err)
+			os.Exit(1)
+		}
+	}
+	err := run(*server, config{addr: *addr, loops: *loops, deflate: *deflate}, *procs)
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "peers:", err)
 		os.Exit(1)
 	}
