@@ -255,7 +255,7 @@ func (s *Server) pushItem(lp *loop, it ctrl.Item) {
 		ring, err := lp.q.Push(it)
 		if err == nil {
 			if ring {
-				_ = s.eng.Wake(lp.idx)
+				_ = s.wake(lp.idx)
 			}
 			return
 		}

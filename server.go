@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,14 +18,16 @@ import (
 
 // Server is a running evhttpd instance (ESP's httpd_handle_t).
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	limits hc.Limits
-	eng    *engine.Engine
-	slab   *sessions.Slab[*Session]
-	loops  []*loop
-	reg    registry
-	pool   *workerPool
+	cfg       Config
+	log       *slog.Logger
+	limits    hc.Limits
+	eng       *engine.Engine // set once Start has the engine (engp publishes it)
+	engp      atomic.Pointer[engine.Engine]
+	engFailed atomic.Bool
+	slab      *sessions.Slab[*Session]
+	loops     []*loop
+	reg       registry
+	pool      *workerPool
 
 	state    atomic.Int32 // stateRunning, stateStopping, stateStopped
 	stopOnce sync.Once
@@ -61,7 +64,7 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = s.cfg
-	s.eng, err = engine.Start(engine.Config{
+	eng, err := engine.Start(engine.Config{
 		Addr:            cfg.Addr,
 		Listener:        cfg.Listener,
 		Loops:           cfg.EventLoops,
@@ -73,12 +76,14 @@ func Start(cfg Config) (*Server, error) {
 		Logger:          cfg.Logger,
 	}, driver{s})
 	if err != nil {
+		s.engFailed.Store(true)
 		s.pool.stop()
 		return nil, err
 	}
-	// Publish s.eng to goroutines that reach enqueue through state (a
-	// TLS handshake worker may wake a session's loop before Start returns).
-	s.state.Store(stateRunning)
+	// Connections may be served before engine.Start returns; work they queue
+	// waits in wake for the engine to be published here.
+	s.eng = eng
+	s.engp.Store(eng)
 	s.emit(Event{Kind: EventStart, Fd: -1})
 	return s, nil
 }
@@ -130,6 +135,20 @@ func (s *Server) Addr() net.Addr { return s.eng.Addr() }
 
 // CtrlAddr returns the address of the UDP control socket.
 func (s *Server) CtrlAddr() net.Addr { return s.eng.CtrlAddr() }
+
+// wake rings a loop's doorbell. Until Start has published the engine (a
+// connection served while Start is returning may queue work), it waits for it.
+func (s *Server) wake(loop int) error {
+	e := s.engp.Load()
+	for e == nil {
+		if s.engFailed.Load() {
+			return ErrServerStopped
+		}
+		runtime.Gosched()
+		e = s.engp.Load()
+	}
+	return e.Wake(loop)
+}
 
 // GlobalUserCtx returns Config.GlobalUserCtx (ESP's httpd_get_global_user_ctx).
 func (s *Server) GlobalUserCtx() any { return s.cfg.GlobalUserCtx }
@@ -223,7 +242,7 @@ func (s *Server) enqueue(id SessionID, kind uint8, arg any) error {
 		return ErrQueueFull
 	}
 	if ring {
-		if err := s.eng.Wake(c.lp.idx); err != nil {
+		if err := s.wake(c.lp.idx); err != nil {
 			return err
 		}
 	}
