@@ -25,7 +25,7 @@ apt() {
 
 # fonts-liberation is only a recommendation of chromium's, but without a
 # font the page screenshot has no text.
-pkgs=(python3-websocket python3-websockets chromium fonts-liberation)
+pkgs=(python3-websocket python3-websockets chromium fonts-liberation curl openssl)
 # A machine whose Node.js came from elsewhere (NodeSource's nodejs bundles
 # npm and conflicts with Debian's npm) keeps it; only a missing tool is
 # installed from Debian.
