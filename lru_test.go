@@ -150,7 +150,7 @@ func TestLRUPurgeSparesPendingWork(t *testing.T) {
 }
 
 // cpuTime returns the process's user plus system CPU time.
-func cpuTime(t *testing.T) time.Duration {
+func cpuTime(t testing.TB) time.Duration {
 	t.Helper()
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
