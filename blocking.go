@@ -239,7 +239,6 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	return false
 }
 
-
 func (c *Session) continue100Req(p interface{ ExpectContinue() bool }) {
 	if p.ExpectContinue() && !c.expect100 {
 		c.expect100 = true
