@@ -1,0 +1,436 @@
+// Command wsload is the WebSocket load client of the benchmark suite. It
+// opens -conns connections to ws://-addr/ws and, in echo mode, makes each
+// one send a fixed masked binary message of -size bytes and wait for the
+// echo (a closed loop: one message in flight per connection) for
+// -duration. It prints one JSON line: messages per second and the p50 and
+// p99 round-trip latency, and, with -pid, the server's CPU microseconds
+// per message from /proc/PID/stat.
+//
+// With -idle it only opens and upgrades the connections, sends nothing,
+// waits -settle, and reports the server's resident memory (VmRSS of -pid)
+// before the first dial and after the last upgrade, and the difference per
+// connection.
+//
+//	wsload -addr 127.0.0.1:9001 -conns 1000 -size 64 -duration 5s -pid 4242
+//	wsload -addr 127.0.0.1:9001 -conns 10000 -idle -pid 4242
+//
+// -deflate offers permessage-deflate with no context takeover either way
+// (RFC 7692 §7.1.1) and sends the payload compressed once up front
+// (RSV1 set), so the server inflates and, if it chooses, deflates every
+// message while the client does no compression work per message. The
+// payload is a compressible text in that mode.
+//
+// The process raises its open-file limit to the hard limit, since 10 000
+// connections exceed the usual soft limit of 1 024.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/evhttpd/httpd/benchmarks/internal/proc"
+	"github.com/evhttpd/httpd/codec/ws"
+)
+
+// options are the command's flags.
+type options struct {
+	addr       string
+	path       string
+	conns      int
+	size       int
+	duration   time.Duration
+	deflate    bool
+	idle       bool
+	settle     time.Duration
+	pid        int
+	dialers    int
+	timeout    time.Duration
+	maxSamples int
+}
+
+// result is the JSON line wsload prints. Fields that do not apply to the
+// mode are omitted.
+type result struct {
+	Mode         string  `json:"mode"` // "echo" or "idle"
+	Conns        int     `json:"conns"`
+	Size         int     `json:"size,omitempty"`
+	Deflate      bool    `json:"deflate"`
+	Negotiated   bool    `json:"deflate_negotiated"`
+	Seconds      float64 `json:"seconds,omitempty"`
+	Messages     int64   `json:"messages,omitempty"`
+	MsgPerSec    float64 `json:"msg_per_s,omitempty"`
+	P50us        float64 `json:"p50_us,omitempty"`
+	P99us        float64 `json:"p99_us,omitempty"`
+	CPUusPerMsg  float64 `json:"server_cpu_us_per_msg,omitempty"`
+	RSSBefore    int64   `json:"rss_before,omitempty"`
+	RSSAfter     int64   `json:"rss_after,omitempty"`
+	BytesPerConn float64 `json:"bytes_per_conn,omitempty"`
+	Errors       int64   `json:"errors"`
+	FirstError   string  `json:"first_error,omitempty"`
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "server host:port")
+	flag.StringVar(&o.path, "path", "/ws", "request target of the upgrade")
+	flag.IntVar(&o.conns, "conns", 1000, "connections")
+	flag.IntVar(&o.size, "size", 64, "payload bytes per message")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "echo mode: how long to send")
+	flag.BoolVar(&o.deflate, "deflate", false, "offer permessage-deflate and send compressed messages")
+	flag.BoolVar(&o.idle, "idle", false, "only upgrade the connections and measure the server's RSS")
+	flag.DurationVar(&o.settle, "settle", time.Second, "idle mode: wait after the last upgrade before reading RSS")
+	flag.IntVar(&o.pid, "pid", 0, "server process id for CPU and RSS readings (0: none; required with -idle)")
+	flag.IntVar(&o.dialers, "dialers", 64, "connections dialled at the same time")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "bound on the dial phase and on any one read")
+	flag.IntVar(&o.maxSamples, "samples", 1<<14, "latency samples kept per connection (the first ones)")
+	flag.Parse()
+	raiseFileLimit()
+	r, err := run(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wsload:", err)
+		os.Exit(1)
+	}
+	out, _ := json.Marshal(r)
+	fmt.Println(string(out))
+}
+
+// raiseFileLimit lifts the soft RLIMIT_NOFILE to the hard limit.
+func raiseFileLimit() {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return
+	}
+	if l.Cur < l.Max {
+		l.Cur = l.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+}
+
+var (
+	errFlags    = errors.New("wsload: -conns and -dialers must be at least 1, -size at least 0, -idle needs -pid")
+	errUpgrade  = errors.New("wsload: upgrade refused")
+	errAccept   = errors.New("wsload: wrong Sec-WebSocket-Accept")
+	errClosed   = errors.New("wsload: server sent a close frame")
+	errEchoSize = errors.New("wsload: echo has a different length")
+)
+
+func run(o options) (result, error) {
+	if o.conns < 1 || o.dialers < 1 || o.size < 0 || (o.idle && o.pid == 0) {
+		return result{}, errFlags
+	}
+	r := result{Mode: "echo", Conns: o.conns, Deflate: o.deflate}
+	if o.idle {
+		r.Mode = "idle"
+		rss, err := proc.RSS(o.pid)
+		if err != nil {
+			return r, err
+		}
+		r.RSSBefore = rss
+	} else {
+		r.Size = o.size
+	}
+	conns, negotiated, err := dialAll(o)
+	defer func() {
+		for _, c := range conns {
+			c.conn.Close()
+		}
+	}()
+	if err != nil {
+		return r, err
+	}
+	r.Negotiated = negotiated
+	if o.idle {
+		time.Sleep(o.settle)
+		rss, err := proc.RSS(o.pid)
+		if err != nil {
+			return r, err
+		}
+		r.RSSAfter = rss
+		r.BytesPerConn = float64(r.RSSAfter-r.RSSBefore) / float64(o.conns)
+		return r, nil
+	}
+	return echo(o, conns, r)
+}
+
+// client is one upgraded connection. br holds bytes read past the
+// handshake; frame is the masked message sent every round.
+type client struct {
+	conn    net.Conn
+	br      *bufio.Reader
+	samples []time.Duration
+	n       int64
+	err     error
+}
+
+// dialAll opens and upgrades o.conns connections, o.dialers at a time, and
+// reports whether the server accepted permessage-deflate on all of them.
+func dialAll(o options) ([]*client, bool, error) {
+	conns := make([]*client, o.conns)
+	var (
+		next       atomic.Int64
+		firstErr   error
+		errOnce    sync.Once
+		wg         sync.WaitGroup
+		negotiated atomic.Int64
+	)
+	deadline := time.Now().Add(o.timeout)
+	for range min(o.dialers, o.conns) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= o.conns {
+					return
+				}
+				c, neg, err := dial(o, deadline)
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("connection %d: %w", i, err) })
+					next.Store(int64(o.conns))
+					return
+				}
+				if neg {
+					negotiated.Add(1)
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	conns = slices.DeleteFunc(conns, func(c *client) bool { return c == nil })
+	return conns, negotiated.Load() == int64(o.conns), firstErr
+}
+
+func dial(o options, deadline time.Time) (*client, bool, error) {
+	conn, err := net.DialTimeout("tcp", o.addr, time.Until(deadline))
+	if err != nil {
+		return nil, false, err
+	}
+	conn.SetDeadline(deadline)
+	var raw [16]byte
+	rand.Read(raw[:])
+	key := base64.StdEncoding.EncodeToString(raw[:])
+	req := "GET " + o.path + " HTTP/1.1\r\nHost: " + o.addr +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+		"\r\nSec-WebSocket-Version: 13\r\n"
+	if o.deflate {
+		req += "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n"
+	}
+	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
+		conn.Close()
+		return nil, false, err
+	}
+	// The buffer is small: an idle connection should cost the client
+	// little, and an echo frame header fits many times over.
+	br := bufio.NewReaderSize(conn, 512)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		conn.Close()
+		return nil, false, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		conn.Close()
+		return nil, false, fmt.Errorf("%w: status %d", errUpgrade, resp.StatusCode)
+	}
+	if resp.Header.Get("Sec-WebSocket-Accept") != string(ws.AcceptKey(nil, []byte(key))) {
+		conn.Close()
+		return nil, false, errAccept
+	}
+	neg := bytes.Contains([]byte(resp.Header.Get("Sec-WebSocket-Extensions")), []byte("permessage-deflate"))
+	conn.SetDeadline(time.Time{})
+	return &client{conn: conn, br: br}, neg, nil
+}
+
+// payload returns the message body: random-looking bytes normally, a
+// compressible text with -deflate.
+func payload(size int, text bool) []byte {
+	p := make([]byte, size)
+	if text {
+		const words = "the quick brown fox jumps over the lazy dog; "
+		for i := range p {
+			p[i] = words[i%len(words)]
+		}
+		return p
+	}
+	for i := range p {
+		p[i] = byte(i*7 + i>>8)
+	}
+	return p
+}
+
+// compress deflates msg as one permessage-deflate message without context
+// takeover: a raw DEFLATE stream flushed and stripped of the final empty
+// stored block's 00 00 ff ff (RFC 7692 §7.2.1).
+func compress(msg []byte) []byte {
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestSpeed)
+	w.Write(msg)
+	w.Flush()
+	out := b.Bytes()
+	return bytes.TrimSuffix(out, []byte{0, 0, 0xff, 0xff})
+}
+
+func echo(o options, conns []*client, r result) (result, error) {
+	msg := payload(o.size, o.deflate)
+	body, rsv := msg, byte(0)
+	if o.deflate {
+		body, rsv = compress(msg), ws.Rsv1
+	}
+	frame := ws.AppendMaskedFrame(nil, ws.OpBinary, true, rsv, [4]byte{0x1f, 0x2e, 0x3d, 0x4c}, body)
+
+	var cpu0 time.Duration
+	if o.pid != 0 {
+		c, err := proc.CPU(o.pid)
+		if err != nil {
+			return r, err
+		}
+		cpu0 = c
+	}
+	start := time.Now()
+	end := start.Add(o.duration)
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.samples = make([]time.Duration, 0, min(o.maxSamples, 1024))
+			c.loop(frame, len(msg), o, end)
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if o.pid != 0 {
+		c, err := proc.CPU(o.pid)
+		if err != nil {
+			return r, err
+		}
+		cpu0 = c - cpu0
+	}
+	var all []time.Duration
+	for _, c := range conns {
+		r.Messages += c.n
+		all = append(all, c.samples...)
+		if c.err != nil {
+			r.Errors++
+			if r.FirstError == "" {
+				r.FirstError = c.err.Error()
+			}
+		}
+	}
+	r.Seconds = elapsed.Seconds()
+	r.MsgPerSec = float64(r.Messages) / r.Seconds
+	slices.Sort(all)
+	r.P50us = percentile(all, 0.50)
+	r.P99us = percentile(all, 0.99)
+	if o.pid != 0 && r.Messages > 0 {
+		r.CPUusPerMsg = float64(cpu0.Microseconds()) / float64(r.Messages)
+	}
+	return r, nil
+}
+
+// percentile returns the q-quantile of sorted in microseconds (nearest
+// rank), 0 for no samples.
+func percentile(sorted []time.Duration, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return float64(sorted[i]) / float64(time.Microsecond)
+}
+
+// loop sends frame and reads one echo until end. A message counts when its
+// echo arrives before end. Uncompressed echoes must be wantLen bytes long.
+func (c *client) loop(frame []byte, wantLen int, o options, end time.Time) {
+	for {
+		t0 := time.Now()
+		if !t0.Before(end) {
+			return
+		}
+		c.conn.SetDeadline(t0.Add(o.timeout))
+		if _, err := c.conn.Write(frame); err != nil {
+			c.err = err
+			return
+		}
+		if err := c.readEcho(wantLen); err != nil {
+			c.err = err
+			return
+		}
+		t1 := time.Now()
+		if t1.After(end) {
+			return
+		}
+		c.n++
+		if len(c.samples) < o.maxSamples {
+			c.samples = append(c.samples, t1.Sub(t0))
+		}
+	}
+}
+
+// readEcho reads one whole message (RFC 6455 §5.2 framing, server frames
+// unmasked; fragments until FIN) and discards its payload.
+func (c *client) readEcho(wantLen int) error {
+	total, compressed := 0, false
+	for {
+		var h [2]byte
+		if _, err := io.ReadFull(c.br, h[:]); err != nil {
+			return err
+		}
+		op := ws.Opcode(h[0] & 0x0f)
+		if op == ws.OpClose {
+			return errClosed
+		}
+		if op.IsData() { // a message's first frame carries RSV1 (RFC 7692 §6)
+			compressed = h[0]&0x40 != 0
+		}
+		n := int64(h[1] & 0x7f)
+		switch n {
+		case 126:
+			var e [2]byte
+			if _, err := io.ReadFull(c.br, e[:]); err != nil {
+				return err
+			}
+			n = int64(e[0])<<8 | int64(e[1])
+		case 127:
+			var e [8]byte
+			if _, err := io.ReadFull(c.br, e[:]); err != nil {
+				return err
+			}
+			n = 0
+			for _, b := range e {
+				n = n<<8 | int64(b)
+			}
+		}
+		if _, err := c.br.Discard(int(n)); err != nil {
+			return err
+		}
+		if op.IsControl() {
+			continue
+		}
+		total += int(n)
+		if h[0]&0x80 != 0 {
+			break
+		}
+	}
+	if !compressed && total != wantLen {
+		return errEchoSize
+	}
+	return nil
+}
