@@ -24,6 +24,7 @@ type Sample struct {
 	RPS          float64 `json:"per_s,omitempty"`
 	Requests     int64   `json:"count,omitempty"`
 	CPUus        float64 `json:"server_cpu_us,omitempty"`
+	ClientCPUus  float64 `json:"client_cpu_us,omitempty"` // ws: wsload's own CPU per message
 	P50us        float64 `json:"p50_us,omitempty"`
 	P99us        float64 `json:"p99_us,omitempty"`
 	BytesPerConn float64 `json:"bytes_per_conn,omitempty"`
@@ -127,18 +128,19 @@ func median(v []float64) float64 {
 
 // Medians are the per-server medians of one point.
 type Medians struct {
-	Runs  int
-	Value float64 // requests/s, messages/s or bytes per connection
-	CPUus float64
-	P50us float64
-	P99us float64
+	Runs        int
+	Value       float64 // requests/s, messages/s or bytes per connection
+	CPUus       float64
+	ClientCPUus float64
+	P50us       float64
+	P99us       float64
 }
 
 // medians groups samples by point and server. Samples with errors still
 // count: their numbers are what the server achieved, and the errors are
 // listed in the report.
 func medians(samples []Sample) map[point]map[string]Medians {
-	type acc struct{ v, cpu, p50, p99 []float64 }
+	type acc struct{ v, cpu, client, p50, p99 []float64 }
 	g := map[point]map[string]*acc{}
 	for _, s := range samples {
 		p := pointOf(s)
@@ -156,6 +158,7 @@ func medians(samples []Sample) map[point]map[string]Medians {
 		}
 		a.v = append(a.v, v)
 		a.cpu = append(a.cpu, s.CPUus)
+		a.client = append(a.client, s.ClientCPUus)
 		a.p50 = append(a.p50, s.P50us)
 		a.p99 = append(a.p99, s.P99us)
 	}
@@ -163,7 +166,7 @@ func medians(samples []Sample) map[point]map[string]Medians {
 	for p, m := range g {
 		out[p] = map[string]Medians{}
 		for srv, a := range m {
-			out[p][srv] = Medians{Runs: len(a.v), Value: median(a.v), CPUus: median(a.cpu), P50us: median(a.p50), P99us: median(a.p99)}
+			out[p][srv] = Medians{Runs: len(a.v), Value: median(a.v), CPUus: median(a.cpu), ClientCPUus: median(a.client), P50us: median(a.p50), P99us: median(a.p99)}
 		}
 	}
 	return out

@@ -91,7 +91,7 @@ func main() {
 	p := plan{
 		quick: *quick, reps: 3, httpDur: 5 * time.Second, wsDur: 5 * time.Second,
 		httpConns: []int{16, 64, 256}, depth: 16, wsConns: 1000, wsSizes: []int{64, 1024},
-		deflateSize: 1024, idleConns: []int{1000, 10000}, microCount: 10, microTime: "300ms",
+		deflateSize: 1024, idleConns: []int{1000, 10000}, microCount: 10, microTime: "200ms",
 		httpServers: split(*httpServers), wsServers: split(*wsServers), only: map[string]bool{},
 		profile: *profile,
 	}

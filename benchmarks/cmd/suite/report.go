@@ -137,10 +137,23 @@ func writeTable(b *bytes.Buffer, p point, m map[string]Medians, unit, cpu string
 		b.WriteString("\n")
 		return
 	}
-	fmt.Fprintf(b, "| server | %s | evhttpd / server | %s | p50 µs | p99 µs | runs |\n|---|---:|---:|---:|---:|---:|---:|\n", unit, cpu)
+	// busy = CPU per unit x units per second: the share of its one core the
+	// server used. Well below 1, the load generator (or the machine) was the
+	// limit, not the server.
+	client, clientSep := "", ""
+	if p.Kind == "ws" {
+		client, clientSep = " client "+cpu+" |", "---:|"
+	}
+	fmt.Fprintf(b, "| server | %s | evhttpd / server | %s | server core busy |%s p50 µs | p99 µs | runs |\n|---|---:|---:|---:|---:|%s---:|---:|---:|\n",
+		unit, cpu, client, clientSep)
 	for _, s := range servers {
 		x := m[s]
-		fmt.Fprintf(b, "| %s | %.0f | %s | %.2f | %.0f | %.0f | %d |\n", s, x.Value, ratio(haveEv, evm.Value, x.Value), x.CPUus, x.P50us, x.P99us, x.Runs)
+		cl := ""
+		if p.Kind == "ws" {
+			cl = fmt.Sprintf(" %.2f |", x.ClientCPUus)
+		}
+		fmt.Fprintf(b, "| %s | %.0f | %s | %.2f | %.2f |%s %.0f | %.0f | %d |\n", s, x.Value, ratio(haveEv, evm.Value, x.Value),
+			x.CPUus, x.CPUus*x.Value/1e6, cl, x.P50us, x.P99us, x.Runs)
 	}
 	b.WriteString("\n")
 }

@@ -353,6 +353,7 @@ type wsResult struct {
 	P50us        float64 `json:"p50_us"`
 	P99us        float64 `json:"p99_us"`
 	CPUusPerMsg  float64 `json:"server_cpu_us_per_msg"`
+	ClientCPUus  float64 `json:"client_cpu_us_per_msg"`
 	RSSBefore    int64   `json:"rss_before"`
 	RSSAfter     int64   `json:"rss_after"`
 	BytesPerConn float64 `json:"bytes_per_conn"`
@@ -413,7 +414,7 @@ func (r *runner) runWS(res *Results) error {
 					return fmt.Errorf("%s: %w", name, werr)
 				}
 				sm := Sample{Kind: "ws", Server: name, Rep: rep, Conns: r.plan.wsConns, Size: p.size, Deflate: p.deflate,
-					RPS: w.MsgPerSec, Requests: w.Messages, CPUus: w.CPUusPerMsg, P50us: w.P50us, P99us: w.P99us}
+					RPS: w.MsgPerSec, Requests: w.Messages, CPUus: w.CPUusPerMsg, ClientCPUus: w.ClientCPUus, P50us: w.P50us, P99us: w.P99us}
 				if w.Errors > 0 {
 					sm.Errors = fmt.Sprintf("%d connections failed: %s", w.Errors, w.FirstError)
 				}
@@ -421,8 +422,8 @@ func (r *runner) runWS(res *Results) error {
 					sm.Errors += " permessage-deflate not negotiated"
 				}
 				res.Samples = append(res.Samples, sm)
-				fmt.Fprintf(os.Stderr, "suite: ws %s deflate=%v %-10s rep %d: %.0f msg/s, %.2f CPU us/msg, p50 %.0f us, p99 %.0f us %s\n",
-					sizeName(p.size), p.deflate, name, rep, sm.RPS, sm.CPUus, sm.P50us, sm.P99us, sm.Errors)
+				fmt.Fprintf(os.Stderr, "suite: ws %s deflate=%v %-10s rep %d: %.0f msg/s, %.2f CPU us/msg (client %.2f), p50 %.0f us, p99 %.0f us %s\n",
+					sizeName(p.size), p.deflate, name, rep, sm.RPS, sm.CPUus, sm.ClientCPUus, sm.P50us, sm.P99us, sm.Errors)
 			}
 		}
 	}

@@ -78,6 +78,7 @@ type result struct {
 	P50us        float64 `json:"p50_us,omitempty"`
 	P99us        float64 `json:"p99_us,omitempty"`
 	CPUusPerMsg  float64 `json:"server_cpu_us_per_msg,omitempty"`
+	ClientCPUus  float64 `json:"client_cpu_us_per_msg,omitempty"`
 	RSSBefore    int64   `json:"rss_before,omitempty"`
 	RSSAfter     int64   `json:"rss_after,omitempty"`
 	BytesPerConn float64 `json:"bytes_per_conn,omitempty"`
@@ -303,6 +304,7 @@ func echo(o options, conns []*client, r result) (result, error) {
 		}
 		cpu0 = c
 	}
+	self0, selfErr := proc.CPU(os.Getpid())
 	start := time.Now()
 	end := start.Add(o.duration)
 	var wg sync.WaitGroup
@@ -323,6 +325,12 @@ func echo(o options, conns []*client, r result) (result, error) {
 		}
 		cpu0 = c - cpu0
 	}
+	// The client's own CPU tells whether its core, not the server's, was
+	// the limit.
+	var clientCPU time.Duration
+	if self1, err := proc.CPU(os.Getpid()); err == nil && selfErr == nil {
+		clientCPU = self1 - self0
+	}
 	var all []time.Duration
 	for _, c := range conns {
 		r.Messages += c.n
@@ -341,6 +349,9 @@ func echo(o options, conns []*client, r result) (result, error) {
 	r.P99us = percentile(all, 0.99)
 	if o.pid != 0 && r.Messages > 0 {
 		r.CPUusPerMsg = float64(cpu0.Microseconds()) / float64(r.Messages)
+	}
+	if r.Messages > 0 {
+		r.ClientCPUus = float64(clientCPU.Microseconds()) / float64(r.Messages)
 	}
 	return r, nil
 }
