@@ -56,3 +56,25 @@ func TestIdleFootprint(t *testing.T) {
 		t.Fatal("queued work did not run")
 	}
 }
+
+// TestSessionAddrs: the addresses a session reports are the client's and
+// the listener's, in their usual text form (IPv4 not shown as IPv6).
+func TestSessionAddrs(t *testing.T) {
+	srv := startTest(t, Config{})
+	got := make(chan [2]string, 1)
+	mustRegister(t, srv, URIHandler{URI: "/", Method: "GET", Handler: func(r *Request) error {
+		got <- [2]string{r.Session().RemoteAddr().String(), r.Session().LocalAddr().String()}
+		return r.SendString("x")
+	}})
+	rc := dial(t, srv)
+	rc.write(req("GET", "/"))
+	rc.response("GET")
+	select {
+	case a := <-got:
+		if a[0] != rc.c.LocalAddr().String() || a[1] != rc.c.RemoteAddr().String() {
+			t.Errorf("session addrs remote=%s local=%s; client sees local=%s remote=%s", a[0], a[1], rc.c.LocalAddr(), rc.c.RemoteAddr())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler did not run")
+	}
+}

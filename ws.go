@@ -60,11 +60,17 @@ type wsConn struct {
 	maxMsg int64
 
 	deflate bool
-	comp    ws.Compressor
-	decomp  ws.Decompressor
+	fl      *wsFlate // set when permessage-deflate was negotiated
 
 	closeSent bool
 	subproto  string
+}
+
+// wsFlate is a session's permessage-deflate state, allocated only when the
+// extension is negotiated.
+type wsFlate struct {
+	comp   ws.Compressor
+	decomp ws.Decompressor
 }
 
 // readWS parses and delivers frames.
@@ -171,7 +177,7 @@ func (c *Session) readWS() bool {
 	}
 	msg := w.msg
 	if compressed {
-		out, err := w.decomp.Decompress(c.lp.inflate[:0], msg, w.maxMsg)
+		out, err := w.fl.decomp.Decompress(c.lp.inflate[:0], msg, w.maxMsg)
 		if err != nil {
 			c.wsFail(err)
 			return false
@@ -330,8 +336,10 @@ func (c *Session) wsRelease() {
 		c.lp.putBuf(w.ctrl)
 		w.ctrl = nil
 	}
-	w.comp.Release()
-	w.decomp.Release()
+	if w.fl != nil {
+		w.fl.comp.Release()
+		w.fl.decomp.Release()
+	}
 }
 
 // IsWSHandshake reports whether the request is the opening handshake of a
@@ -380,7 +388,7 @@ func (c *Session) WSSend(f WSFrame) error {
 	payload := f.Payload
 	var rsv byte
 	if w.deflate && f.Type.IsData() && !f.Fragmented && len(payload) >= wsCompressMin {
-		out, err := w.comp.Compress(c.lp.deflate[:0], payload)
+		out, err := w.fl.comp.Compress(c.lp.deflate[:0], payload)
 		if err == nil {
 			c.lp.deflate = out[:0]
 			payload, rsv = out, 0x4
@@ -489,9 +497,10 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	var extResp []byte
 	if h.WSDeflate != nil && ne > 0 {
 		params, resp, ok := ws.NegotiateDeflate(exts[:ne], *h.WSDeflate)
-		if ok && w.comp.Init(params.ServerMaxWindowBits, !params.ServerNoContextTakeover, h.WSDeflate.Level) == nil &&
-			w.decomp.Init(params.ClientMaxWindowBits, !params.ClientNoContextTakeover) == nil {
-			w.deflate = true
+		fl := &wsFlate{}
+		if ok && fl.comp.Init(params.ServerMaxWindowBits, !params.ServerNoContextTakeover, h.WSDeflate.Level) == nil &&
+			fl.decomp.Init(params.ClientMaxWindowBits, !params.ClientNoContextTakeover) == nil {
+			w.deflate, w.fl = true, fl
 			extResp = resp
 		}
 	}
@@ -506,8 +515,10 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	r.wsHandshake = false
 	if err != nil || panicked || r.headSent {
 		c.ws = nil
-		w.comp.Release()
-		w.decomp.Release()
+		if w.fl != nil {
+			w.fl.comp.Release()
+			w.fl.decomp.Release()
+		}
 		keep := r.finish(err, panicked)
 		r.p = nil
 		c.consume(n)

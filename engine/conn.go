@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -13,12 +14,15 @@ import (
 // owning loop (after the acceptor built it and handed it over through gnet's
 // task queue).
 type conn struct {
-	gc     gnet.Conn // nil before OnOpen; never used once closed
-	ls     *loop
-	fd     int
-	local  net.Addr
-	remote net.Addr
-	user   any
+	gc gnet.Conn // nil before OnOpen; never used once closed
+	ls *loop
+	fd int
+	// TCP addresses are kept inline (no pointers, nothing for an idle
+	// connection to hold on the heap) and turned into a net.Addr when asked;
+	// other kinds of address are cloned.
+	local, remote           netip.AddrPort
+	localOther, remoteOther net.Addr
+	user                    any
 
 	closeErr    error // the error OnClose reports
 	closed      bool  // gnet closed it (OnClose ran or is owed)
@@ -38,7 +42,28 @@ var _ Conn = (*conn)(nil)
 // newConn copies the addresses out of nc: gnet recycles the zone bytes of the
 // addresses it holds when a connection closes, so the Conn keeps its own.
 func newConn(nc net.Conn) *conn {
-	return &conn{fd: -1, local: cloneAddr(nc.LocalAddr()), remote: cloneAddr(nc.RemoteAddr())}
+	w := &conn{fd: -1}
+	w.local, w.localOther = keepAddr(nc.LocalAddr())
+	w.remote, w.remoteOther = keepAddr(nc.RemoteAddr())
+	return w
+}
+
+// keepAddr returns a TCP address as a value, any other address cloned.
+func keepAddr(a net.Addr) (netip.AddrPort, net.Addr) {
+	if t, ok := a.(*net.TCPAddr); ok {
+		// IPv4 comes back as a 16-byte slice: unmap it so String still
+		// reads "127.0.0.1:port".
+		ap := t.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+	}
+	return netip.AddrPort{}, cloneAddr(a)
+}
+
+func tcpAddr(ap netip.AddrPort, other net.Addr) net.Addr {
+	if other != nil {
+		return other
+	}
+	return net.TCPAddrFromAddrPort(ap)
 }
 
 func cloneAddr(a net.Addr) net.Addr {
@@ -146,8 +171,8 @@ func (w *conn) SetTimer(d time.Duration) {
 }
 
 func (w *conn) Fd() int              { return w.fd }
-func (w *conn) LocalAddr() net.Addr  { return w.local }
-func (w *conn) RemoteAddr() net.Addr { return w.remote }
+func (w *conn) LocalAddr() net.Addr  { return tcpAddr(w.local, w.localOther) }
+func (w *conn) RemoteAddr() net.Addr { return tcpAddr(w.remote, w.remoteOther) }
 func (w *conn) Loop() int            { return w.ls.idx }
 func (w *conn) Context() any         { return w.user }
 func (w *conn) SetContext(v any)     { w.user = v }
