@@ -18,6 +18,9 @@
 // (RFC 7692) where the library supports it; ws-gobwas does not (its
 // low-level API leaves extensions to the caller) and refuses the flag.
 //
+// SIGUSR1 makes the process collect garbage and return free memory to the
+// OS (debug.FreeOSMemory), for cmd/wsload -idle -gc.
+//
 // -cpuprofile writes a CPU profile of the whole run to a file, for finding
 // where a server spends its time under load.
 //
@@ -37,6 +40,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -123,6 +127,17 @@ func run(server string, c config, procs int) error {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	// SIGUSR1 collects garbage and returns freed memory to the OS, so that
+	// cmd/wsload -idle -gc can read the server's live footprint next to
+	// its raw RSS.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	go func() {
+		for range usr1 {
+			debug.FreeOSMemory() // runs a GC first
+		}
+	}()
 	stop, err := start(c)
 	if err != nil {
 		return err

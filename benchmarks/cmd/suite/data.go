@@ -30,7 +30,10 @@ type Sample struct {
 	BytesPerConn float64 `json:"bytes_per_conn,omitempty"`
 	RSSBefore    int64   `json:"rss_before,omitempty"`
 	RSSAfter     int64   `json:"rss_after,omitempty"`
-	Errors       string  `json:"errors,omitempty"`
+	// BytesPerConnGC is the same difference after the server collected
+	// garbage and freed memory to the OS (SIGUSR1), before and after.
+	BytesPerConnGC float64 `json:"bytes_per_conn_gc,omitempty"`
+	Errors         string  `json:"errors,omitempty"`
 }
 
 // Meta describes the run: machine, toolchain, mode and what was skipped.
@@ -62,6 +65,29 @@ func (r *Results) write(path string) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// merge adds old's samples of the kinds this run did not measure and
+// notes which run they came from; Meta otherwise stays this run's.
+func (r *Results) merge(old *Results, ran map[string]bool) {
+	kept := map[string]bool{}
+	for _, s := range old.Samples {
+		if !ran[s.Kind] {
+			r.Samples = append(r.Samples, s)
+			kept[s.Kind] = true
+		}
+	}
+	for _, k := range []string{"http", "ws", "idle"} {
+		if kept[k] {
+			r.Meta.Notes = append(r.Meta.Notes, k+" samples from the "+old.Meta.Mode+" run of "+old.Meta.Date+
+				" (load "+old.Meta.LoadStart+" to "+old.Meta.LoadEnd+", "+strconv.Itoa(old.Meta.Reps)+" repetition(s))")
+		}
+	}
+	for _, n := range old.Meta.Notes {
+		if !slices.Contains(r.Meta.Notes, n) {
+			r.Meta.Notes = append(r.Meta.Notes, n)
+		}
+	}
 }
 
 func readResults(path string) (*Results, error) {
@@ -132,6 +158,7 @@ type Medians struct {
 	Value       float64 // requests/s, messages/s or bytes per connection
 	CPUus       float64
 	ClientCPUus float64
+	GCValue     float64 // idle: bytes per connection after GC
 	P50us       float64
 	P99us       float64
 }
@@ -140,7 +167,7 @@ type Medians struct {
 // count: their numbers are what the server achieved, and the errors are
 // listed in the report.
 func medians(samples []Sample) map[point]map[string]Medians {
-	type acc struct{ v, cpu, client, p50, p99 []float64 }
+	type acc struct{ v, cpu, client, gc, p50, p99 []float64 }
 	g := map[point]map[string]*acc{}
 	for _, s := range samples {
 		p := pointOf(s)
@@ -159,6 +186,7 @@ func medians(samples []Sample) map[point]map[string]Medians {
 		a.v = append(a.v, v)
 		a.cpu = append(a.cpu, s.CPUus)
 		a.client = append(a.client, s.ClientCPUus)
+		a.gc = append(a.gc, s.BytesPerConnGC)
 		a.p50 = append(a.p50, s.P50us)
 		a.p99 = append(a.p99, s.P99us)
 	}
@@ -166,7 +194,7 @@ func medians(samples []Sample) map[point]map[string]Medians {
 	for p, m := range g {
 		out[p] = map[string]Medians{}
 		for srv, a := range m {
-			out[p][srv] = Medians{Runs: len(a.v), Value: median(a.v), CPUus: median(a.cpu), ClientCPUus: median(a.client), P50us: median(a.p50), P99us: median(a.p99)}
+			out[p][srv] = Medians{Runs: len(a.v), Value: median(a.v), CPUus: median(a.cpu), ClientCPUus: median(a.client), GCValue: median(a.gc), P50us: median(a.p50), P99us: median(a.p99)}
 		}
 	}
 	return out

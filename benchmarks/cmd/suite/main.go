@@ -74,6 +74,7 @@ func main() {
 	httpServers := flag.String("http", strings.Join(defaultHTTP, ","), "HTTP servers")
 	wsServers := flag.String("ws", strings.Join(defaultWS, ","), "WebSocket servers")
 	profile := flag.Bool("cpuprofile", false, "write a CPU profile of every evhttpd server run to results/prof/")
+	merge := flag.Bool("merge", false, "keep the samples of results/suite.json whose kind (http, ws, idle) this run does not measure")
 	flag.Parse()
 
 	dir, err := moduleDir()
@@ -122,6 +123,13 @@ func main() {
 	r.cleanup()
 	if err != nil {
 		fatal(err)
+	}
+	if *merge {
+		old, err := readResults(filepath.Join(dir, "results", "suite.json"))
+		if err != nil {
+			fatal(err)
+		}
+		res.merge(old, p.only)
 	}
 	if err := res.write(filepath.Join(dir, "results", "suite.json")); err != nil {
 		fatal(err)

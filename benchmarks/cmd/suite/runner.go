@@ -348,18 +348,19 @@ func wrkDuration(v string) float64 {
 
 // wsResult is the part of wsload's JSON line the suite records.
 type wsResult struct {
-	MsgPerSec    float64 `json:"msg_per_s"`
-	Messages     int64   `json:"messages"`
-	P50us        float64 `json:"p50_us"`
-	P99us        float64 `json:"p99_us"`
-	CPUusPerMsg  float64 `json:"server_cpu_us_per_msg"`
-	ClientCPUus  float64 `json:"client_cpu_us_per_msg"`
-	RSSBefore    int64   `json:"rss_before"`
-	RSSAfter     int64   `json:"rss_after"`
-	BytesPerConn float64 `json:"bytes_per_conn"`
-	Negotiated   bool    `json:"deflate_negotiated"`
-	Errors       int64   `json:"errors"`
-	FirstError   string  `json:"first_error"`
+	MsgPerSec      float64 `json:"msg_per_s"`
+	Messages       int64   `json:"messages"`
+	P50us          float64 `json:"p50_us"`
+	P99us          float64 `json:"p99_us"`
+	CPUusPerMsg    float64 `json:"server_cpu_us_per_msg"`
+	ClientCPUus    float64 `json:"client_cpu_us_per_msg"`
+	RSSBefore      int64   `json:"rss_before"`
+	RSSAfter       int64   `json:"rss_after"`
+	BytesPerConn   float64 `json:"bytes_per_conn"`
+	BytesPerConnGC float64 `json:"bytes_per_conn_gc"`
+	Negotiated     bool    `json:"deflate_negotiated"`
+	Errors         int64   `json:"errors"`
+	FirstError     string  `json:"first_error"`
 }
 
 func (r *runner) wsload(s *server, args ...string) (wsResult, error) {
@@ -438,7 +439,7 @@ func (r *runner) runIdle(res *Results) error {
 				if err != nil {
 					return err
 				}
-				w, werr := r.wsload(s, "-idle", "-conns", strconv.Itoa(n), "-settle", "1s")
+				w, werr := r.wsload(s, "-idle", "-gc", "-conns", strconv.Itoa(n), "-settle", "1s")
 				if serr := r.stop(s); serr != nil && werr == nil {
 					r.note("%s exited with %v on stop", name, serr)
 				}
@@ -446,10 +447,10 @@ func (r *runner) runIdle(res *Results) error {
 					return fmt.Errorf("%s: %w", name, werr)
 				}
 				sm := Sample{Kind: "idle", Server: name, Rep: rep, Conns: n, BytesPerConn: w.BytesPerConn,
-					RSSBefore: w.RSSBefore, RSSAfter: w.RSSAfter}
+					RSSBefore: w.RSSBefore, RSSAfter: w.RSSAfter, BytesPerConnGC: w.BytesPerConnGC}
 				res.Samples = append(res.Samples, sm)
-				fmt.Fprintf(os.Stderr, "suite: idle c=%d %-10s rep %d: %.0f bytes/conn (RSS %d -> %d)\n",
-					n, name, rep, sm.BytesPerConn, sm.RSSBefore, sm.RSSAfter)
+				fmt.Fprintf(os.Stderr, "suite: idle c=%d %-10s rep %d: %.0f bytes/conn (RSS %d -> %d), %.0f after GC\n",
+					n, name, rep, sm.BytesPerConn, sm.RSSBefore, sm.RSSAfter, sm.BytesPerConnGC)
 			}
 		}
 	}

@@ -174,3 +174,18 @@ func TestReport(t *testing.T) {
 		}
 	}
 }
+
+func TestMerge(t *testing.T) {
+	old := &Results{Meta: Meta{Mode: "full", Date: "D", Reps: 3, Notes: []string{"n1"}}, Samples: []Sample{
+		{Kind: "http", Server: "evhttpd", RPS: 1}, {Kind: "idle", Server: "ws-evhttpd", BytesPerConn: 5},
+	}}
+	r := &Results{Samples: []Sample{{Kind: "idle", Server: "ws-evhttpd", BytesPerConn: 7}}}
+	r.merge(old, map[string]bool{"idle": true})
+	want := []Sample{{Kind: "idle", Server: "ws-evhttpd", BytesPerConn: 7}, {Kind: "http", Server: "evhttpd", RPS: 1}}
+	if len(r.Samples) != 2 || r.Samples[0] != want[0] || r.Samples[1] != want[1] {
+		t.Errorf("merge: samples %+v; want %+v", r.Samples, want)
+	}
+	if len(r.Meta.Notes) != 2 || !strings.HasPrefix(r.Meta.Notes[0], "http samples from the full run of D") || r.Meta.Notes[1] != "n1" {
+		t.Errorf("merge: notes %q", r.Meta.Notes)
+	}
+}

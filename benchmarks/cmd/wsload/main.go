@@ -9,7 +9,10 @@
 // With -idle it only opens and upgrades the connections, sends nothing,
 // waits -settle, and reports the server's resident memory (VmRSS of -pid)
 // before the first dial and after the last upgrade, and the difference per
-// connection.
+// connection. With -gc it also sends the server SIGUSR1 before each reading
+// (cmd/peers then runs debug.FreeOSMemory) and reports the difference of
+// those readings: the live footprint without the garbage collector's
+// headroom, as a diagnostic next to the raw RSS.
 //
 //	wsload -addr 127.0.0.1:9001 -conns 1000 -size 64 -duration 5s -pid 4242
 //	wsload -addr 127.0.0.1:9001 -conns 10000 -idle -pid 4242
@@ -58,6 +61,7 @@ type options struct {
 	deflate    bool
 	idle       bool
 	settle     time.Duration
+	gc         bool
 	pid        int
 	dialers    int
 	timeout    time.Duration
@@ -67,23 +71,26 @@ type options struct {
 // result is the JSON line wsload prints. Fields that do not apply to the
 // mode are omitted.
 type result struct {
-	Mode         string  `json:"mode"` // "echo" or "idle"
-	Conns        int     `json:"conns"`
-	Size         int     `json:"size,omitempty"`
-	Deflate      bool    `json:"deflate"`
-	Negotiated   bool    `json:"deflate_negotiated"`
-	Seconds      float64 `json:"seconds,omitempty"`
-	Messages     int64   `json:"messages,omitempty"`
-	MsgPerSec    float64 `json:"msg_per_s,omitempty"`
-	P50us        float64 `json:"p50_us,omitempty"`
-	P99us        float64 `json:"p99_us,omitempty"`
-	CPUusPerMsg  float64 `json:"server_cpu_us_per_msg,omitempty"`
-	ClientCPUus  float64 `json:"client_cpu_us_per_msg,omitempty"`
-	RSSBefore    int64   `json:"rss_before,omitempty"`
-	RSSAfter     int64   `json:"rss_after,omitempty"`
-	BytesPerConn float64 `json:"bytes_per_conn,omitempty"`
-	Errors       int64   `json:"errors"`
-	FirstError   string  `json:"first_error,omitempty"`
+	Mode           string  `json:"mode"` // "echo" or "idle"
+	Conns          int     `json:"conns"`
+	Size           int     `json:"size,omitempty"`
+	Deflate        bool    `json:"deflate"`
+	Negotiated     bool    `json:"deflate_negotiated"`
+	Seconds        float64 `json:"seconds,omitempty"`
+	Messages       int64   `json:"messages,omitempty"`
+	MsgPerSec      float64 `json:"msg_per_s,omitempty"`
+	P50us          float64 `json:"p50_us,omitempty"`
+	P99us          float64 `json:"p99_us,omitempty"`
+	CPUusPerMsg    float64 `json:"server_cpu_us_per_msg,omitempty"`
+	ClientCPUus    float64 `json:"client_cpu_us_per_msg,omitempty"`
+	RSSBefore      int64   `json:"rss_before,omitempty"`
+	RSSAfter       int64   `json:"rss_after,omitempty"`
+	RSSBeforeGC    int64   `json:"rss_before_gc,omitempty"`
+	RSSAfterGC     int64   `json:"rss_after_gc,omitempty"`
+	BytesPerConnGC float64 `json:"bytes_per_conn_gc,omitempty"`
+	BytesPerConn   float64 `json:"bytes_per_conn,omitempty"`
+	Errors         int64   `json:"errors"`
+	FirstError     string  `json:"first_error,omitempty"`
 }
 
 func main() {
@@ -96,6 +103,7 @@ func main() {
 	flag.BoolVar(&o.deflate, "deflate", false, "offer permessage-deflate and send compressed messages")
 	flag.BoolVar(&o.idle, "idle", false, "only upgrade the connections and measure the server's RSS")
 	flag.DurationVar(&o.settle, "settle", time.Second, "idle mode: wait after the last upgrade before reading RSS")
+	flag.BoolVar(&o.gc, "gc", false, "idle mode: also read RSS after sending the server SIGUSR1 (cmd/peers then collects garbage and frees memory to the OS)")
 	flag.IntVar(&o.pid, "pid", 0, "server process id for CPU and RSS readings (0: none; required with -idle)")
 	flag.IntVar(&o.dialers, "dialers", 64, "connections dialled at the same time")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "bound on the dial phase and on any one read")
@@ -109,6 +117,16 @@ func main() {
 	}
 	out, _ := json.Marshal(r)
 	fmt.Println(string(out))
+}
+
+// collectedRSS asks pid to collect garbage and free memory (SIGUSR1, which
+// cmd/peers handles with debug.FreeOSMemory), waits wait, and reads its RSS.
+func collectedRSS(pid int, wait time.Duration) (int64, error) {
+	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+		return 0, err
+	}
+	time.Sleep(wait)
+	return proc.RSS(pid)
 }
 
 // raiseFileLimit lifts the soft RLIMIT_NOFILE to the hard limit.
@@ -143,6 +161,11 @@ func run(o options) (result, error) {
 			return r, err
 		}
 		r.RSSBefore = rss
+		if o.gc {
+			if r.RSSBeforeGC, err = collectedRSS(o.pid, o.settle); err != nil {
+				return r, err
+			}
+		}
 	} else {
 		r.Size = o.size
 	}
@@ -164,6 +187,12 @@ func run(o options) (result, error) {
 		}
 		r.RSSAfter = rss
 		r.BytesPerConn = float64(r.RSSAfter-r.RSSBefore) / float64(o.conns)
+		if o.gc {
+			if r.RSSAfterGC, err = collectedRSS(o.pid, o.settle); err != nil {
+				return r, err
+			}
+			r.BytesPerConnGC = float64(r.RSSAfterGC-r.RSSBeforeGC) / float64(o.conns)
+		}
 		return r, nil
 	}
 	return echo(o, conns, r)

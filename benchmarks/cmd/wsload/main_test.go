@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,14 +73,26 @@ func TestIdle(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("RSS from /proc is Linux-only")
 	}
-	o := options{addr: echoServer(t, false), path: "/ws", conns: 20, idle: true, pid: os.Getpid(),
+	// -gc signals the measured process; here that is the test itself,
+	// which counts the signals instead of dying of them.
+	usr1 := make(chan os.Signal, 4)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	o := options{addr: echoServer(t, false), path: "/ws", conns: 20, idle: true, gc: true, pid: os.Getpid(),
 		dialers: 4, timeout: 10 * time.Second, settle: 10 * time.Millisecond}
 	r, err := run(o)
 	if err != nil {
 		t.Fatalf("run(idle) = %v", err)
 	}
-	if r.Mode != "idle" || r.RSSBefore <= 0 || r.RSSAfter <= 0 || r.Conns != 20 {
-		t.Errorf("run(idle) = %+v; want RSS readings for 20 connections", r)
+	if r.Mode != "idle" || r.RSSBefore <= 0 || r.RSSAfter <= 0 || r.RSSBeforeGC <= 0 || r.RSSAfterGC <= 0 || r.Conns != 20 {
+		t.Errorf("run(idle) = %+v; want RSS readings, raw and after GC, for 20 connections", r)
+	}
+	for i := range 2 {
+		select {
+		case <-usr1:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("SIGUSR1 %d of 2 not received", i+1)
+		}
 	}
 }
 
