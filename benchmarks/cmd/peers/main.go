@@ -22,7 +22,9 @@
 // OS (debug.FreeOSMemory), for cmd/wsload -idle -gc.
 //
 // -cpuprofile writes a CPU profile of the whole run to a file, for finding
-// where a server spends its time under load.
+// where a server spends its time under load; -memprofile writes a heap
+// profile when the process is signalled to stop, before the server closes
+// its connections (for the idle-memory comparison).
 //
 // Each server lives in its own file and registers itself from init, so
 // adding one is one file.
@@ -56,6 +58,9 @@ type config struct {
 	addr    string // TCP address to listen on, host:port
 	loops   int    // event loops, for the servers that have them
 	deflate bool   // negotiate permessage-deflate (WebSocket servers)
+	// memprofile, when set, names the file run writes a heap profile to
+	// when signalled, while the server still holds its connections.
+	memprofile string
 }
 
 // errNoDeflate is returned by WebSocket servers whose library cannot
@@ -92,7 +97,13 @@ func main() {
 	procs := flag.Int("procs", 0, "GOMAXPROCS; 0 keeps the runtime's value")
 	deflate := flag.Bool("deflate", false, "WebSocket servers: negotiate permessage-deflate")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memprofile := flag.String("memprofile", "", "on SIGINT/SIGTERM, write a heap profile to this file before stopping the server")
 	flag.Parse()
+	if *memprofile != "" {
+		// Record every allocation: idle connections hold many small ones
+		// that the default 512 KiB sampling would mostly miss.
+		runtime.MemProfileRate = 1
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -104,7 +115,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	err := run(*server, config{addr: *addr, loops: *loops, deflate: *deflate}, *procs)
+	err := run(*server, config{addr: *addr, loops: *loops, deflate: *deflate, memprofile: *memprofile}, *procs)
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -148,7 +159,27 @@ func run(server string, c config, procs int) error {
 	}
 	fmt.Println("ready", c.addr)
 	<-sig
+	if c.memprofile != "" {
+		if err := writeHeapProfile(c.memprofile); err != nil {
+			stop()
+			return err
+		}
+	}
 	return stop()
+}
+
+// writeHeapProfile collects garbage and writes the live heap to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // waitListening dials addr until a connection succeeds or d has passed, so

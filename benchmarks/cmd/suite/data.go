@@ -154,8 +154,11 @@ func median(v []float64) float64 {
 
 // Medians are the per-server medians of one point.
 type Medians struct {
-	Runs        int
-	Value       float64 // requests/s, messages/s or bytes per connection
+	Runs  int
+	Value float64 // requests/s, messages/s or bytes per connection
+	// Spread is (max - min) / median of Value over the runs: a large one
+	// means the shared machine disturbed some of them.
+	Spread      float64
 	CPUus       float64
 	ClientCPUus float64
 	GCValue     float64 // idle: bytes per connection after GC
@@ -194,7 +197,12 @@ func medians(samples []Sample) map[point]map[string]Medians {
 	for p, m := range g {
 		out[p] = map[string]Medians{}
 		for srv, a := range m {
-			out[p][srv] = Medians{Runs: len(a.v), Value: median(a.v), CPUus: median(a.cpu), ClientCPUus: median(a.client), GCValue: median(a.gc), P50us: median(a.p50), P99us: median(a.p99)}
+			med := median(a.v)
+			spread := 0.0
+			if med != 0 {
+				spread = (slices.Max(a.v) - slices.Min(a.v)) / med
+			}
+			out[p][srv] = Medians{Runs: len(a.v), Value: med, Spread: spread, CPUus: median(a.cpu), ClientCPUus: median(a.client), GCValue: median(a.gc), P50us: median(a.p50), P99us: median(a.p99)}
 		}
 	}
 	return out

@@ -41,7 +41,7 @@ func report(dir string, res *Results) ([]check, error) {
 	}
 	w("| pinning | %s |\n", pin)
 	w("| load average (1/5/15 min) | start %s; end %s (the machine is shared with other test runs) |\n\n", mt.LoadStart, mt.LoadEnd)
-	w("Absolute numbers from one shared machine are noise; the ratios between servers measured in the same run are what matter. Medians of %d run(s) per cell.\n\n", mt.Reps)
+	w("Absolute numbers from one shared machine are noise; the ratios between servers measured in the same run are what matter. Medians of %d run(s) per cell; \"spread\" is (max - min) / median over those runs, and a large one means other work on the machine disturbed some of them. CPU µs per request or message (from /proc/PID/stat, 10 ms ticks) is less sensitive to that than throughput. On loopback the kernel charges much of the receive path to the sending process, so \"core busy\" figures understate the receiver and overstate the sender.\n\n", mt.Reps)
 
 	w("## Targets\n\n")
 	met := 0
@@ -137,23 +137,25 @@ func writeTable(b *bytes.Buffer, p point, m map[string]Medians, unit, cpu string
 		b.WriteString("\n")
 		return
 	}
-	// busy = CPU per unit x units per second: the share of its one core the
-	// server used. Well below 1, the load generator (or the machine) was the
-	// limit, not the server.
+	// busy = CPU per unit x units per second: the share of its one core a
+	// process used. When neither the server's nor the client's is near 1,
+	// something else (the machine's other load, wake-up latency) was the
+	// limit; a client near 1 means the load generator, not the server,
+	// set the pace.
 	client, clientSep := "", ""
 	if p.Kind == "ws" {
-		client, clientSep = " client "+cpu+" |", "---:|"
+		client, clientSep = " client "+cpu+" | client core busy |", "---:|---:|"
 	}
-	fmt.Fprintf(b, "| server | %s | evhttpd / server | %s | server core busy |%s p50 µs | p99 µs | runs |\n|---|---:|---:|---:|---:|%s---:|---:|---:|\n",
+	fmt.Fprintf(b, "| server | %s | spread | evhttpd / server | %s | server core busy |%s p50 µs | p99 µs | runs |\n|---|---:|---:|---:|---:|---:|%s---:|---:|---:|\n",
 		unit, cpu, client, clientSep)
 	for _, s := range servers {
 		x := m[s]
 		cl := ""
 		if p.Kind == "ws" {
-			cl = fmt.Sprintf(" %.2f |", x.ClientCPUus)
+			cl = fmt.Sprintf(" %.2f | %.2f |", x.ClientCPUus, x.ClientCPUus*x.Value/1e6)
 		}
-		fmt.Fprintf(b, "| %s | %.0f | %s | %.2f | %.2f |%s %.0f | %.0f | %d |\n", s, x.Value, ratio(haveEv, evm.Value, x.Value),
-			x.CPUus, x.CPUus*x.Value/1e6, cl, x.P50us, x.P99us, x.Runs)
+		fmt.Fprintf(b, "| %s | %.0f | %.0f%% | %s | %.2f | %.2f |%s %.0f | %.0f | %d |\n", s, x.Value, 100*x.Spread,
+			ratio(haveEv, evm.Value, x.Value), x.CPUus, x.CPUus*x.Value/1e6, cl, x.P50us, x.P99us, x.Runs)
 	}
 	b.WriteString("\n")
 }

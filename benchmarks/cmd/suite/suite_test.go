@@ -159,7 +159,7 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"2026-01-02T03:04:05Z", "| evhttpd | 200002 | 1.00x |", "| ws-gws | 25000 | 2.00x |",
+		"2026-01-02T03:04:05Z", "| evhttpd | 200002 | 0% | 1.00x |", "| ws-gws | 25000 | 0% | 2.00x |",
 		"charts/http-plain.svg", "charts/ws-echo.svg", "charts/ws-idle.svg",
 		"| 16 | 7.0 | 38.0 | 5.43x | 2 |", "- a note", "Wrk49: byte at a time",
 	} {
