@@ -511,7 +511,11 @@ func (r *runner) runMicro() error {
 		r.note("benchstat not found (run.sh installs it): no benchstat tables")
 	} else {
 		for _, f := range []string{"parse", "micro"} {
-			out, err := exec.Command(bs, filepath.Join(resDir, f+".txt")).Output()
+			// Relative names: benchstat prints the file name as the column
+			// header.
+			bc := exec.Command(bs, f+".txt")
+			bc.Dir = resDir
+			out, err := bc.Output()
 			if err != nil {
 				return fmt.Errorf("benchstat %s.txt: %v", f, err)
 			}
