@@ -70,7 +70,7 @@ func report(dir string, res *Results) ([]check, error) {
 	w("\n")
 
 	sections := []struct{ kind, title, unit, cpu string }{
-		{"http", "HTTP plaintext (GET /plaintext, wrk -t1 --latency; pipe16 = 16 requests per write)", "req/s", "CPU µs/req"},
+		{"http", "HTTP plaintext (GET /plaintext, wrk -t1 --latency; pipe16 = 16 requests per write, where wrk's percentiles are unreliable and often missing)", "req/s", "CPU µs/req"},
 		{"ws", "WebSocket echo (cmd/wsload: closed loop, one binary message in flight per connection)", "msg/s", "CPU µs/msg"},
 		{"idle", "Idle upgraded WebSocket connections (server VmRSS after upgrading N connections minus before, per connection; \"after GC\": the same with both readings taken after the server ran debug.FreeOSMemory, a diagnostic without the collector's headroom)", "bytes/conn", ""},
 	}
@@ -154,10 +154,20 @@ func writeTable(b *bytes.Buffer, p point, m map[string]Medians, unit, cpu string
 		if p.Kind == "ws" {
 			cl = fmt.Sprintf(" %.2f | %.2f |", x.ClientCPUus, x.ClientCPUus*x.Value/1e6)
 		}
-		fmt.Fprintf(b, "| %s | %.0f | %.0f%% | %s | %.2f | %.2f |%s %.0f | %.0f | %d |\n", s, x.Value, 100*x.Spread,
-			ratio(haveEv, evm.Value, x.Value), x.CPUus, x.CPUus*x.Value/1e6, cl, x.P50us, x.P99us, x.Runs)
+		fmt.Fprintf(b, "| %s | %.0f | %.0f%% | %s | %.2f | %.2f |%s %s | %s | %d |\n", s, x.Value, 100*x.Spread,
+			ratio(haveEv, evm.Value, x.Value), x.CPUus, x.CPUus*x.Value/1e6, cl, latency(x.P50us), latency(x.P99us), x.Runs)
 	}
 	b.WriteString("\n")
+}
+
+// latency formats a percentile in µs; 0 means none was reported (wrk
+// prints 0.00us for the upper percentiles of pipelined runs, where it
+// records one latency per batch).
+func latency(us float64) string {
+	if us == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(us, 'f', 0, 64)
 }
 
 func ratio(ok bool, a, b float64) string {
