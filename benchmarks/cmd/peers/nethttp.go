@@ -25,6 +25,12 @@ func startNetHTTP(c config) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
+	return serveNetHTTP(ln), nil
+}
+
+// serveNetHTTP serves GET /plaintext on ln with net/http and returns the
+// function that shuts the server down.
+func serveNetHTTP(ln net.Listener) func() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /plaintext", netHTTPPlaintext)
 	s := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -40,5 +46,5 @@ func startNetHTTP(c config) (func() error, error) {
 			return err
 		}
 		return nil
-	}, nil
+	}
 }

@@ -3,18 +3,15 @@
 package main
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"log/slog"
 	"math/big"
 	"net"
-	"net/http"
 	"time"
 
 	httpd "github.com/evhttpd/httpd"
@@ -74,20 +71,5 @@ func startNetHTTPTLS(c config) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /plaintext", netHTTPPlaintext)
-	s := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tc}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(tls.NewListener(ln, tc)) }()
-	return func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			return err
-		}
-		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	}, nil
+	return serveNetHTTP(tls.NewListener(ln, tc)), nil
 }
