@@ -287,18 +287,7 @@ func (r *Request) SetHeader(name, value string) error {
 }
 
 func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x|0x20 != y|0x20 || (x|0x20) < 'a' || (x|0x20) > 'z' {
-			if x != y {
-				return false
-			}
-		}
-	}
-	return true
+	return hc.EqualFold(unsafe.Slice(unsafe.StringData(a), len(a)), b)
 }
 
 // Send writes the whole reply with body (ESP's httpd_resp_send). body is

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 
+	hc "github.com/evhttpd/httpd/codec/http"
 	"github.com/evhttpd/httpd/codec/ws"
 )
 
@@ -443,21 +444,21 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	for i := 0; i < p.NumHeaders(); i++ {
 		name, v := p.HeaderAt(i)
 		switch {
-		case asciiEqualFoldBytes(name, "Sec-WebSocket-Key"):
+		case hc.EqualFold(name, "Sec-WebSocket-Key"):
 			key = v
 			keys++
-		case asciiEqualFoldBytes(name, "Sec-WebSocket-Version"):
+		case hc.EqualFold(name, "Sec-WebSocket-Version"):
 			vers = vers || string(v) == "13"
 			if string(v) != "13" {
 				vers = false
 				status = 426
 			}
-		case asciiEqualFoldBytes(name, "Sec-WebSocket-Protocol"):
+		case hc.EqualFold(name, "Sec-WebSocket-Protocol"):
 			if np < len(protos) {
 				protos[np] = v
 				np++
 			}
-		case asciiEqualFoldBytes(name, "Sec-WebSocket-Extensions"):
+		case hc.EqualFold(name, "Sec-WebSocket-Extensions"):
 			if ne < len(exts) {
 				exts[ne] = v
 				ne++
@@ -592,20 +593,4 @@ func sameOrigin(origin, host []byte) bool {
 		o = o[:j]
 	}
 	return bytes.EqualFold(o, host)
-}
-
-func asciiEqualFoldBytes(a []byte, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
-		}
-		if x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z' {
-			return false
-		}
-	}
-	return true
 }

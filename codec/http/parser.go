@@ -978,3 +978,7 @@ func (p *Parser) Host() []byte {
 	_, v := p.field(p.st.host - 1)
 	return v
 }
+
+// EqualFold reports whether a equals b under ASCII case folding, as header
+// field names compare (RFC 9110 §5.1). Non-ASCII bytes compare exactly.
+func EqualFold(a []byte, b string) bool { return foldEqual(a, b) }
