@@ -126,7 +126,7 @@ func (e *Engine) accept() {
 // collects, so the acceptor does not wait for a loop (except in a back-off
 // episode, see accept). It returns nil if the conn was closed at once.
 func (e *Engine) enroll(ls *loop, nc net.Conn) <-chan gnet.RegisteredResult {
-	w := newConn(nc)
+	w := newConn()
 	ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), w), nc)
 	ch, err := ls.gel.Enroll(ctx, nc)
 	if err != nil {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"net"
-	"net/netip"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -17,12 +16,12 @@ type conn struct {
 	gc gnet.Conn // nil before OnOpen; never used once closed
 	ls *loop
 	fd int
-	// TCP addresses are kept inline (no pointers, nothing for an idle
-	// connection to hold on the heap) and turned into a net.Addr when asked;
-	// other kinds of address are cloned.
-	local, remote           netip.AddrPort
-	localOther, remoteOther net.Addr
-	user                    any
+	// gone holds copies of the addresses once gnet closed the connection
+	// (gnet drops its own then, and hands the zone bytes of IPv6 addresses
+	// back to a pool). While the connection is open the addresses gnet
+	// keeps are read on demand, so an idle connection holds no copy.
+	gone *addrPair
+	user any
 
 	closeErr    error // the error OnClose reports
 	closed      bool  // gnet closed it (OnClose ran or is owed)
@@ -39,37 +38,47 @@ type conn struct {
 
 var _ Conn = (*conn)(nil)
 
-// newConn copies the addresses out of nc: gnet recycles the zone bytes of the
-// addresses it holds when a connection closes, so the Conn keeps its own.
-func newConn(nc net.Conn) *conn {
-	w := &conn{fd: -1}
-	w.local, w.localOther = keepAddr(nc.LocalAddr())
-	w.remote, w.remoteOther = keepAddr(nc.RemoteAddr())
-	return w
+// addrPair is a closed connection's local and remote address.
+type addrPair struct{ local, remote net.Addr }
+
+func newConn() *conn { return &conn{fd: -1} }
+
+// keepAddrs copies gnet's addresses before gnet releases them; the adapter
+// calls it when the connection closes.
+func (w *conn) keepAddrs() {
+	if w.gone == nil && w.gc != nil {
+		w.gone = &addrPair{cloneAddr(w.gc.LocalAddr()), cloneAddr(w.gc.RemoteAddr())}
+	}
 }
 
-// keepAddr returns a TCP address as a value, any other address cloned.
-func keepAddr(a net.Addr) (netip.AddrPort, net.Addr) {
-	if t, ok := a.(*net.TCPAddr); ok {
-		// IPv4 comes back as a 16-byte slice: unmap it so String still
-		// reads "127.0.0.1:port".
-		ap := t.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+// addr returns a copy of a, or of the kept copy once the connection closed:
+// callers may keep what they get, and gnet reuses the zone bytes of the
+// addresses it holds.
+func (w *conn) addr(remote bool) net.Addr {
+	switch {
+	case w.gone != nil && remote:
+		return cloneAddr(w.gone.remote)
+	case w.gone != nil:
+		return cloneAddr(w.gone.local)
+	case w.gc == nil:
+		return nil
+	case remote:
+		return cloneAddr(w.gc.RemoteAddr())
+	default:
+		return cloneAddr(w.gc.LocalAddr())
 	}
-	return netip.AddrPort{}, cloneAddr(a)
-}
-
-func tcpAddr(ap netip.AddrPort, other net.Addr) net.Addr {
-	if other != nil {
-		return other
-	}
-	return net.TCPAddrFromAddrPort(ap)
 }
 
 func cloneAddr(a net.Addr) net.Addr {
 	switch a := a.(type) {
 	case *net.TCPAddr:
-		return &net.TCPAddr{IP: append(net.IP(nil), a.IP...), Port: a.Port, Zone: string(append([]byte(nil), a.Zone...))}
+		// IPv4 arrives as a 16-byte slice: unmap it so String still reads
+		// "127.0.0.1:port".
+		ip := a.IP
+		if v4 := ip.To4(); v4 != nil {
+			ip = v4
+		}
+		return &net.TCPAddr{IP: append(net.IP(nil), ip...), Port: a.Port, Zone: string(append([]byte(nil), a.Zone...))}
 	case *net.UnixAddr:
 		return &net.UnixAddr{Name: string(append([]byte(nil), a.Name...)), Net: a.Net}
 	}
@@ -171,8 +180,8 @@ func (w *conn) SetTimer(d time.Duration) {
 }
 
 func (w *conn) Fd() int              { return w.fd }
-func (w *conn) LocalAddr() net.Addr  { return tcpAddr(w.local, w.localOther) }
-func (w *conn) RemoteAddr() net.Addr { return tcpAddr(w.remote, w.remoteOther) }
+func (w *conn) LocalAddr() net.Addr  { return w.addr(false) }
+func (w *conn) RemoteAddr() net.Addr { return w.addr(true) }
 func (w *conn) Loop() int            { return w.ls.idx }
 func (w *conn) Context() any         { return w.user }
 func (w *conn) SetContext(v any)     { w.user = v }

@@ -89,6 +89,7 @@ func (g *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	ls := w.ls
+	w.keepAddrs()
 	w.closed = true
 	if w.closeReq {
 		err = nil
