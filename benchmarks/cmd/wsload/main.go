@@ -3,8 +3,36 @@
 // one send a fixed masked binary message of -size bytes and wait for the
 // echo (a closed loop: one message in flight per connection) for
 // -duration. It prints one JSON line: messages per second and the p50 and
-// p99 round-trip latency, and, with -pid, the server's CPU microseconds
-// per message from /proc/PID/stat.
+// p99 round-trip latency, the client's own CPU microseconds per message,
+// and, with -pid, the server's CPU microseconds per message from
+// /proc/PID/stat. A message counts when its echo arrives before the
+// deadline.
+//
+// -depth N puts N messages in flight per connection: the N frames are
+// written together in one write and each is counted when its echo
+// arrives; the next N are sent once all N echoes arrived (a closed loop
+// per batch). Depth 1 is the classic closed loop. Depth > 1 models clients
+// that send bursts, as wrk's pipelining does for HTTP, and rewards servers
+// that answer a readable event's messages with one write.
+//
+// -engine picks how the client drives the connections, so that its own
+// CPU cost per message stays well below the server's (the suite pins the
+// client to one core and the server to another, and a client that
+// saturates its core caps every server at the same rate):
+//
+//   - epoll (Linux, the default there): -loops event loops (default
+//     GOMAXPROCS, so one under taskset -c 1), each owning an epoll
+//     instance and a share of the connections. After the handshake each
+//     connection's descriptor is taken out of the Go runtime (duplicated,
+//     the net.Conn closed) and watched level-triggered for input. Per
+//     batch the loop makes one write of the pre-built masked frames and
+//     usually one read into its -rbuf buffer; a small per-connection parse
+//     state lets frame headers and payloads split across reads. The clock
+//     is read once per epoll_wait, so latency samples are exact only to the
+//     time the loop spends on one batch of up to -events ready connections
+//     (microseconds per connection), in either direction.
+//   - goroutine (every OS): one goroutine per connection over net.Conn and
+//     a bufio.Reader, the clock read per message.
 //
 // With -idle it only opens and upgrades the connections, sends nothing,
 // waits -settle, and reports the server's resident memory (VmRSS of -pid)
@@ -41,6 +69,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -66,12 +95,25 @@ type options struct {
 	dialers    int
 	timeout    time.Duration
 	maxSamples int
+	engine     string
+	depth      int
+	loops      int
+	events     int
+	readBuf    int
 }
+
+// Echo engines (-engine).
+const (
+	engineEpoll     = "epoll"
+	engineGoroutine = "goroutine"
+)
 
 // result is the JSON line wsload prints. Fields that do not apply to the
 // mode are omitted.
 type result struct {
 	Mode           string  `json:"mode"` // "echo" or "idle"
+	Engine         string  `json:"engine,omitempty"`
+	Depth          int     `json:"depth,omitempty"`
 	Conns          int     `json:"conns"`
 	Size           int     `json:"size,omitempty"`
 	Deflate        bool    `json:"deflate"`
@@ -106,8 +148,13 @@ func main() {
 	flag.BoolVar(&o.gc, "gc", false, "idle mode: also read RSS after sending the server SIGUSR1 (cmd/peers then collects garbage and frees memory to the OS)")
 	flag.IntVar(&o.pid, "pid", 0, "server process id for CPU and RSS readings (0: none; required with -idle)")
 	flag.IntVar(&o.dialers, "dialers", 64, "connections dialled at the same time")
-	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "bound on the dial phase and on any one read")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "bound on the dial phase and on any one round trip")
 	flag.IntVar(&o.maxSamples, "samples", 1<<14, "latency samples kept per connection (the first ones)")
+	flag.StringVar(&o.engine, "engine", defaultEngine, "echo engine: epoll (Linux) or goroutine")
+	flag.IntVar(&o.depth, "depth", 1, "messages in flight per connection, written together")
+	flag.IntVar(&o.loops, "loops", 0, "epoll engine: event loops (0: GOMAXPROCS)")
+	flag.IntVar(&o.events, "events", 128, "epoll engine: most ready connections served per epoll_wait")
+	flag.IntVar(&o.readBuf, "rbuf", 64<<10, "epoll engine: read buffer bytes per event loop")
 	flag.Parse()
 	raiseFileLimit()
 	r, err := run(o)
@@ -142,15 +189,35 @@ func raiseFileLimit() {
 }
 
 var (
-	errFlags    = errors.New("wsload: -conns and -dialers must be at least 1, -size at least 0, -idle needs -pid")
+	errFlags    = errors.New("wsload: -conns, -dialers, -depth, -events and -rbuf must be at least 1, -size and -loops at least 0, -engine epoll or goroutine, -idle needs -pid")
 	errUpgrade  = errors.New("wsload: upgrade refused")
 	errAccept   = errors.New("wsload: wrong Sec-WebSocket-Accept")
 	errClosed   = errors.New("wsload: server sent a close frame")
 	errEchoSize = errors.New("wsload: echo has a different length")
+	errTimeout  = errors.New("wsload: no echo within -timeout")
+	// errExtraEcho: the server echoed more messages than were in flight.
+	errExtraEcho = errors.New("wsload: echo of a message that was not sent")
 )
 
 func run(o options) (result, error) {
-	if o.conns < 1 || o.dialers < 1 || o.size < 0 || (o.idle && o.pid == 0) {
+	if o.engine == "" {
+		o.engine = defaultEngine
+	}
+	if o.depth == 0 {
+		o.depth = 1
+	}
+	if o.loops == 0 {
+		o.loops = runtime.GOMAXPROCS(0)
+	}
+	if o.events == 0 {
+		o.events = 128
+	}
+	if o.readBuf == 0 {
+		o.readBuf = 64 << 10
+	}
+	if o.conns < 1 || o.dialers < 1 || o.size < 0 || (o.idle && o.pid == 0) ||
+		o.depth < 1 || o.loops < 1 || o.events < 1 || o.readBuf < 1 ||
+		(o.engine != engineEpoll && o.engine != engineGoroutine) {
 		return result{}, errFlags
 	}
 	r := result{Mode: "echo", Conns: o.conns, Deflate: o.deflate}
@@ -167,7 +234,7 @@ func run(o options) (result, error) {
 			}
 		}
 	} else {
-		r.Size = o.size
+		r.Size, r.Engine, r.Depth = o.size, o.engine, o.depth
 	}
 	conns, negotiated, err := dialAll(o)
 	defer func() {
@@ -324,6 +391,17 @@ func echo(o options, conns []*client, r result) (result, error) {
 		body, rsv = compress(msg), ws.Rsv1
 	}
 	frame := ws.AppendMaskedFrame(nil, ws.OpBinary, true, rsv, [4]byte{0x1f, 0x2e, 0x3d, 0x4c}, body)
+	batch := bytes.Repeat(frame, o.depth)
+
+	var eng engine = &goroutineEngine{conns: conns, batch: batch, wantLen: len(msg), o: o}
+	if o.engine == engineEpoll {
+		e, err := newEpollEngine(o, conns, batch, len(msg))
+		if err != nil {
+			return r, err
+		}
+		eng = e
+	}
+	defer eng.close()
 
 	var cpu0 time.Duration
 	if o.pid != 0 {
@@ -334,18 +412,11 @@ func echo(o options, conns []*client, r result) (result, error) {
 		cpu0 = c
 	}
 	self0, selfErr := proc.CPU(os.Getpid())
-	start := time.Now()
-	end := start.Add(o.duration)
-	var wg sync.WaitGroup
 	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.samples = make([]time.Duration, 0, min(o.maxSamples, 1024))
-			c.loop(frame, len(msg), o, end)
-		}()
+		c.samples = make([]time.Duration, 0, min(o.maxSamples, 1024))
 	}
-	wg.Wait()
+	start := time.Now()
+	eng.run(start, start.Add(o.duration))
 	elapsed := time.Since(start)
 	if o.pid != 0 {
 		c, err := proc.CPU(o.pid)
@@ -396,32 +467,73 @@ func percentile(sorted []time.Duration, q float64) float64 {
 	return float64(sorted[i]) / float64(time.Microsecond)
 }
 
-// loop sends frame and reads one echo until end. A message counts when its
-// echo arrives before end. Uncompressed echoes must be wantLen bytes long.
-func (c *client) loop(frame []byte, wantLen int, o options, end time.Time) {
+// engine drives the echo on the upgraded connections from start until
+// end, leaving each client's count, samples and error in it.
+type engine interface {
+	run(start, end time.Time)
+	// close releases what the engine holds beyond the clients.
+	close()
+}
+
+// goroutineEngine runs one goroutine per connection. batch is -depth
+// masked frames; uncompressed echoes must be wantLen bytes long.
+type goroutineEngine struct {
+	conns   []*client
+	batch   []byte
+	wantLen int
+	o       options
+}
+
+func (e *goroutineEngine) run(start, end time.Time) {
+	var wg sync.WaitGroup
+	for _, c := range e.conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.loop(e.batch, e.o.depth, e.wantLen, e.o, end)
+		}()
+	}
+	wg.Wait()
+}
+
+func (e *goroutineEngine) close() {}
+
+// loop writes batch (depth frames) and reads depth echoes until end. A
+// message counts when its echo arrives before end.
+func (c *client) loop(batch []byte, depth, wantLen int, o options, end time.Time) {
 	for {
 		t0 := time.Now()
 		if !t0.Before(end) {
 			return
 		}
 		c.conn.SetDeadline(t0.Add(o.timeout))
-		if _, err := c.conn.Write(frame); err != nil {
-			c.err = err
+		if _, err := c.conn.Write(batch); err != nil {
+			c.fail(err)
 			return
 		}
-		if err := c.readEcho(wantLen); err != nil {
-			c.err = err
-			return
-		}
-		t1 := time.Now()
-		if t1.After(end) {
-			return
-		}
-		c.n++
-		if len(c.samples) < o.maxSamples {
-			c.samples = append(c.samples, t1.Sub(t0))
+		for range depth {
+			if err := c.readEcho(wantLen); err != nil {
+				c.fail(err)
+				return
+			}
+			t1 := time.Now()
+			if t1.After(end) {
+				return
+			}
+			c.n++
+			if len(c.samples) < o.maxSamples {
+				c.samples = append(c.samples, t1.Sub(t0))
+			}
 		}
 	}
+}
+
+// fail records err, reporting a missed deadline as the epoll engine does.
+func (c *client) fail(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = errTimeout
+	}
+	c.err = err
 }
 
 // readEcho reads one whole message (RFC 6455 §5.2 framing, server frames
@@ -436,6 +548,9 @@ func (c *client) readEcho(wantLen int) error {
 		op := ws.Opcode(h[0] & 0x0f)
 		if op == ws.OpClose {
 			return errClosed
+		}
+		if h[1]&0x80 != 0 { // RFC 6455 §5.1: server frames are never masked
+			return ws.ErrMasked
 		}
 		if op.IsData() { // a message's first frame carries RSV1 (RFC 7692 §6)
 			compressed = h[0]&0x40 != 0
