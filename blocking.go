@@ -190,9 +190,9 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, refill func()) (int, e
 // first n bytes.
 func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	s := c.srv
-	p := c.p
+	p := c.x.p
 	r := &Request{}
-	r.reset(c, c.h, p, nil)
+	r.reset(c, c.x.h, p, nil)
 	r.blocking = true
 	head := append([]byte(nil), b[:n]...)
 	p.Rebind(head)
@@ -205,11 +205,11 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	}
 	r.bp = newPipe(left)
 	// The worker owns the parser until the request is done.
-	c.p = nil
+	c.x.p = nil
 	c.inDiscard(n)
-	c.headLen = 0
+	c.x.headLen = 0
 	c.st = stBlocking
-	c.breq = r
+	c.x.breq = r
 	id := c.id
 	lp := c.lp
 	refill := func() { s.pushItem(lp, ctrl.Item{Kind: kindBlockRefill, ID: uint64(id), Arg: r}) }
@@ -226,8 +226,8 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	if !ok {
 		// Every worker is busy: 503, and the body is skipped like any
 		// unrouted request's.
-		c.breq = nil
-		c.p = p
+		c.x.breq = nil
+		c.x.p = p
 		c.st = stHead
 		p.Rebind(head)
 		return c.rejectUnread(503, 0)
@@ -240,8 +240,8 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 }
 
 func (c *Session) continue100Req(p interface{ ExpectContinue() bool }) {
-	if p.ExpectContinue() && !c.expect100 {
-		c.expect100 = true
+	if p.ExpectContinue() && !c.x.expect100 {
+		c.x.expect100 = true
 		c.lp.out = append(c.lp.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
 		c.flush()
 	}
@@ -268,13 +268,13 @@ func (s *Server) pushItem(lp *loop, it ctrl.Item) {
 // feedBlocking moves body bytes from the connection into the handler's pipe
 // (loop side), leaving them queued when the pipe is full.
 func (c *Session) feedBlocking() {
-	r := c.breq
+	r := c.x.breq
 	if r == nil {
 		return
 	}
 	bp := r.bp
 	src := c.inPeek()
-	bodyDone := bp.left == 0 || (bp.left < 0 && c.cd.Done())
+	bodyDone := bp.left == 0 || (bp.left < 0 && c.x.cd.Done())
 	if bodyDone {
 		// Input beyond the body waits for the handler to finish; cap it.
 		if len(src) > c.srv.cfg.MaxRequestLine+c.srv.cfg.MaxHeaderBytes+int(c.srv.cfg.MaxDrain) {
@@ -319,16 +319,16 @@ func (c *Session) feedBlocking() {
 	if room < len(dst) {
 		dst = dst[:room]
 	}
-	nd, ns, err := c.cd.Decode(dst, src)
+	nd, ns, err := c.x.cd.Decode(dst, src)
 	c.inDiscard(ns)
 	if err != nil {
 		bp.fail(ErrBodyInterrupted)
 		c.protocolError(err)
 		return
 	}
-	bp.push(dst[:nd], c.cd.Done())
+	bp.push(dst[:nd], c.x.cd.Done())
 	c.emit(EventOnData, nd)
-	if ns < len(src) && !c.cd.Done() {
+	if ns < len(src) && !c.x.cd.Done() {
 		bp.mu.Lock()
 		bp.starved = true
 		bp.mu.Unlock()
@@ -352,7 +352,7 @@ func (c *Session) blockWrite(w *blockChunk) {
 	bp.mu.Unlock()
 	bp.signal()
 	if bp.queued > 0 {
-		c.pollDL = c.lp.now + int64(c.srv.cfg.TimerResolution)
+		c.x.pollDL = c.lp.now + int64(c.srv.cfg.TimerResolution)
 	}
 }
 
@@ -374,9 +374,9 @@ func (c *Session) blockEvents(r *Request, n int) {
 
 // pollBlocking refreshes the outbound figure a waiting worker sees.
 func (c *Session) pollBlocking() {
-	r := c.breq
+	r := c.x.breq
 	if r == nil {
-		c.pollDL = 0
+		c.x.pollDL = 0
 		return
 	}
 	bp := r.bp
@@ -386,9 +386,9 @@ func (c *Session) pollBlocking() {
 	bp.mu.Unlock()
 	bp.signal()
 	if ob > 0 {
-		c.pollDL = c.lp.now + int64(c.srv.cfg.TimerResolution)
+		c.x.pollDL = c.lp.now + int64(c.srv.cfg.TimerResolution)
 	} else {
-		c.pollDL = 0
+		c.x.pollDL = 0
 	}
 }
 
@@ -450,13 +450,12 @@ func (c *Session) blockDone(r *Request) {
 		c.lp.out = append(c.lp.out, r.wbuf...)
 		r.wbuf = nil
 	}
-	c.breq = nil
-	c.pollDL = 0
-	c.served++
+	c.x.breq = nil
+	c.x.pollDL = 0
 	c.lru.Store(c.lp.stamp())
 	p := r.p
-	c.p = p
-	c.h = r.h
+	c.x.p = p
+	c.x.h = r.h
 	if !r.keep || c.closing {
 		c.closeAfterReply()
 		return
@@ -471,12 +470,12 @@ func (c *Session) blockDone(r *Request) {
 		c.endRequest()
 	case bp.left < 0:
 		// The handler left part of a chunked body: skip it (capped).
-		c.drainLeft = -1
+		c.x.drainLeft = -1
 		c.st = stDrain
 	case bp.left <= c.srv.cfg.MaxDrain:
-		c.drainLeft = bp.left
+		c.x.drainLeft = bp.left
 		c.st = stDrain
-		if c.drainLeft == 0 {
+		if c.x.drainLeft == 0 {
 			c.endRequest()
 		}
 	default:

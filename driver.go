@@ -24,6 +24,8 @@ type loop struct {
 	deflate  []byte       // compressed WebSocket payload scratch
 	inflate  []byte       // decompressed WebSocket message scratch
 	parsers  []*hc.Parser // free parsers: an idle session holds none
+	xs       []*reqState  // free request states (Session.rq, putRQ)
+	wsIns    []*wsIn      // free WebSocket receive states (readWS)
 	cds      []*hc.ChunkedDecoder
 	bufs     [][]byte  // free message and body buffers (getBuf, putBuf)
 	bufBytes int       // their total capacity
@@ -57,6 +59,28 @@ func (lp *loop) getParser() *hc.Parser {
 	return p
 }
 
+func (lp *loop) getReqState() *reqState {
+	if n := len(lp.xs); n > 0 {
+		x := lp.xs[n-1]
+		lp.xs = lp.xs[:n-1]
+		return x
+	}
+	return new(reqState)
+}
+
+// putReqState takes back an idle request state; its plaintext staging
+// buffer is kept when small.
+func (lp *loop) putReqState(x *reqState) {
+	tin := x.tin[:0]
+	if cap(tin) > 16<<10 {
+		tin = nil
+	}
+	*x = reqState{tin: tin}
+	if len(lp.xs) < 1024 {
+		lp.xs = append(lp.xs, x)
+	}
+}
+
 func (lp *loop) putParser(p *hc.Parser) {
 	p.Reset()
 	if len(lp.parsers) < 1024 {
@@ -67,24 +91,31 @@ func (lp *loop) putParser(p *hc.Parser) {
 // initChunked readies the session's chunked decoder for a body capped at
 // limit, borrowing one from the loop.
 func (c *Session) initChunked(l hc.Limits) {
-	if c.cd == nil {
+	x := c.rq()
+	if x.cd == nil {
 		lp := c.lp
 		if n := len(lp.cds); n > 0 {
-			c.cd = lp.cds[n-1]
+			x.cd = lp.cds[n-1]
 			lp.cds = lp.cds[:n-1]
 		} else {
-			c.cd = new(hc.ChunkedDecoder)
+			x.cd = new(hc.ChunkedDecoder)
 		}
 	}
-	c.cd.Init(l)
+	x.cd.Init(l)
 }
 
 func (c *Session) releaseChunked() {
-	if c.cd != nil {
+	if c.x != nil {
+		c.releaseChunkedOf(c.x)
+	}
+}
+
+func (c *Session) releaseChunkedOf(x *reqState) {
+	if x.cd != nil {
 		if len(c.lp.cds) < 1024 {
-			c.lp.cds = append(c.lp.cds, c.cd)
+			c.lp.cds = append(c.lp.cds, x.cd)
 		}
-		c.cd = nil
+		x.cd = nil
 	}
 }
 
@@ -107,7 +138,7 @@ func (d driver) OnOpen(ec engine.Conn) {
 		s.reject(ec, lp)
 		return
 	}
-	c := &Session{srv: s, lp: lp, ec: ec, fd: ec.Fd(), opened: now}
+	c := &Session{srv: s, lp: lp, ec: ec, opened: now}
 	// lru stays 0 until the first request completes (LRU grace).
 	id, ok := s.slab.Alloc(c)
 	if !ok {
@@ -264,12 +295,13 @@ func (c *Session) readHead() bool {
 	if len(b) == 0 {
 		return false
 	}
-	if c.p == nil {
-		c.p = c.lp.getParser()
-		c.headDL = c.lp.now + int64(c.srv.cfg.HeaderTimeout)
+	if c.x == nil || c.x.p == nil {
+		x := c.rq()
+		x.p = c.lp.getParser()
+		x.headDL = c.lp.now + int64(c.srv.cfg.HeaderTimeout)
 		c.idleDL = 0
 	}
-	n, err := c.p.ParseHead(b)
+	n, err := c.x.p.ParseHead(b)
 	if err != nil {
 		if err == hc.ErrNeedMore {
 			return false
@@ -277,7 +309,7 @@ func (c *Session) readHead() bool {
 		c.protocolError(err)
 		return false
 	}
-	c.headDL = 0
+	c.x.headDL = 0
 	return c.startRequest(b, n)
 }
 
@@ -290,7 +322,7 @@ func (c *Session) protocolError(err error) {
 	}
 	c.srv.log.Debug("httpd: bad request", "session", c.id, "err", err)
 	if f := c.srv.cfg.OnEvent; f != nil {
-		f(Event{Kind: EventError, ID: c.id, Fd: c.fd, Status: status, Err: err})
+		f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Status: status, Err: err})
 	}
 	c.replyError(status, msg, nil, true)
 }
@@ -298,8 +330,8 @@ func (c *Session) protocolError(err error) {
 // startRequest routes a parsed head. b holds the head in its first n bytes.
 func (c *Session) startRequest(b []byte, n int) bool {
 	s := c.srv
-	p := c.p
-	c.headLen = n
+	p := c.x.p
+	c.x.headLen = n
 	c.emit(EventOnHeader, 0)
 	path := p.Path()
 	h, res := s.reg.lookup(p.Method(), unsafe.String(unsafe.SliceData(path), len(path)))
@@ -318,7 +350,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		}
 		return c.rejectUnread(status, n)
 	}
-	c.h = h
+	c.x.h = h
 	limit := s.cfg.MaxBodySize
 	if h.MaxBodySize > 0 {
 		limit = h.MaxBodySize
@@ -335,30 +367,30 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	}
 	switch {
 	case chunked:
-		c.headCopy = append(c.headCopy[:0], b[:n]...)
-		p.Rebind(c.headCopy)
+		c.x.headCopy = append(c.x.headCopy[:0], b[:n]...)
+		p.Rebind(c.x.headCopy)
 		c.inDiscard(n)
-		c.headLen = 0
+		c.x.headLen = 0
 		c.initChunked(s.chunkLimits(limit))
-		c.body = c.body[:0]
+		c.x.body = c.x.body[:0]
 		c.st = stChunked
 		c.continue100()
-		c.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
+		c.x.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
 		return true
 	case cl > 0:
-		c.need = n + int(cl)
-		if len(b) >= c.need {
+		c.x.need = n + int(cl)
+		if len(b) >= c.x.need {
 			c.emit(EventOnData, int(cl))
-			c.dispatch(b[n:c.need])
-			c.consume(c.need)
+			c.dispatch(b[n:c.x.need])
+			c.consume(c.x.need)
 			return !c.closing
 		}
 		c.st = stBody
 		c.continue100()
-		c.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
-		c.inMark = c.inBuffered()
-		if c.inMark > n {
-			c.emit(EventOnData, c.inMark-n)
+		c.x.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
+		c.x.inMark = c.inBuffered()
+		if c.x.inMark > n {
+			c.emit(EventOnData, c.x.inMark-n)
 		}
 		return false
 	default:
@@ -371,8 +403,8 @@ func (c *Session) startRequest(b []byte, n int) bool {
 // continue100 sends "100 Continue" once when the client waits for it
 // (RFC 9110 §10.1.1) and the body has not arrived yet.
 func (c *Session) continue100() {
-	if c.p.ExpectContinue() && !c.expect100 {
-		c.expect100 = true
+	if c.x.p.ExpectContinue() && !c.x.expect100 {
+		c.x.expect100 = true
 		c.lp.out = append(c.lp.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
 		c.flush()
 	}
@@ -386,28 +418,27 @@ func (c *Session) consume(n int) {
 
 // endRequest readies the session for its next request, or for closing.
 func (c *Session) endRequest() {
-	c.h = nil
-	c.headLen, c.need = 0, 0
-	c.expect100 = false
-	c.recvDL = 0
+	x := c.rq()
+	x.h = nil
+	x.headLen, x.need = 0, 0
+	x.expect100 = false
+	x.recvDL = 0
 	if c.st == stLinger || c.closing {
 		return
 	}
 	c.st = stHead
-	if c.p != nil {
+	if x.p != nil {
 		if c.inBuffered() == 0 {
-			c.lp.putParser(c.p)
-			c.p = nil
+			c.lp.putParser(x.p)
+			x.p = nil
 		} else {
-			c.p.Reset()
+			x.p.Reset()
 		}
 	}
-	if cap(c.headCopy) > 0 {
-		c.headCopy = nil
-	}
-	if c.body != nil {
-		c.lp.putBuf(c.body)
-		c.body = nil
+	x.headCopy = nil
+	if x.body != nil {
+		c.lp.putBuf(x.body)
+		x.body = nil
 	}
 	c.releaseChunked()
 	c.idleDL = c.lp.now + int64(c.srv.cfg.IdleTimeout)
@@ -415,20 +446,20 @@ func (c *Session) endRequest() {
 
 func (c *Session) readBody() bool {
 	have := c.inBuffered()
-	if have < c.need {
-		if have > c.inMark { // progress: restart the receive timeout
-			c.emit(EventOnData, have-c.inMark)
-			c.inMark = have
-			c.recvDL = c.lp.now + int64(c.srv.cfg.RecvWaitTimeout)
+	if have < c.x.need {
+		if have > c.x.inMark { // progress: restart the receive timeout
+			c.emit(EventOnData, have-c.x.inMark)
+			c.x.inMark = have
+			c.x.recvDL = c.lp.now + int64(c.srv.cfg.RecvWaitTimeout)
 		}
 		return false
 	}
 	b := c.inPeek()
-	c.p.Rebind(b)
+	c.x.p.Rebind(b)
 	c.st = stHead
-	c.emit(EventOnData, c.need-c.inMark)
-	c.dispatch(b[c.headLen:c.need])
-	c.consume(c.need)
+	c.emit(EventOnData, c.x.need-c.x.inMark)
+	c.dispatch(b[c.x.headLen:c.x.need])
+	c.consume(c.x.need)
 	return !c.closing
 }
 
@@ -438,20 +469,20 @@ func (c *Session) readChunked() bool {
 		return false
 	}
 	limit := c.srv.cfg.MaxBodySize
-	if c.h.MaxBodySize > 0 {
-		limit = c.h.MaxBodySize
+	if c.x.h.MaxBodySize > 0 {
+		limit = c.x.h.MaxBodySize
 	}
 	used := 0
-	for used < len(src) && !c.cd.Done() {
-		if len(c.body) == cap(c.body) {
-			c.body = c.lp.growBuf(c.body, len(src)-used, limit)
+	for used < len(src) && !c.x.cd.Done() {
+		if len(c.x.body) == cap(c.x.body) {
+			c.x.body = c.lp.growBuf(c.x.body, len(src)-used, limit)
 		}
-		nd, ns, err := c.cd.Decode(c.body[len(c.body):cap(c.body)], src[used:])
-		c.body = c.body[:len(c.body)+nd]
+		nd, ns, err := c.x.cd.Decode(c.x.body[len(c.x.body):cap(c.x.body)], src[used:])
+		c.x.body = c.x.body[:len(c.x.body)+nd]
 		used += ns
 		if err != nil {
 			c.inDiscard(used)
-			c.replyError(errStatus(err), "", c.p, true)
+			c.replyError(errStatus(err), "", c.x.p, true)
 			return false
 		}
 		if nd == 0 && ns == 0 {
@@ -459,15 +490,15 @@ func (c *Session) readChunked() bool {
 		}
 	}
 	c.inDiscard(used)
-	c.recvDL = c.lp.now + int64(c.srv.cfg.RecvWaitTimeout)
-	if !c.cd.Done() {
+	c.x.recvDL = c.lp.now + int64(c.srv.cfg.RecvWaitTimeout)
+	if !c.x.cd.Done() {
 		return false
 	}
 	c.st = stHead
-	if len(c.body) > 0 {
-		c.emit(EventOnData, len(c.body))
+	if len(c.x.body) > 0 {
+		c.emit(EventOnData, len(c.x.body))
 	}
-	c.dispatch(c.body)
+	c.dispatch(c.x.body)
 	c.endRequest()
 	return !c.closing
 }
@@ -485,7 +516,7 @@ func errStatus(err error) int {
 // consumed), and skips the body: discarded when at most MaxDrain, else the
 // session closes.
 func (c *Session) rejectUnread(status, n int) bool {
-	p := c.p
+	p := c.x.p
 	keep := c.replyError(status, "", p, false)
 	if c.closing || c.st == stLinger {
 		return false
@@ -498,13 +529,13 @@ func (c *Session) rejectUnread(status, n int) bool {
 	switch cl := p.ContentLength(); {
 	case p.Chunked():
 		c.initChunked(c.srv.chunkLimits(c.srv.cfg.MaxDrain))
-		c.drainLeft = -1
+		c.x.drainLeft = -1
 		c.st = stDrain
 	case cl > c.srv.cfg.MaxDrain:
 		c.closeAfterReply()
 		return false
 	case cl > 0:
-		c.drainLeft = cl
+		c.x.drainLeft = cl
 		c.st = stDrain
 	default:
 		c.endRequest()
@@ -518,14 +549,14 @@ func (c *Session) drain() bool {
 	if len(b) == 0 {
 		return false
 	}
-	if c.drainLeft >= 0 { // Content-Length body
+	if c.x.drainLeft >= 0 { // Content-Length body
 		k := int64(len(b))
-		if k > c.drainLeft {
-			k = c.drainLeft
+		if k > c.x.drainLeft {
+			k = c.x.drainLeft
 		}
 		c.inDiscard(int(k))
-		c.drainLeft -= k
-		if c.drainLeft > 0 {
+		c.x.drainLeft -= k
+		if c.x.drainLeft > 0 {
 			return false
 		}
 		c.endRequest()
@@ -536,8 +567,8 @@ func (c *Session) drain() bool {
 		c.lp.scratch = make([]byte, 16<<10)
 	}
 	used := 0
-	for used < len(b) && !c.cd.Done() {
-		_, ns, err := c.cd.Decode(c.lp.scratch, b[used:])
+	for used < len(b) && !c.x.cd.Done() {
+		_, ns, err := c.x.cd.Decode(c.lp.scratch, b[used:])
 		used += ns
 		if err != nil {
 			c.inDiscard(used)
@@ -549,7 +580,7 @@ func (c *Session) drain() bool {
 		}
 	}
 	c.inDiscard(used)
-	if !c.cd.Done() {
+	if !c.x.cd.Done() {
 		return false
 	}
 	c.endRequest()
@@ -560,11 +591,10 @@ func (c *Session) drain() bool {
 // Its ON_DATA events were emitted as the body arrived.
 func (c *Session) dispatch(body []byte) {
 	r := &c.lp.req
-	r.reset(c, c.h, c.p, body)
+	r.reset(c, c.x.h, c.x.p, body)
 	c.inHandler = true
 	err, panicked := c.srv.callHandler(c, r)
 	c.inHandler = false
-	c.served++
 	c.lru.Store(c.lp.stamp())
 	keep := r.finish(err, panicked)
 	if err != nil && !panicked {
@@ -635,37 +665,40 @@ func (c *Session) closeAfterReply() {
 		}
 	}
 	_ = c.ec.CloseWrite()
-	c.headDL, c.recvDL, c.idleDL = 0, 0, 0
-	c.lingerDL = c.lp.now + int64(c.srv.cfg.LingerTimeout)
+	x := c.rq()
+	x.headDL, x.recvDL, c.idleDL = 0, 0, 0
+	x.lingerDL = c.lp.now + int64(c.srv.cfg.LingerTimeout)
 	c.linger()
 }
 
 func (c *Session) releaseRequest() {
-	if c.breq != nil {
+	if c.x == nil {
+		return
+	}
+	if c.x.breq != nil {
 		// The worker keeps the parser; its later items are dropped.
-		c.breq.bp.abandon()
-		c.breq = nil
+		c.x.breq.bp.abandon()
+		c.x.breq = nil
 	}
-	if c.p != nil {
-		c.lp.putParser(c.p)
-		c.p = nil
+	if c.x.p != nil {
+		c.lp.putParser(c.x.p)
+		c.x.p = nil
 	}
-	c.headCopy = nil
-	if c.body != nil {
-		c.lp.putBuf(c.body)
-		c.body = nil
+	c.x.headCopy = nil
+	if c.x.body != nil {
+		c.lp.putBuf(c.x.body)
+		c.x.body = nil
 	}
 	c.releaseChunked()
 }
 
 func (c *Session) linger() {
-	if c.tr != nil {
-		c.tin = c.tin[:0]
-	}
+	x := c.rq()
+	x.tin = x.tin[:0]
 	b := c.ec.Peek()
 	c.ec.Discard(len(b))
-	c.lingered += int64(len(b))
-	if c.lingered > c.srv.cfg.MaxDrain {
+	x.lingered += int64(len(b))
+	if x.lingered > c.srv.cfg.MaxDrain {
 		c.abort()
 	}
 }
@@ -703,16 +736,17 @@ func (c *Session) flush() {
 		lp.out = lp.out[:0]
 	}
 	ob := c.ec.OutboundBuffered()
-	if ob > 0 && c.sendDL == 0 {
-		c.sendDL = lp.now + int64(c.srv.cfg.SendWaitTimeout)
-		c.sendMark = ob
+	if ob > 0 && (c.x == nil || c.x.sendDL == 0) {
+		x := c.rq()
+		x.sendDL = lp.now + int64(c.srv.cfg.SendWaitTimeout)
+		x.sendMark = ob
 	}
 	if ob > c.srv.cfg.MaxOutbound && !c.stalled {
 		// Backpressure: no new request or message is taken until the
 		// client has read half of it; no progress at all for
 		// SendWaitTimeout closes the session.
 		c.stalled = true
-		c.pollDL = lp.now + int64(c.srv.cfg.TimerResolution)
+		c.rq().pollDL = lp.now + int64(c.srv.cfg.TimerResolution)
 	}
 }
 
@@ -740,7 +774,7 @@ func (c *Session) inboundCap() int {
 	cfg := &c.srv.cfg
 	n := cfg.MaxOutbound + cfg.MaxRequestLine + cfg.MaxHeaderBytes + int(cfg.MaxDrain)
 	if c.ws != nil {
-		n += int(c.ws.maxMsg)
+		n += int(c.ws.maxMsg())
 	}
 	return n
 }
@@ -750,10 +784,13 @@ func (c *Session) schedule() {
 	if c.closing {
 		return
 	}
-	next := int64(0)
-	for _, d := range [...]int64{c.headDL, c.recvDL, c.idleDL, c.sendDL, c.lingerDL, c.pollDL} {
-		if d != 0 && (next == 0 || d < next) {
-			next = d
+	c.putRQ()
+	next := c.idleDL
+	if x := c.x; x != nil {
+		for _, d := range [...]int64{x.headDL, x.recvDL, x.sendDL, x.lingerDL, x.pollDL} {
+			if d != 0 && (next == 0 || d < next) {
+				next = d
+			}
 		}
 	}
 	if next == 0 {
@@ -781,45 +818,49 @@ func (c *Session) schedule() {
 func (c *Session) onTimer() {
 	now := c.lp.now
 	expired := func(d int64) bool { return d != 0 && now >= d }
-	switch {
-	case expired(c.lingerDL):
-		c.abort()
-		return
-	case expired(c.sendDL):
-		ob := c.ec.OutboundBuffered()
+	if x := c.x; x != nil {
 		switch {
-		case ob == 0:
-			c.sendDL = 0
-		case ob < c.sendMark: // progress
-			c.sendMark = ob
-			c.sendDL = now + int64(c.srv.cfg.SendWaitTimeout)
-		default:
-			c.srv.log.Debug("httpd: send timeout", "session", c.id, "queued", ob)
+		case expired(x.lingerDL):
 			c.abort()
 			return
-		}
-	}
-	if expired(c.pollDL) {
-		c.pollDL = 0
-		if c.breq != nil {
-			c.pollBlocking()
-		}
-		if c.stalled {
-			if c.unstall() {
-				c.process()
-			} else if !c.closing {
-				c.pollDL = now + int64(c.srv.cfg.TimerResolution)
+		case expired(x.sendDL):
+			ob := c.ec.OutboundBuffered()
+			switch {
+			case ob == 0:
+				x.sendDL = 0
+			case ob < x.sendMark: // progress
+				x.sendMark = ob
+				x.sendDL = now + int64(c.srv.cfg.SendWaitTimeout)
+			default:
+				c.srv.log.Debug("httpd: send timeout", "session", c.id, "queued", ob)
+				c.abort()
+				return
 			}
 		}
-	}
-	switch {
-	case expired(c.headDL), expired(c.recvDL):
-		c.headDL, c.recvDL = 0, 0
-		if c.st == stHead && c.p == nil {
+		if expired(x.pollDL) {
+			x.pollDL = 0
+			if x.breq != nil {
+				c.pollBlocking()
+			}
+			if c.stalled {
+				if c.unstall() {
+					c.process()
+				} else if !c.closing {
+					c.rq().pollDL = now + int64(c.srv.cfg.TimerResolution)
+				}
+			}
+		}
+		// process may have ended the request and c.x with it.
+		if x = c.x; x != nil && (expired(x.headDL) || expired(x.recvDL)) {
+			x.headDL, x.recvDL = 0, 0
+			if c.st == stHead && x.p == nil {
+				return
+			}
+			c.replyError(408, "", nil, true)
 			return
 		}
-		c.replyError(408, "", nil, true)
-	case expired(c.idleDL):
+	}
+	if expired(c.idleDL) {
 		c.idleDL = 0
 		c.abort()
 	}

@@ -66,6 +66,6 @@ func (s *Server) emit(e Event) {
 // OnEvent is set.
 func (c *Session) emit(k EventKind, n int) {
 	if f := c.srv.cfg.OnEvent; f != nil {
-		f(Event{Kind: k, ID: c.id, Fd: c.fd, Len: n})
+		f(Event{Kind: k, ID: c.id, Fd: c.ec.Fd(), Len: n})
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/evhttpd/httpd/codec/ws"
 	"github.com/evhttpd/httpd/sessions"
 )
 
 // TestIdleFootprint: an idle keep-alive session holds its Session struct
-// and a slab slot, and no parser, decoder, body or staging buffer. The
+// and a slab slot, and no request state (parser, decoder, body, staging
+// buffer, deadlines). The
 // budget is 512 bytes of slab and parser state per idle session.
 func TestIdleFootprint(t *testing.T) {
 	size := int(unsafe.Sizeof(Session{})) + sessions.SlotBytes
@@ -33,14 +35,10 @@ func TestIdleFootprint(t *testing.T) {
 	done := make(chan string, 1)
 	if err := srv.QueueWork(ids[0], func(s *Session) {
 		switch {
-		case s.p != nil:
-			done <- "parser held"
-		case s.cd != nil:
-			done <- "chunked decoder held"
-		case s.body != nil || s.headCopy != nil || s.tin != nil:
-			done <- "buffer held"
-		case s.breq != nil || s.ws != nil:
-			done <- "request state held"
+		case s.x != nil:
+			done <- "request state held (parser, decoder, buffers or deadlines)"
+		case s.ws != nil:
+			done <- "WebSocket state on an HTTP session"
 		default:
 			done <- ""
 		}
@@ -76,5 +74,53 @@ func TestSessionAddrs(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("handler did not run")
+	}
+}
+
+// TestWSIdleFootprint: an upgraded session that finished its messages
+// (whole, fragmented, split across writes, compressed) holds its Session,
+// its small wsConn and flate state if negotiated, and no request state,
+// receive state or buffer.
+func TestWSIdleFootprint(t *testing.T) {
+	t.Logf("idle WebSocket session: Session %d B + wsConn %d B + slot %d B", unsafe.Sizeof(Session{}), unsafe.Sizeof(wsConn{}), sessions.SlotBytes)
+	srv := wsCaseServer(t)
+	for _, path := range []string{"/echo", "/deflate"} {
+		t.Run(path, func(t *testing.T) {
+			c := wsCaseDial(t, srv, path)
+			c.sendFrames(chopWhole, text("hello"))
+			c.expect(0, text("hello"))
+			c.sendFrames(chopByte, frag(ws.OpText, "ab"), ctl(ws.OpPing, []byte("p")), final(ws.OpContinuation, "cd"))
+			c.expect(1, ctl(ws.OpPong, []byte("p")))
+			c.expect(2, text("abcd"))
+			ids := srv.Clients(nil)
+			done := make(chan string, len(ids))
+			for _, id := range ids {
+				if err := srv.QueueWork(id, func(s *Session) {
+					switch {
+					case s.ws == nil:
+						done <- ""
+					case s.x != nil:
+						done <- "request state held"
+					case s.ws.in != nil:
+						done <- "receive state held"
+					default:
+						done <- ""
+					}
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range ids {
+				select {
+				case msg := <-done:
+					if msg != "" {
+						t.Errorf("idle WebSocket session: %s", msg)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("queued work did not run")
+				}
+			}
+			c.finish()
+		})
 	}
 }

@@ -93,7 +93,7 @@ func (r *Request) UserCtx() any {
 }
 
 // SessCtx returns the session context (ESP's req->sess_ctx).
-func (r *Request) SessCtx() any { return r.s.ctx }
+func (r *Request) SessCtx() any { return r.s.Ctx() }
 
 // SetSessCtx sets the session context and its free function (ESP's
 // req->sess_ctx and req->free_ctx); see Session.SetCtx.

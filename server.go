@@ -267,7 +267,7 @@ func (lp *loop) runItem(it ctrl.Item) {
 		abandonItem(it)
 		return
 	}
-	if (it.Kind == kindBlockWrite || it.Kind == kindBlockDone || it.Kind == kindBlockRefill) && c.breq != itemRequest(it) {
+	if (it.Kind == kindBlockWrite || it.Kind == kindBlockDone || it.Kind == kindBlockRefill) && (c.x == nil || c.x.breq != itemRequest(it)) {
 		// The request was given up (error reply, close) before this arrived.
 		abandonItem(it)
 		return
@@ -337,7 +337,7 @@ func (s *Server) purgeFor(lp *loop) bool {
 	grace := int64(s.cfg.LRUGrace)
 	for tries := 0; tries < 4; tries++ {
 		id, ok := s.slab.Oldest(func(id SessionID, c *Session) bool {
-			if c.purging.Load() || c.pending.Load() > 0 {
+			if c.aflags.Load()&flagPurging != 0 || c.pending.Load() > 0 {
 				return false
 			}
 			if h, ok := s.handshakers.Load(c); ok && h.(Handshaker).Handshaking() {
@@ -350,7 +350,7 @@ func (s *Server) purgeFor(lp *loop) bool {
 			return false
 		}
 		c, ok := s.slab.Get(id)
-		if !ok || !c.purging.CompareAndSwap(false, true) {
+		if !ok || c.aflags.Or(flagPurging)&flagPurging != 0 {
 			continue
 		}
 		s.purged.Add(1)
@@ -371,24 +371,30 @@ func (s *Server) closeSession(c *Session, err error) {
 		return
 	}
 	c.freed = true
-	if c.breq != nil {
-		c.breq.bp.abandon()
-		c.breq = nil
+	if c.x != nil && c.x.breq != nil {
+		c.x.breq.bp.abandon()
+		c.x.breq = nil
 	}
 	if f := s.cfg.OnClose; f != nil {
 		_ = s.callHook(c, func() error { f(c); return nil })
 	}
-	if c.ctx != nil && c.ctxFree != nil {
-		v, f := c.ctx, c.ctxFree
-		c.ctx, c.ctxFree = nil, nil
-		s.safeFree(c, f, v)
-	}
-	if c.tctx != nil && c.tctxFree != nil {
-		v, f := c.tctx, c.tctxFree
-		c.tctx, c.tctxFree = nil, nil
-		s.safeFree(c, f, v)
+	if x := c.cx; x != nil {
+		if x.ctx != nil && x.ctxFree != nil {
+			v, f := x.ctx, x.ctxFree
+			x.ctx, x.ctxFree = nil, nil
+			s.safeFree(c, f, v)
+		}
+		if x.tctx != nil && x.tctxFree != nil {
+			v, f := x.tctx, x.tctxFree
+			x.tctx, x.tctxFree = nil, nil
+			s.safeFree(c, f, v)
+		}
 	}
 	c.wsRelease()
+	if c.ws != nil && c.ws.in != nil {
+		c.lp.putWSIn(c.ws.in)
+		c.ws.in = nil
+	}
 	if c.tr != nil {
 		if _, ok := c.tr.(Handshaker); ok {
 			s.handshakers.Delete(c)
@@ -399,9 +405,14 @@ func (s *Server) closeSession(c *Session, err error) {
 				_ = c.ec.Write(w)
 			}
 		}
-		c.tr, c.tin = nil, nil
+		c.tr = nil
 	}
 	c.releaseRequest()
+	if x := c.x; x != nil {
+		c.x = nil
+		c.releaseChunkedOf(x)
+		c.lp.putReqState(x)
+	}
 	c.emit(EventDisconnected, 0)
 	s.slab.Free(c.id)
 }
@@ -443,7 +454,7 @@ func (s *Server) ClientInfo(id SessionID) ClientKind {
 	if !ok {
 		return ClientInvalid
 	}
-	if c.upgrade.Load() {
+	if c.aflags.Load()&flagUpgraded != 0 {
 		return ClientWebSocket
 	}
 	return ClientHTTP
@@ -519,7 +530,7 @@ func (s *Server) waitIdle(ctx context.Context) {
 		s.slab.Range(func(id SessionID, c *Session) bool {
 			busy++
 			_ = s.enqueue(id, kindWork, func(c *Session) {
-				if c.st == stHead && c.p == nil && c.breq == nil {
+				if c.st == stHead && (c.x == nil || c.x.p == nil && c.x.breq == nil) {
 					c.abort()
 				}
 			})

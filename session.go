@@ -41,10 +41,54 @@ type Session struct {
 	lp  *loop
 	ec  engine.Conn
 	id  sessions.ID
-	fd  int
 
-	// Read state (loop only).
+	// x is the state of a request in progress and of the rarer conditions
+	// (a stalled or closing connection, a transport's staged plaintext),
+	// borrowed from the loop and given back as soon as the session is idle
+	// again (schedule), so an idle session holds none of it.
+	x  *reqState
+	ws *wsConn   // set once the session upgraded to WebSocket
+	tr Transport // nil without Config.NewTransport
+	cx *sessCtx  // session and transport contexts, nil until one is set
+
+	// Timers (loop only): monotonic nanoseconds, 0 = unset.
+	idleDL  int64
+	timerAt int64 // deadline the engine timer is armed for
+
+	// Cross-goroutine state.
+	lru     atomic.Int64  // LRU stamp of the last completed request, 0 before the first (loop.stamp)
+	opened  int64         // monotonic ns at open (immutable)
+	pending atomic.Int32  // queued work items not yet run
+	aflags  atomic.Uint32 // flagPurging, flagUpgraded
+
+	// Loop-only state.
 	st        readState
+	closing   bool // Close was asked; nothing more is read or written
+	inHandler bool // a loop handler of this session is running
+	stalled   bool // output over MaxOutbound: input waits (backpressure)
+	freed     bool // the close hook and free callbacks ran
+	trClosed  bool // Transport.Close ran (before a write shutdown)
+}
+
+// Session.aflags bits, read from any goroutine.
+const (
+	flagPurging  = 1 << iota // chosen as an LRU victim
+	flagUpgraded             // the session left HTTP for WebSocket (ClientInfo)
+)
+
+// sessCtx holds the contexts a session keeps for its life (ESP's sess_ctx
+// and transport ctx with their free functions); allocated on the first set.
+type sessCtx struct {
+	ctx      any
+	ctxFree  func(any)
+	tctx     any
+	tctxFree func(any)
+}
+
+// reqState is a session's per-request state (loop only). Sessions borrow
+// one from their loop when a request starts or a deadline is armed and
+// return it when nothing in it is in use (idle).
+type reqState struct {
 	p         *hc.Parser         // nil while no request is in progress
 	cd        *hc.ChunkedDecoder // borrowed from the loop while a chunked body is read
 	h         *handler           // handler of the request in progress
@@ -55,40 +99,40 @@ type Session struct {
 	body      []byte             // decoded chunked body (pooled)
 	lingered  int64              // bytes discarded in stLinger
 	expect100 bool               // "100 Continue" was sent for the request in progress
-	closing   bool               // Close was asked; nothing more is read or written
-	served    uint32             // requests completed
-	inHandler bool               // a loop handler of this session is running
-	stalled   bool               // output over MaxOutbound: input waits (backpressure)
 
-	// Timers (loop only): monotonic nanoseconds, 0 = unset.
-	headDL, recvDL, idleDL, sendDL, lingerDL, pollDL int64
-	timerAt                                          int64
-	sendMark                                         int // outbound bytes when the send check was armed
-	inMark                                           int // inbound bytes at the last body progress
-
-	// Session context (loop only).
-	ctx      any
-	ctxFree  func(any)
-	tctx     any
-	tctxFree func(any)
-	freed    bool
-
-	ws *wsConn // set once the session upgraded to WebSocket
-
-	// Transport (loop only): plaintext staged for the parser.
-	tr       Transport
-	tin      []byte
-	trClosed bool // Transport.Close ran (before a write shutdown)
+	// Deadlines: monotonic nanoseconds, 0 = unset.
+	headDL, recvDL, sendDL, lingerDL, pollDL int64
+	sendMark                                 int // outbound bytes when the send check was armed
+	inMark                                   int // inbound bytes at the last body progress
 
 	// Blocking handler in progress (shared with its worker).
 	breq *Request
 
-	// Cross-goroutine state.
-	lru     atomic.Int64 // LRU stamp of the last completed request, 0 before the first (loop.stamp)
-	opened  int64        // monotonic ns at open (immutable)
-	pending atomic.Int32 // queued work items not yet run
-	purging atomic.Bool  // chosen as an LRU victim
-	upgrade atomic.Bool  // the session left HTTP for WebSocket (ClientInfo)
+	// Transport plaintext staged for the parser; its buffer stays with the
+	// reqState in the loop's pool.
+	tin []byte
+}
+
+// idle reports whether nothing in x is in use.
+func (x *reqState) idle() bool {
+	return x.p == nil && x.cd == nil && x.breq == nil && x.body == nil && x.headCopy == nil &&
+		len(x.tin) == 0 && x.headDL == 0 && x.recvDL == 0 && x.sendDL == 0 && x.lingerDL == 0 && x.pollDL == 0
+}
+
+// rq returns the session's request state, borrowing one from the loop.
+func (c *Session) rq() *reqState {
+	if c.x == nil {
+		c.x = c.lp.getReqState()
+	}
+	return c.x
+}
+
+// putRQ gives the request state back to the loop once it is idle.
+func (c *Session) putRQ() {
+	if x := c.x; x != nil && x.idle() && !c.stalled && (c.st == stHead || c.st == stWS) {
+		c.x = nil
+		c.lp.putReqState(x)
+	}
 }
 
 // LRUStamp reports the session's last activity for LRU purge.
@@ -98,7 +142,7 @@ func (c *Session) LRUStamp() uint64 { return uint64(c.lru.Load()) }
 func (c *Session) ID() SessionID { return c.id }
 
 // Fd returns the socket descriptor (informational: never use it for I/O).
-func (c *Session) Fd() int { return c.fd }
+func (c *Session) Fd() int { return c.ec.Fd() }
 
 // RemoteAddr returns the peer address.
 func (c *Session) RemoteAddr() net.Addr { return c.ec.RemoteAddr() }
@@ -110,33 +154,57 @@ func (c *Session) LocalAddr() net.Addr { return c.ec.LocalAddr() }
 func (c *Session) Server() *Server { return c.srv }
 
 // Ctx returns the session context (ESP's sess_ctx), nil if none.
-func (c *Session) Ctx() any { return c.ctx }
+func (c *Session) Ctx() any {
+	if c.cx == nil {
+		return nil
+	}
+	return c.cx.ctx
+}
 
 // SetCtx replaces the session context. The previous context, if any, is
 // freed first with its free function (ESP frees it on replacement). free is
 // called exactly once with v: on the next replacement, when the session
 // closes, or at Stop. A nil free means nothing needs freeing.
 func (c *Session) SetCtx(v any, free func(any)) {
-	if c.ctx != nil && c.ctxFree != nil {
-		old, f := c.ctx, c.ctxFree
-		c.ctx, c.ctxFree = nil, nil
+	if c.cx == nil {
+		if v == nil && free == nil {
+			return
+		}
+		c.cx = &sessCtx{}
+	}
+	x := c.cx
+	if x.ctx != nil && x.ctxFree != nil {
+		old, f := x.ctx, x.ctxFree
+		x.ctx, x.ctxFree = nil, nil
 		c.srv.safeFree(c, f, old)
 	}
-	c.ctx, c.ctxFree = v, free
+	x.ctx, x.ctxFree = v, free
 }
 
 // TransportCtx returns the transport context (ESP's transport ctx).
-func (c *Session) TransportCtx() any { return c.tctx }
+func (c *Session) TransportCtx() any {
+	if c.cx == nil {
+		return nil
+	}
+	return c.cx.tctx
+}
 
 // SetTransportCtx sets the transport context and its free function, called
 // exactly once when the session closes or the context is replaced.
 func (c *Session) SetTransportCtx(v any, free func(any)) {
-	if c.tctx != nil && c.tctxFree != nil {
-		old, f := c.tctx, c.tctxFree
-		c.tctx, c.tctxFree = nil, nil
+	if c.cx == nil {
+		if v == nil && free == nil {
+			return
+		}
+		c.cx = &sessCtx{}
+	}
+	x := c.cx
+	if x.tctx != nil && x.tctxFree != nil {
+		old, f := x.tctx, x.tctxFree
+		x.tctx, x.tctxFree = nil, nil
 		c.srv.safeFree(c, f, old)
 	}
-	c.tctx, c.tctxFree = v, free
+	x.tctx, x.tctxFree = v, free
 }
 
 // SendRaw queues p on the connection as it is (ESP's httpd_send), after

@@ -48,7 +48,10 @@ func (c *Session) inPeek() []byte {
 	if c.tr == nil {
 		return c.ec.Peek()
 	}
-	return c.tin
+	if c.x == nil {
+		return nil
+	}
+	return c.x.tin
 }
 
 func (c *Session) inDiscard(n int) {
@@ -56,46 +59,53 @@ func (c *Session) inDiscard(n int) {
 		c.ec.Discard(n)
 		return
 	}
-	if n >= len(c.tin) {
-		if cap(c.tin) > 64<<10 {
-			c.tin = nil
+	if c.x == nil {
+		return
+	}
+	if n >= len(c.x.tin) {
+		if cap(c.x.tin) > 64<<10 {
+			c.x.tin = nil
 		} else {
-			c.tin = c.tin[:0]
+			c.x.tin = c.x.tin[:0]
 		}
 		return
 	}
-	c.tin = c.tin[:copy(c.tin, c.tin[n:])]
+	c.x.tin = c.x.tin[:copy(c.x.tin, c.x.tin[n:])]
 }
 
 func (c *Session) inBuffered() int {
 	if c.tr == nil {
 		return c.ec.InboundBuffered()
 	}
-	return len(c.tin)
+	if c.x == nil {
+		return 0
+	}
+	return len(c.x.tin)
 }
 
-// pump moves raw input through the transport into c.tin and writes what the
+// pump moves raw input through the transport into c.x.tin and writes what the
 // transport wants written. It reports false when the session must close.
 func (c *Session) pump() bool {
+	x := c.rq()
 	limit := maxPlainBuffered
-	if c.need > limit {
-		limit = c.need
+	if x.need > limit {
+		limit = x.need
 	}
-	for len(c.tin) < limit || c.tr.Pending() > 0 {
+	for len(x.tin) < limit || c.tr.Pending() > 0 {
 		raw := c.ec.Peek()
 		if len(raw) == 0 && c.tr.Pending() == 0 {
 			break
 		}
-		before := len(c.tin)
-		n, out, err := c.tr.Recv(raw, c.tin)
-		c.tin = out
+		before := len(x.tin)
+		n, out, err := c.tr.Recv(raw, x.tin)
+		x.tin = out
 		if n > 0 {
 			c.ec.Discard(n)
 		}
 		if err != nil {
 			c.srv.log.Debug("httpd: transport receive failed", "session", c.id, "err", err)
 			if f := c.srv.cfg.OnEvent; f != nil {
-				f(Event{Kind: EventError, ID: c.id, Fd: c.fd, Err: errors.Join(ErrTransport, err)})
+				f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Err: errors.Join(ErrTransport, err)})
 			}
 			c.writeTransport()
 			c.abort()

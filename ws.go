@@ -46,10 +46,29 @@ var (
 	ErrWSClosing    = errors.New("httpd: WebSocket close already sent")
 )
 
-// wsConn is the state of an upgraded session (loop only). It holds no
-// buffer while no message is in progress.
+// wsConn is the state an upgraded session keeps for its life (loop only).
+// The state of a frame or message being received lives in a wsIn borrowed
+// from the loop, so an idle WebSocket session holds no parser state and no
+// buffer.
 type wsConn struct {
-	h      *handler
+	h         *handler
+	subproto  string
+	fl        *wsFlate // set when permessage-deflate was negotiated
+	in        *wsIn    // frame or message in progress; nil between messages
+	closeSent bool
+}
+
+// maxMsg is the session's message size cap.
+func (w *wsConn) maxMsg() int64 {
+	if w.h.WSMaxMessage > 0 {
+		return w.h.WSMaxMessage
+	}
+	return DefaultWSMaxMessage
+}
+
+// wsIn is the receive state of a WebSocket session while a frame header,
+// a frame or a fragmented message is incomplete (loop only, pooled).
+type wsIn struct {
 	fp     ws.FrameParser
 	seq    ws.Sequencer
 	utf    ws.UTF8Validator
@@ -58,13 +77,40 @@ type wsConn struct {
 	inBody bool      // reading hdr's payload
 	msg    []byte    // message reassembly (pooled), nil when idle
 	ctrl   []byte    // partial control payload (pooled), nil when idle
-	maxMsg int64
+}
 
-	deflate bool
-	fl      *wsFlate // set when permessage-deflate was negotiated
+// idle reports whether in holds nothing between two messages.
+func (in *wsIn) idle() bool {
+	return !in.inBody && in.fp.Idle() && !in.seq.InMessage() && in.msg == nil && in.ctrl == nil
+}
 
-	closeSent bool
-	subproto  string
+// getWSIn borrows receive state for w from the loop.
+func (lp *loop) getWSIn(w *wsConn) *wsIn {
+	var in *wsIn
+	if n := len(lp.wsIns); n > 0 {
+		in = lp.wsIns[n-1]
+		lp.wsIns = lp.wsIns[:n-1]
+	} else {
+		in = new(wsIn)
+	}
+	in.fp.Config = ws.ParserConfig{AllowRSV1: w.fl != nil, RequireMask: true}
+	in.seq.MaxFragments = w.h.WSMaxFragments
+	in.seq.Init(w.maxMsg())
+	return in
+}
+
+// putWSIn returns receive state to the loop, releasing its buffers.
+func (lp *loop) putWSIn(in *wsIn) {
+	if in.msg != nil {
+		lp.putBuf(in.msg)
+	}
+	if in.ctrl != nil {
+		lp.putBuf(in.ctrl)
+	}
+	*in = wsIn{}
+	if len(lp.wsIns) < 1024 {
+		lp.wsIns = append(lp.wsIns, in)
+	}
 }
 
 // wsFlate is a session's permessage-deflate state, allocated only when the
@@ -74,15 +120,33 @@ type wsFlate struct {
 	decomp ws.Decompressor
 }
 
-// readWS parses and delivers frames.
+// readWS parses and delivers frames, borrowing receive state from the loop
+// while a frame or message is incomplete.
 func (c *Session) readWS() bool {
 	w := c.ws
+	if w.in == nil {
+		if c.inBuffered() == 0 {
+			return false
+		}
+		w.in = c.lp.getWSIn(w)
+	}
+	in := w.in
+	more := c.readFrame(w, in)
+	if w.in == in && (in.idle() || c.closing || c.st != stWS) {
+		w.in = nil
+		c.lp.putWSIn(in)
+	}
+	return more
+}
+
+// readFrame parses and delivers what the input holds of one frame.
+func (c *Session) readFrame(w *wsConn, in *wsIn) bool {
 	b := c.inPeek()
 	if len(b) == 0 {
 		return false
 	}
-	if !w.inBody {
-		n, h, err := w.fp.ParseHeader(b)
+	if !in.inBody {
+		n, h, err := in.fp.ParseHeader(b)
 		if err == ws.ErrNeedMore {
 			c.inDiscard(n)
 			return false
@@ -95,90 +159,90 @@ func (c *Session) readWS() bool {
 		if d := c.srv.cfg.WSIdleTimeout; d > 0 {
 			c.idleDL = c.lp.now + int64(d)
 		}
-		if err := w.seq.Frame(h); err != nil {
+		if err := in.seq.Frame(h); err != nil {
 			c.wsFail(err)
 			return false
 		}
-		w.hdr, w.pos, w.inBody = h, 0, true
+		in.hdr, in.pos, in.inBody = h, 0, true
 		if h.Op.IsData() {
-			w.utf.Reset()
+			in.utf.Reset()
 		}
 		if h.Length > 0 {
 			return true
 		}
 		b = nil
 	}
-	h := &w.hdr
-	k := h.Length - w.pos
+	h := &in.hdr
+	k := h.Length - in.pos
 	if int64(len(b)) < k {
 		k = int64(len(b))
 	}
 	p := b[:k]
 	if h.Masked {
-		ws.Mask(h.Mask, int(w.pos), p)
+		ws.Mask(h.Mask, int(in.pos), p)
 	}
-	w.pos += k
-	done := w.pos == h.Length
+	in.pos += k
+	done := in.pos == h.Length
 	if h.Op.IsControl() {
-		if !done || w.ctrl != nil {
-			if w.ctrl == nil {
-				w.ctrl = c.lp.getBuf(125)
+		if !done || in.ctrl != nil {
+			if in.ctrl == nil {
+				in.ctrl = c.lp.getBuf(125)
 			}
-			w.ctrl = append(w.ctrl, p...)
+			in.ctrl = append(in.ctrl, p...)
 		}
 		if !done {
 			c.inDiscard(int(k))
 			return false
 		}
 		payload := p
-		if w.ctrl != nil {
-			payload = w.ctrl
+		if in.ctrl != nil {
+			payload = in.ctrl
 		}
-		w.inBody = false
+		in.inBody = false
 		c.wsControl(h.Op, payload)
-		if w.ctrl != nil {
-			c.lp.putBuf(w.ctrl)
-			w.ctrl = nil
+		if in.ctrl != nil {
+			c.lp.putBuf(in.ctrl)
+			in.ctrl = nil
 		}
 		c.inDiscard(int(k))
 		return !c.closing && c.st == stWS
 	}
-	compressed := w.seq.Compressed()
-	text := w.seq.MessageOp() == ws.OpText
-	if text && !compressed && !w.utf.Write(p) {
+	compressed := in.seq.Compressed()
+	text := in.seq.MessageOp() == ws.OpText
+	if text && !compressed && !in.utf.Write(p) {
 		c.wsFail(ws.ErrInvalidUTF8)
 		return false
 	}
 	if w.h.WSFrames && !compressed {
-		return c.wsFrameDelivery(p, k, done)
+		return c.wsFrameDelivery(in, p, k, done)
 	}
 	msgDone := done && h.Fin
-	if msgDone && w.msg == nil && !compressed {
+	if msgDone && in.msg == nil && !compressed {
 		// Fast path: a whole unfragmented message in the input: no copy.
-		w.inBody = false
-		if text && !w.utf.Done() {
+		in.inBody = false
+		if text && !in.utf.Done() {
 			c.wsFail(ws.ErrInvalidUTF8)
 			return false
 		}
-		c.wsDeliver(WSFrame{Type: w.seq.MessageOp(), Final: true, Payload: p})
+		c.wsDeliver(WSFrame{Type: in.seq.MessageOp(), Final: true, Payload: p})
 		c.inDiscard(int(k))
 		return !c.closing && c.st == stWS
 	}
-	if w.msg == nil {
-		w.msg = c.lp.getBuf(int(min(w.seq.MessageSize(), 64<<10)))
+	if in.msg == nil {
+		in.msg = c.lp.getBuf(int(min(in.seq.MessageSize(), 64<<10)))
 	}
-	w.msg = append(w.msg, p...)
+	in.msg = append(in.msg, p...)
 	c.inDiscard(int(k))
 	if !done {
 		return false
 	}
-	w.inBody = false
+	in.inBody = false
 	if !h.Fin {
 		return true
 	}
-	msg := w.msg
+	msg := in.msg
 	if compressed {
-		out, err := w.fl.decomp.Decompress(c.lp.inflate[:0], msg, w.maxMsg)
+		out, err := w.fl.decomp.Decompress(c.lp.inflate[:0], msg, w.maxMsg())
 		if err != nil {
 			c.wsFail(err)
 			return false
@@ -189,14 +253,14 @@ func (c *Session) readWS() bool {
 			return false
 		}
 		msg = out
-	} else if text && !w.utf.Done() {
+	} else if text && !in.utf.Done() {
 		c.wsFail(ws.ErrInvalidUTF8)
 		return false
 	}
-	c.wsDeliver(WSFrame{Type: w.seq.MessageOp(), Final: true, Payload: msg})
-	if c.ws != nil && c.ws.msg != nil {
-		c.lp.putBuf(c.ws.msg)
-		c.ws.msg = nil
+	c.wsDeliver(WSFrame{Type: in.seq.MessageOp(), Final: true, Payload: msg})
+	if in.msg != nil {
+		c.lp.putBuf(in.msg)
+		in.msg = nil
 	}
 	if cap(c.lp.inflate) > 1<<20 {
 		c.lp.inflate = nil
@@ -206,23 +270,22 @@ func (c *Session) readWS() bool {
 
 // wsFrameDelivery hands each complete frame to a handler that asked for
 // frames (URIHandler.WSFrames): a frame split across reads is gathered first.
-func (c *Session) wsFrameDelivery(p []byte, k int64, done bool) bool {
-	w := c.ws
-	h := &w.hdr
-	if !done || w.msg != nil {
-		if w.msg == nil {
-			w.msg = c.lp.getBuf(int(min(h.Length, 64<<10)))
+func (c *Session) wsFrameDelivery(in *wsIn, p []byte, k int64, done bool) bool {
+	h := &in.hdr
+	if !done || in.msg != nil {
+		if in.msg == nil {
+			in.msg = c.lp.getBuf(int(min(h.Length, 64<<10)))
 		}
-		w.msg = append(w.msg, p...)
+		in.msg = append(in.msg, p...)
 		c.inDiscard(int(k))
 		if !done {
 			return false
 		}
-		p = w.msg
+		p = in.msg
 		k = 0
 	}
-	w.inBody = false
-	if h.Fin && w.seq.MessageOp() == ws.OpText && !w.utf.Done() {
+	in.inBody = false
+	if h.Fin && in.seq.MessageOp() == ws.OpText && !in.utf.Done() {
 		c.wsFail(ws.ErrInvalidUTF8)
 		return false
 	}
@@ -230,9 +293,9 @@ func (c *Session) wsFrameDelivery(p []byte, k int64, done bool) bool {
 	if k > 0 {
 		c.inDiscard(int(k))
 	}
-	if c.ws != nil && c.ws.msg != nil {
-		c.lp.putBuf(c.ws.msg)
-		c.ws.msg = nil
+	if in.msg != nil {
+		c.lp.putBuf(in.msg)
+		in.msg = nil
 	}
 	return !c.closing && c.st == stWS
 }
@@ -298,7 +361,7 @@ func (c *Session) wsFail(err error) {
 	}
 	c.srv.log.Debug("httpd: WebSocket protocol error", "session", c.id, "err", err)
 	if f := c.srv.cfg.OnEvent; f != nil {
-		f(Event{Kind: EventError, ID: c.id, Fd: c.fd, Err: err})
+		f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Err: err})
 	}
 	c.wsClose(code, "")
 }
@@ -320,7 +383,7 @@ func (c *Session) wsFinish() {
 	c.st = stLinger
 	_ = c.ec.CloseWrite()
 	c.idleDL = 0
-	c.lingerDL = c.lp.now + int64(c.srv.cfg.LingerTimeout)
+	c.rq().lingerDL = c.lp.now + int64(c.srv.cfg.LingerTimeout)
 }
 
 // wsRelease returns the session's WebSocket buffers and flate state.
@@ -329,13 +392,15 @@ func (c *Session) wsRelease() {
 	if w == nil {
 		return
 	}
-	if w.msg != nil {
-		c.lp.putBuf(w.msg)
-		w.msg = nil
-	}
-	if w.ctrl != nil {
-		c.lp.putBuf(w.ctrl)
-		w.ctrl = nil
+	if in := w.in; in != nil {
+		if in.msg != nil {
+			c.lp.putBuf(in.msg)
+			in.msg = nil
+		}
+		if in.ctrl != nil {
+			c.lp.putBuf(in.ctrl)
+			in.ctrl = nil
+		}
 	}
 	if w.fl != nil {
 		w.fl.comp.Release()
@@ -388,7 +453,7 @@ func (c *Session) WSSend(f WSFrame) error {
 	}
 	payload := f.Payload
 	var rsv byte
-	if w.deflate && f.Type.IsData() && !f.Fragmented && len(payload) >= wsCompressMin {
+	if w.fl != nil && f.Type.IsData() && !f.Fragmented && len(payload) >= wsCompressMin {
 		out, err := w.fl.comp.Compress(c.lp.deflate[:0], payload)
 		if err == nil {
 			c.lp.deflate = out[:0]
@@ -433,8 +498,8 @@ func (s *Server) WSSendAsync(id SessionID, f WSFrame) error {
 // wsHandshake validates an opening handshake (RFC 6455 §4.2.1) and reports
 // the status to refuse it with, 0 if it is acceptable.
 func (c *Session) wsHandshake(b []byte, n int) bool {
-	p := c.p
-	h := c.h
+	p := c.x.p
+	h := c.x.h
 	s := c.srv
 	status, vers := 0, false
 	var key []byte
@@ -490,10 +555,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	if status != 0 {
 		return c.wsRefuse(status, b, n)
 	}
-	w := &wsConn{h: h, maxMsg: h.WSMaxMessage}
-	if w.maxMsg <= 0 {
-		w.maxMsg = DefaultWSMaxMessage
-	}
+	w := &wsConn{h: h}
 	w.subproto, _ = ws.SelectSubprotocolFields(protos[:np], h.Subprotocols)
 	var extResp []byte
 	if h.WSDeflate != nil && ne > 0 {
@@ -501,7 +563,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 		fl := &wsFlate{}
 		if ok && fl.comp.Init(params.ServerMaxWindowBits, !params.ServerNoContextTakeover, h.WSDeflate.Level) == nil &&
 			fl.decomp.Init(params.ClientMaxWindowBits, !params.ClientNoContextTakeover) == nil {
-			w.deflate, w.fl = true, fl
+			w.fl = fl
 			extResp = resp
 		}
 	}
@@ -545,17 +607,13 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	out = append(out, "\r\n"...)
 	c.lp.out = out
 	r.p = nil
-	w.fp.Config = ws.ParserConfig{AllowRSV1: w.deflate, RequireMask: true}
-	w.seq.MaxFragments = h.WSMaxFragments
-	w.seq.Init(w.maxMsg)
-	c.upgrade.Store(true)
-	c.served++
+	c.aflags.Or(flagUpgraded)
 	c.lru.Store(c.lp.stamp())
 	c.inDiscard(n)
 	c.st = stWS
-	c.h = nil
+	c.x.h = nil
 	c.releaseRequest()
-	c.headDL, c.recvDL, c.idleDL = 0, 0, 0
+	c.x.headDL, c.x.recvDL, c.idleDL = 0, 0, 0
 	c.idleDL = 0
 	if d := s.cfg.WSIdleTimeout; d > 0 {
 		c.idleDL = c.lp.now + int64(d)
@@ -568,7 +626,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 // well framed, so the session stays open unless the reply says otherwise.
 func (c *Session) wsRefuse(status int, b []byte, n int) bool {
 	r := &c.lp.req
-	r.reset(c, nil, c.p, nil)
+	r.reset(c, nil, c.x.p, nil)
 	if status == 426 {
 		_ = r.SetHeader("Sec-WebSocket-Version", "13")
 	}

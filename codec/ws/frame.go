@@ -67,6 +67,10 @@ type FrameParser struct {
 	err   *ProtocolError
 }
 
+// Idle reports whether p holds no partial header and no error: between
+// two frames.
+func (p *FrameParser) Idle() bool { return p.state == stateFirst && p.have == 0 && p.err == nil }
+
 // Reset discards a partial header and a sticky error; Config is kept.
 func (p *FrameParser) Reset() {
 	p.state = stateFirst
