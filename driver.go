@@ -158,7 +158,7 @@ func (d driver) OnOpen(ec engine.Conn) {
 			c.abort()
 			return
 		}
-		c.tr = tr
+		c.ext().tr = tr
 		if h, ok := tr.(Handshaker); ok {
 			s.handshakers.Store(c, h) // LRU purge asks it from other loops
 		}
@@ -194,7 +194,7 @@ func (d driver) OnTraffic(ec engine.Conn) {
 	switch c := ec.Context().(type) {
 	case *Session:
 		// No clock read here: lp.now is at most one tick old (see OnTick).
-		if c.tr != nil && !c.pump() {
+		if c.transport() != nil && !c.pump() {
 			return
 		}
 		c.process()
@@ -655,11 +655,11 @@ func (c *Session) closeAfterReply() {
 	c.flush()
 	c.st = stLinger
 	c.releaseRequest()
-	if c.tr != nil && !c.trClosed {
+	if c.transport() != nil && !c.trClosed {
 		// The transport's last message (a TLS close_notify) must leave
 		// before the write side is shut.
 		c.trClosed = true
-		if w := c.tr.Close(c.lp.wire[:0]); len(w) > 0 {
+		if w := c.transport().Close(c.lp.wire[:0]); len(w) > 0 {
 			_ = c.ec.Write(w)
 			c.lp.wire = w[:0]
 		}
@@ -720,9 +720,9 @@ func (c *Session) flush() {
 		return
 	}
 	if !c.closing || c.st == stLinger {
-		if c.tr == nil {
+		if c.transport() == nil {
 			_ = c.ec.Write(lp.out)
-		} else if w, err := c.tr.Send(lp.wire[:0], lp.out); err != nil {
+		} else if w, err := c.transport().Send(lp.wire[:0], lp.out); err != nil {
 			c.srv.log.Debug("httpd: transport send failed", "session", c.id, "err", err)
 			c.abort()
 		} else {

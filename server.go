@@ -292,7 +292,7 @@ func (lp *loop) runItem(it ctrl.Item) {
 	if !c.closing {
 		// Input may have queued up while the session was busy, and a
 		// transport that woke the session has input or output ready.
-		if c.tr == nil || c.pump() {
+		if c.transport() == nil || c.pump() {
 			c.process()
 			c.flush()
 		}
@@ -395,17 +395,17 @@ func (s *Server) closeSession(c *Session, err error) {
 		c.lp.putWSIn(c.ws.in)
 		c.ws.in = nil
 	}
-	if c.tr != nil {
-		if _, ok := c.tr.(Handshaker); ok {
+	if c.transport() != nil {
+		if _, ok := c.transport().(Handshaker); ok {
 			s.handshakers.Delete(c)
 		}
 		if !c.trClosed {
 			c.trClosed = true
-			if w := c.tr.Close(c.lp.wire[:0]); len(w) > 0 {
+			if w := c.transport().Close(c.lp.wire[:0]); len(w) > 0 {
 				_ = c.ec.Write(w)
 			}
 		}
-		c.tr = nil
+		c.cx.tr = nil
 	}
 	c.releaseRequest()
 	if x := c.x; x != nil {

@@ -47,9 +47,8 @@ type Session struct {
 	// borrowed from the loop and given back as soon as the session is idle
 	// again (schedule), so an idle session holds none of it.
 	x  *reqState
-	ws *wsConn   // set once the session upgraded to WebSocket
-	tr Transport // nil without Config.NewTransport
-	cx *sessCtx  // session and transport contexts, nil until one is set
+	ws *wsConn  // set once the session upgraded to WebSocket
+	cx *sessExt // contexts and Transport, nil until one is set
 
 	// Timers (loop only): monotonic nanoseconds, 0 = unset.
 	idleDL  int64
@@ -76,13 +75,30 @@ const (
 	flagUpgraded             // the session left HTTP for WebSocket (ClientInfo)
 )
 
-// sessCtx holds the contexts a session keeps for its life (ESP's sess_ctx
-// and transport ctx with their free functions); allocated on the first set.
-type sessCtx struct {
+// sessExt holds what only some sessions have for their life: the
+// contexts (ESP's sess_ctx and transport ctx with their free functions) and
+// a Transport. It is allocated when the first one is set.
+type sessExt struct {
 	ctx      any
 	ctxFree  func(any)
 	tctx     any
 	tctxFree func(any)
+	tr       Transport
+}
+
+func (c *Session) ext() *sessExt {
+	if c.cx == nil {
+		c.cx = &sessExt{}
+	}
+	return c.cx
+}
+
+// transport returns the session's Transport, nil for a plain connection.
+func (c *Session) transport() Transport {
+	if c.cx == nil {
+		return nil
+	}
+	return c.cx.tr
 }
 
 // reqState is a session's per-request state (loop only). Sessions borrow
@@ -166,13 +182,10 @@ func (c *Session) Ctx() any {
 // called exactly once with v: on the next replacement, when the session
 // closes, or at Stop. A nil free means nothing needs freeing.
 func (c *Session) SetCtx(v any, free func(any)) {
-	if c.cx == nil {
-		if v == nil && free == nil {
-			return
-		}
-		c.cx = &sessCtx{}
+	if c.cx == nil && v == nil && free == nil {
+		return
 	}
-	x := c.cx
+	x := c.ext()
 	if x.ctx != nil && x.ctxFree != nil {
 		old, f := x.ctx, x.ctxFree
 		x.ctx, x.ctxFree = nil, nil
@@ -192,13 +205,10 @@ func (c *Session) TransportCtx() any {
 // SetTransportCtx sets the transport context and its free function, called
 // exactly once when the session closes or the context is replaced.
 func (c *Session) SetTransportCtx(v any, free func(any)) {
-	if c.cx == nil {
-		if v == nil && free == nil {
-			return
-		}
-		c.cx = &sessCtx{}
+	if c.cx == nil && v == nil && free == nil {
+		return
 	}
-	x := c.cx
+	x := c.ext()
 	if x.tctx != nil && x.tctxFree != nil {
 		old, f := x.tctx, x.tctxFree
 		x.tctx, x.tctxFree = nil, nil

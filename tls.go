@@ -207,7 +207,7 @@ func NewTLSTransport(cfg *tls.Config) func(*Session) (Transport, error) {
 // Session method it runs on the session's loop (handlers, hooks, queued
 // work).
 func (c *Session) TLSState() (tls.ConnectionState, bool) {
-	if t, ok := c.tr.(interface {
+	if t, ok := c.transport().(interface {
 		ConnectionState() (tls.ConnectionState, bool)
 	}); ok {
 		return t.ConnectionState()

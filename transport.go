@@ -45,7 +45,7 @@ func (c *Session) Wake() error {
 // engine (zero copy) or through the session's transport.
 
 func (c *Session) inPeek() []byte {
-	if c.tr == nil {
+	if c.transport() == nil {
 		return c.ec.Peek()
 	}
 	if c.x == nil {
@@ -55,7 +55,7 @@ func (c *Session) inPeek() []byte {
 }
 
 func (c *Session) inDiscard(n int) {
-	if c.tr == nil {
+	if c.transport() == nil {
 		c.ec.Discard(n)
 		return
 	}
@@ -74,7 +74,7 @@ func (c *Session) inDiscard(n int) {
 }
 
 func (c *Session) inBuffered() int {
-	if c.tr == nil {
+	if c.transport() == nil {
 		return c.ec.InboundBuffered()
 	}
 	if c.x == nil {
@@ -91,13 +91,13 @@ func (c *Session) pump() bool {
 	if x.need > limit {
 		limit = x.need
 	}
-	for len(x.tin) < limit || c.tr.Pending() > 0 {
+	for len(x.tin) < limit || c.transport().Pending() > 0 {
 		raw := c.ec.Peek()
-		if len(raw) == 0 && c.tr.Pending() == 0 {
+		if len(raw) == 0 && c.transport().Pending() == 0 {
 			break
 		}
 		before := len(x.tin)
-		n, out, err := c.tr.Recv(raw, x.tin)
+		n, out, err := c.transport().Recv(raw, x.tin)
 		x.tin = out
 		if n > 0 {
 			c.ec.Discard(n)
@@ -125,7 +125,7 @@ func (c *Session) pump() bool {
 // writeTransport writes the transport's own output.
 func (c *Session) writeTransport() {
 	lp := c.lp
-	w := c.tr.Flush(lp.wire[:0])
+	w := c.transport().Flush(lp.wire[:0])
 	if len(w) > 0 {
 		_ = c.ec.Write(w)
 	}

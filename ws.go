@@ -3,6 +3,7 @@ package httpd
 import (
 	"bytes"
 	"errors"
+	"slices"
 
 	hc "github.com/evhttpd/httpd/codec/http"
 	"github.com/evhttpd/httpd/codec/ws"
@@ -52,10 +53,18 @@ var (
 // buffer.
 type wsConn struct {
 	h         *handler
-	subproto  string
 	fl        *wsFlate // set when permessage-deflate was negotiated
 	in        *wsIn    // frame or message in progress; nil between messages
+	subproto  int32    // index in h.Subprotocols of the chosen one, -1 for none
 	closeSent bool
+}
+
+// subprotocol returns the subprotocol chosen at the handshake, "" if none.
+func (w *wsConn) subprotocol() string {
+	if w.subproto < 0 {
+		return ""
+	}
+	return w.h.Subprotocols[w.subproto]
 }
 
 // maxMsg is the session's message size cap.
@@ -424,7 +433,7 @@ func (r *Request) WSSubprotocol() string {
 	if r.s.ws == nil {
 		return ""
 	}
-	return r.s.ws.subproto
+	return r.s.ws.subprotocol()
 }
 
 // WSSend sends a frame on the request's WebSocket session (ESP's
@@ -556,7 +565,10 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 		return c.wsRefuse(status, b, n)
 	}
 	w := &wsConn{h: h}
-	w.subproto, _ = ws.SelectSubprotocolFields(protos[:np], h.Subprotocols)
+	w.subproto = -1
+	if sp, ok := ws.SelectSubprotocolFields(protos[:np], h.Subprotocols); ok {
+		w.subproto = int32(slices.Index(h.Subprotocols, sp))
+	}
 	var extResp []byte
 	if h.WSDeflate != nil && ne > 0 {
 		params, resp, ok := ws.NegotiateDeflate(exts[:ne], *h.WSDeflate)
@@ -593,9 +605,9 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	out := append(c.lp.out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	out = ws.AcceptKey(out, key)
 	out = append(out, "\r\n"...)
-	if w.subproto != "" {
+	if sp := w.subprotocol(); sp != "" {
 		out = append(out, "Sec-WebSocket-Protocol: "...)
-		out = append(out, w.subproto...)
+		out = append(out, sp...)
 		out = append(out, "\r\n"...)
 	}
 	if extResp != nil {

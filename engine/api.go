@@ -43,8 +43,8 @@ type Conn interface {
 	SetTimer(d time.Duration)
 	// Fd returns the socket's file descriptor (valid until OnClose).
 	Fd() int
-	// LocalAddr and RemoteAddr are fixed at accept time; the values are
-	// never modified and are safe to keep after the connection closed.
+	// LocalAddr and RemoteAddr are fixed at accept time and return copies
+	// the caller may keep. Call them on the loop or once OnClose ran.
 	LocalAddr() net.Addr
 	RemoteAddr() net.Addr
 	// Loop returns the owning loop's index, 0..Loops()-1, fixed for the

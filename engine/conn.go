@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -16,19 +17,19 @@ type conn struct {
 	gc gnet.Conn // nil before OnOpen; never used once closed
 	ls *loop
 	fd int
-	// gone holds copies of the addresses once gnet closed the connection
-	// (gnet drops its own then, and hands the zone bytes of IPv6 addresses
-	// back to a pool). While the connection is open the addresses gnet
-	// keeps are read on demand, so an idle connection holds no copy.
-	gone *addrPair
+	// gone is set when gnet closed the connection: the error OnClose
+	// reports and copies of the addresses (gnet drops its own then, and
+	// hands the zone bytes of IPv6 addresses back to a pool). While the
+	// connection is open the addresses gnet keeps are read on demand, so an
+	// idle connection holds no copy.
+	gone atomic.Pointer[closedState]
 	user any
 
-	closeErr    error // the error OnClose reports
-	closed      bool  // gnet closed it (OnClose ran or is owed)
-	closeReq    bool  // Close was called
-	inOwn       bool  // inside this conn's own OnOpen or OnTraffic
-	shutPending bool  // CloseWrite waits for the outbound queue to drain
-	shutDone    bool  // SHUT_WR done
+	closed      bool // gnet closed it (OnClose ran or is owed)
+	closeReq    bool // Close was called
+	inOwn       bool // inside this conn's own OnOpen or OnTraffic
+	shutPending bool // CloseWrite waits for the outbound queue to drain
+	shutDone    bool // SHUT_WR done
 
 	// Timer wheel links (intrusive: no allocation per SetTimer).
 	tprev, tnext *conn
@@ -38,28 +39,34 @@ type conn struct {
 
 var _ Conn = (*conn)(nil)
 
-// addrPair is a closed connection's local and remote address.
-type addrPair struct{ local, remote net.Addr }
+// closedState is what a closed connection keeps: its addresses and the
+// error OnClose reports.
+type closedState struct {
+	local, remote net.Addr
+	err           error
+}
 
 func newConn() *conn { return &conn{fd: -1} }
 
-// keepAddrs copies gnet's addresses before gnet releases them; the adapter
-// calls it when the connection closes.
-func (w *conn) keepAddrs() {
-	if w.gone == nil && w.gc != nil {
-		w.gone = &addrPair{cloneAddr(w.gc.LocalAddr()), cloneAddr(w.gc.RemoteAddr())}
+// closedBy records the close error and copies gnet's addresses before gnet
+// releases them; the adapter calls it when gnet closes the connection.
+func (w *conn) closedBy(err error) {
+	g := &closedState{err: err}
+	if w.gc != nil {
+		g.local, g.remote = cloneAddr(w.gc.LocalAddr()), cloneAddr(w.gc.RemoteAddr())
 	}
+	w.gone.Store(g)
 }
 
 // addr returns a copy of a, or of the kept copy once the connection closed:
 // callers may keep what they get, and gnet reuses the zone bytes of the
 // addresses it holds.
 func (w *conn) addr(remote bool) net.Addr {
-	switch {
-	case w.gone != nil && remote:
-		return cloneAddr(w.gone.remote)
-	case w.gone != nil:
-		return cloneAddr(w.gone.local)
+	switch g := w.gone.Load(); {
+	case g != nil && remote:
+		return cloneAddr(g.remote)
+	case g != nil:
+		return cloneAddr(g.local)
 	case w.gc == nil:
 		return nil
 	case remote:

@@ -89,12 +89,11 @@ func (g *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	ls := w.ls
-	w.keepAddrs()
 	w.closed = true
 	if w.closeReq {
 		err = nil
 	}
-	w.closeErr = err
+	w.closedBy(err)
 	ls.wheel.cancel(w)
 	if ls.depth > 0 {
 		// A Write inside a callback failed and gnet closed the

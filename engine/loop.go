@@ -147,6 +147,6 @@ func (ls *loop) flush() {
 
 func (ls *loop) callOnClose(w *conn) {
 	ls.depth++
-	ls.e.h.OnClose(w, w.closeErr)
+	ls.e.h.OnClose(w, w.gone.Load().err)
 	ls.depth--
 }
