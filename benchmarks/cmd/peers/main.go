@@ -19,7 +19,9 @@
 // low-level API leaves extensions to the caller) and refuses the flag.
 //
 // SIGUSR1 makes the process collect garbage and return free memory to the
-// OS (debug.FreeOSMemory), for cmd/wsload -idle -gc.
+// OS (debug.FreeOSMemory), for cmd/wsload -idle -gc; with PEERS_MEMSTATS
+// set in the environment it then prints the runtime's memory statistics to
+// stderr (a diagnostic for where idle memory goes).
 //
 // -cpuprofile writes a CPU profile of the whole run to a file, for finding
 // where a server spends its time under load; -memprofile writes a heap
@@ -147,6 +149,12 @@ func run(server string, c config, procs int) error {
 	go func() {
 		for range usr1 {
 			debug.FreeOSMemory() // runs a GC first
+			if os.Getenv("PEERS_MEMSTATS") != "" {
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				fmt.Fprintf(os.Stderr, "memstats heapAlloc=%d heapInuse=%d heapIdle=%d heapReleased=%d stackInuse=%d mspanInuse=%d mcacheInuse=%d buckHash=%d gcSys=%d otherSys=%d sys=%d goroutines=%d\n",
+					m.HeapAlloc, m.HeapInuse, m.HeapIdle, m.HeapReleased, m.StackInuse, m.MSpanInuse, m.MCacheInuse, m.BuckHashSys, m.GCSys, m.OtherSys, m.Sys, runtime.NumGoroutine())
+			}
 		}
 	}()
 	stop, err := start(c)
