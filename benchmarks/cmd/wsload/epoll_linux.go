@@ -17,9 +17,9 @@ const defaultEngine = engineEpoll
 var errNoFD = errors.New("wsload: connection has no file descriptor")
 
 // epollEngine drives the echo with -loops event loops, each one goroutine
-// that owns an epoll instance and a share of the connections. Per message
-// the client makes one write (the whole batch of -depth frames) and, for
-// small messages, one read; the clock is read once per epoll_wait.
+// that owns an epoll instance and a share of the connections. Per batch of
+// -depth messages a connection costs one write and, for small messages,
+// one read; the clock is read once per epoll_wait.
 type epollEngine struct {
 	loops []*epollLoop
 }
@@ -51,7 +51,7 @@ type epollConn struct {
 	pending  int   // echoes of the current batch not yet arrived
 	wantOut  bool  // EPOLLOUT is registered: a batch write was partial
 	dead     bool
-	leftover []byte // bytes the handshake reader read past the response
+	leftover []byte // bytes the handshake reader read past the response; aliases the client's bufio.Reader, parsed once at the start
 }
 
 // newEpollEngine takes the connections' descriptors out of the Go
