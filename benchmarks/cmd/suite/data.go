@@ -11,7 +11,7 @@ import (
 // results/suite.json. Kind selects which fields apply:
 //
 //	http  Scenario ("plain" or "pipe16"), Conns, RPS, Requests, CPUus, P50us, P99us
-//	ws    Size, Deflate, Conns, RPS (messages/s), CPUus (per message), P50us, P99us
+//	ws    Size, Deflate, Depth, Conns, RPS (messages/s), CPUus (per message), P50us, P99us
 //	idle  Conns, BytesPerConn, RSSBefore, RSSAfter
 type Sample struct {
 	Kind         string  `json:"kind"`
@@ -21,6 +21,7 @@ type Sample struct {
 	Conns        int     `json:"conns"`
 	Size         int     `json:"size,omitempty"`
 	Deflate      bool    `json:"deflate,omitempty"`
+	Depth        int     `json:"depth,omitempty"` // ws: messages in flight per connection (0 in older files: 1)
 	RPS          float64 `json:"per_s,omitempty"`
 	Requests     int64   `json:"count,omitempty"`
 	CPUus        float64 `json:"server_cpu_us,omitempty"`
@@ -110,6 +111,7 @@ type point struct {
 	Conns    int
 	Size     int
 	Deflate  bool
+	Depth    int // ws: messages in flight per connection, 1 or more
 }
 
 func (p point) String() string {
@@ -120,6 +122,9 @@ func (p point) String() string {
 		s := "echo " + sizeName(p.Size) + " c=" + strconv.Itoa(p.Conns)
 		if p.Deflate {
 			s += " deflate"
+		}
+		if p.Depth > 1 {
+			s += " depth " + strconv.Itoa(p.Depth)
 		}
 		return s
 	default:
@@ -135,7 +140,11 @@ func sizeName(n int) string {
 }
 
 func pointOf(s Sample) point {
-	return point{Kind: s.Kind, Scenario: s.Scenario, Conns: s.Conns, Size: s.Size, Deflate: s.Deflate}
+	p := point{Kind: s.Kind, Scenario: s.Scenario, Conns: s.Conns, Size: s.Size, Deflate: s.Deflate}
+	if s.Kind == "ws" {
+		p.Depth = max(s.Depth, 1)
+	}
+	return p
 }
 
 // median returns the median of v (the mean of the middle two for an even
@@ -231,6 +240,9 @@ func sortedPoints(m map[point]map[string]Medians) []point {
 				return -1
 			}
 			return 1
+		}
+		if a.Depth != b.Depth {
+			return a.Depth - b.Depth
 		}
 		if a.Size != b.Size {
 			return a.Size - b.Size

@@ -50,6 +50,7 @@ type plan struct {
 	depth       int
 	wsConns     int
 	wsSizes     []int
+	wsDepths    []int // messages in flight per connection (cmd/wsload -depth)
 	deflateSize int
 	idleConns   []int
 	microCount  int
@@ -91,7 +92,7 @@ func main() {
 
 	p := plan{
 		quick: *quick, reps: 3, httpDur: 5 * time.Second, wsDur: 5 * time.Second,
-		httpConns: []int{16, 64, 256}, depth: 16, wsConns: 1000, wsSizes: []int{64, 1024},
+		httpConns: []int{16, 64, 256}, depth: 16, wsConns: 1000, wsSizes: []int{64, 1024}, wsDepths: []int{1, 4},
 		deflateSize: 1024, idleConns: []int{1000, 10000}, microCount: 10, microTime: "200ms",
 		httpServers: split(*httpServers), wsServers: split(*wsServers), only: map[string]bool{},
 		profile: *profile,
@@ -99,6 +100,7 @@ func main() {
 	if p.quick {
 		p.reps, p.httpDur, p.wsDur = 1, 2*time.Second, 2*time.Second
 		p.httpConns = []int{64}
+		p.wsDepths = []int{1}
 		p.microCount, p.microTime = 3, "50ms"
 	}
 	if *reps > 0 {

@@ -71,7 +71,7 @@ func report(dir string, res *Results) ([]check, error) {
 
 	sections := []struct{ kind, title, unit, cpu string }{
 		{"http", "HTTP plaintext (GET /plaintext, wrk -t1 --latency; pipe16 = 16 requests per write, where wrk's percentiles are unreliable and often missing)", "req/s", "CPU µs/req"},
-		{"ws", "WebSocket echo (cmd/wsload: closed loop, one binary message in flight per connection)", "msg/s", "CPU µs/msg"},
+		{"ws", "WebSocket echo (cmd/wsload, epoll client: closed loop, one binary message in flight per connection, or \"depth N\": N messages written together and the next N sent once all N echoes arrived)", "msg/s", "CPU µs/msg"},
 		{"idle", "Idle upgraded WebSocket connections (server VmRSS after upgrading N connections minus before, per connection; \"after GC\": the same with both readings taken after the server ran debug.FreeOSMemory, a diagnostic without the collector's headroom)", "bytes/conn", ""},
 	}
 	for _, s := range sections {

@@ -384,12 +384,15 @@ func (r *runner) runWS(res *Results) error {
 	type pt struct {
 		size    int
 		deflate bool
+		depth   int
 	}
 	var pts []pt
-	for _, size := range r.plan.wsSizes {
-		pts = append(pts, pt{size, false})
+	for _, depth := range r.plan.wsDepths {
+		for _, size := range r.plan.wsSizes {
+			pts = append(pts, pt{size, false, depth})
+		}
 	}
-	pts = append(pts, pt{r.plan.deflateSize, true})
+	pts = append(pts, pt{r.plan.deflateSize, true, 1})
 	for rep := 1; rep <= r.plan.reps; rep++ {
 		for _, p := range pts {
 			for _, name := range r.plan.wsServers {
@@ -403,7 +406,7 @@ func (r *runner) runWS(res *Results) error {
 				if err != nil {
 					return err
 				}
-				args := []string{"-conns", strconv.Itoa(r.plan.wsConns), "-size", strconv.Itoa(p.size), "-duration", r.plan.wsDur.String()}
+				args := []string{"-conns", strconv.Itoa(r.plan.wsConns), "-size", strconv.Itoa(p.size), "-depth", strconv.Itoa(p.depth), "-duration", r.plan.wsDur.String()}
 				if p.deflate {
 					args = append(args, "-deflate")
 				}
@@ -414,7 +417,7 @@ func (r *runner) runWS(res *Results) error {
 				if werr != nil {
 					return fmt.Errorf("%s: %w", name, werr)
 				}
-				sm := Sample{Kind: "ws", Server: name, Rep: rep, Conns: r.plan.wsConns, Size: p.size, Deflate: p.deflate,
+				sm := Sample{Kind: "ws", Server: name, Rep: rep, Conns: r.plan.wsConns, Size: p.size, Deflate: p.deflate, Depth: p.depth,
 					RPS: w.MsgPerSec, Requests: w.Messages, CPUus: w.CPUusPerMsg, ClientCPUus: w.ClientCPUus, P50us: w.P50us, P99us: w.P99us}
 				if w.Errors > 0 {
 					sm.Errors = fmt.Sprintf("%d connections failed: %s", w.Errors, w.FirstError)
@@ -423,8 +426,8 @@ func (r *runner) runWS(res *Results) error {
 					sm.Errors += " permessage-deflate not negotiated"
 				}
 				res.Samples = append(res.Samples, sm)
-				fmt.Fprintf(os.Stderr, "suite: ws %s deflate=%v %-10s rep %d: %.0f msg/s, %.2f CPU us/msg (client %.2f), p50 %.0f us, p99 %.0f us %s\n",
-					sizeName(p.size), p.deflate, name, rep, sm.RPS, sm.CPUus, sm.ClientCPUus, sm.P50us, sm.P99us, sm.Errors)
+				fmt.Fprintf(os.Stderr, "suite: ws %s deflate=%v depth %d %-10s rep %d: %.0f msg/s, %.2f CPU us/msg (client %.2f), p50 %.0f us, p99 %.0f us %s\n",
+					sizeName(p.size), p.deflate, p.depth, name, rep, sm.RPS, sm.CPUus, sm.ClientCPUus, sm.P50us, sm.P99us, sm.Errors)
 			}
 		}
 	}

@@ -189,3 +189,39 @@ func TestMerge(t *testing.T) {
 		t.Errorf("merge: notes %q", r.Meta.Notes)
 	}
 }
+
+// TestWSDepthTargets: echo targets are checked at each depth apart, and
+// samples from files written before depth existed count as depth 1.
+func TestWSDepthTargets(t *testing.T) {
+	var ss []Sample
+	for _, depth := range []int{0, 4} { // 0: an older file
+		for _, size := range []int{64, 1024} {
+			for srv, rps := range map[string]float64{"ws-evhttpd": 100, "ws-gws": 90, "ws-nbio": 50, "ws-gorilla": 70} {
+				if depth == 4 {
+					rps *= 3
+					if srv != "ws-evhttpd" {
+						rps /= 2
+					}
+				}
+				ss = append(ss, Sample{Kind: "ws", Server: srv, Rep: 1, Conns: 1000, Size: size, Depth: depth, RPS: rps})
+			}
+		}
+	}
+	got := map[string]bool{}
+	for _, c := range evaluate(medians(ss)) {
+		if c.Issue == "4" && strings.HasPrefix(c.What, "echo ") {
+			got[c.What] = c.Met
+		}
+	}
+	want := map[string]bool{
+		"echo 64 B c=1000: ws-evhttpd / ws-gws":           false, // 1.11x
+		"echo 64 B c=1000: ws-evhttpd / ws-gorilla":       true,  // 1.43x
+		"echo 64 B c=1000 depth 4: ws-evhttpd / ws-gws":   true,  // 2.22x
+		"echo 1 KiB c=1000 depth 4: ws-evhttpd / ws-nbio": true,
+	}
+	for what, met := range want {
+		if m, ok := got[what]; !ok || m != met {
+			t.Errorf("check %q: met=%v present=%v; want met=%v (all: %v)", what, m, ok, met, got)
+		}
+	}
+}
