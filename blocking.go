@@ -189,7 +189,7 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, refill func()) (int, e
 // startBlocking hands a request to the worker pool. b holds the head in its
 // first n bytes.
 func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
-	s := c.srv
+	s := c.lp.srv
 	p := c.x.p
 	r := &Request{}
 	r.reset(c, c.x.h, p, nil)
@@ -277,7 +277,7 @@ func (c *Session) feedBlocking() {
 	bodyDone := bp.left == 0 || (bp.left < 0 && c.x.cd.Done())
 	if bodyDone {
 		// Input beyond the body waits for the handler to finish; cap it.
-		if len(src) > c.srv.cfg.MaxRequestLine+c.srv.cfg.MaxHeaderBytes+int(c.srv.cfg.MaxDrain) {
+		if len(src) > c.lp.srv.cfg.MaxRequestLine+c.lp.srv.cfg.MaxHeaderBytes+int(c.lp.srv.cfg.MaxDrain) {
 			c.abort()
 		}
 		return
@@ -352,7 +352,7 @@ func (c *Session) blockWrite(w *blockChunk) {
 	bp.mu.Unlock()
 	bp.signal()
 	if bp.queued > 0 {
-		c.x.pollDL = c.lp.now + int64(c.srv.cfg.TimerResolution)
+		c.x.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	}
 }
 
@@ -360,7 +360,7 @@ func (c *Session) blockWrite(w *blockChunk) {
 // EventHeadersSent once, then EventSentData with the reply bytes handed to
 // the connection (head and chunk framing included).
 func (c *Session) blockEvents(r *Request, n int) {
-	if c.srv.cfg.OnEvent == nil {
+	if c.lp.srv.cfg.OnEvent == nil {
 		return
 	}
 	if !r.headEvent && r.headSent {
@@ -386,7 +386,7 @@ func (c *Session) pollBlocking() {
 	bp.mu.Unlock()
 	bp.signal()
 	if ob > 0 {
-		c.x.pollDL = c.lp.now + int64(c.srv.cfg.TimerResolution)
+		c.x.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	} else {
 		c.x.pollDL = 0
 	}
@@ -472,7 +472,7 @@ func (c *Session) blockDone(r *Request) {
 		// The handler left part of a chunked body: skip it (capped).
 		c.x.drainLeft = -1
 		c.st = stDrain
-	case bp.left <= c.srv.cfg.MaxDrain:
+	case bp.left <= c.lp.srv.cfg.MaxDrain:
 		c.x.drainLeft = bp.left
 		c.st = stDrain
 		if c.x.drainLeft == 0 {

@@ -138,8 +138,10 @@ func (d driver) OnOpen(ec engine.Conn) {
 		s.reject(ec, lp)
 		return
 	}
-	c := &Session{srv: s, lp: lp, ec: ec, opened: now}
-	// lru stays 0 until the first request completes (LRU grace).
+	c := &Session{lp: lp, ec: ec}
+	// Until the first request completes, lru holds the open time (negative:
+	// see Session.lru) for the LRU grace.
+	c.lru.Store(-(now + 1))
 	id, ok := s.slab.Alloc(c)
 	if !ok {
 		s.reject(ec, lp)
@@ -298,7 +300,7 @@ func (c *Session) readHead() bool {
 	if c.x == nil || c.x.p == nil {
 		x := c.rq()
 		x.p = c.lp.getParser()
-		x.headDL = c.lp.now + int64(c.srv.cfg.HeaderTimeout)
+		x.headDL = c.lp.now + int64(c.lp.srv.cfg.HeaderTimeout)
 		c.idleDL = 0
 	}
 	n, err := c.x.p.ParseHead(b)
@@ -320,8 +322,8 @@ func (c *Session) protocolError(err error) {
 	if errors.As(err, &pe) {
 		status = pe.Status
 	}
-	c.srv.log.Debug("httpd: bad request", "session", c.id, "err", err)
-	if f := c.srv.cfg.OnEvent; f != nil {
+	c.lp.srv.log.Debug("httpd: bad request", "session", c.id, "err", err)
+	if f := c.lp.srv.cfg.OnEvent; f != nil {
 		f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Status: status, Err: err})
 	}
 	c.replyError(status, msg, nil, true)
@@ -329,7 +331,7 @@ func (c *Session) protocolError(err error) {
 
 // startRequest routes a parsed head. b holds the head in its first n bytes.
 func (c *Session) startRequest(b []byte, n int) bool {
-	s := c.srv
+	s := c.lp.srv
 	p := c.x.p
 	c.x.headLen = n
 	c.emit(EventOnHeader, 0)
@@ -441,7 +443,7 @@ func (c *Session) endRequest() {
 		x.body = nil
 	}
 	c.releaseChunked()
-	c.idleDL = c.lp.now + int64(c.srv.cfg.IdleTimeout)
+	c.idleDL = c.lp.now + int64(c.lp.srv.cfg.IdleTimeout)
 }
 
 func (c *Session) readBody() bool {
@@ -450,7 +452,7 @@ func (c *Session) readBody() bool {
 		if have > c.x.inMark { // progress: restart the receive timeout
 			c.emit(EventOnData, have-c.x.inMark)
 			c.x.inMark = have
-			c.x.recvDL = c.lp.now + int64(c.srv.cfg.RecvWaitTimeout)
+			c.x.recvDL = c.lp.now + int64(c.lp.srv.cfg.RecvWaitTimeout)
 		}
 		return false
 	}
@@ -468,7 +470,7 @@ func (c *Session) readChunked() bool {
 	if len(src) == 0 {
 		return false
 	}
-	limit := c.srv.cfg.MaxBodySize
+	limit := c.lp.srv.cfg.MaxBodySize
 	if c.x.h.MaxBodySize > 0 {
 		limit = c.x.h.MaxBodySize
 	}
@@ -490,7 +492,7 @@ func (c *Session) readChunked() bool {
 		}
 	}
 	c.inDiscard(used)
-	c.x.recvDL = c.lp.now + int64(c.srv.cfg.RecvWaitTimeout)
+	c.x.recvDL = c.lp.now + int64(c.lp.srv.cfg.RecvWaitTimeout)
 	if !c.x.cd.Done() {
 		return false
 	}
@@ -528,10 +530,10 @@ func (c *Session) rejectUnread(status, n int) bool {
 	c.inDiscard(n)
 	switch cl := p.ContentLength(); {
 	case p.Chunked():
-		c.initChunked(c.srv.chunkLimits(c.srv.cfg.MaxDrain))
+		c.initChunked(c.lp.srv.chunkLimits(c.lp.srv.cfg.MaxDrain))
 		c.x.drainLeft = -1
 		c.st = stDrain
-	case cl > c.srv.cfg.MaxDrain:
+	case cl > c.lp.srv.cfg.MaxDrain:
 		c.closeAfterReply()
 		return false
 	case cl > 0:
@@ -593,12 +595,12 @@ func (c *Session) dispatch(body []byte) {
 	r := &c.lp.req
 	r.reset(c, c.x.h, c.x.p, body)
 	c.inHandler = true
-	err, panicked := c.srv.callHandler(c, r)
+	err, panicked := c.lp.srv.callHandler(c, r)
 	c.inHandler = false
 	c.lru.Store(c.lp.stamp())
 	keep := r.finish(err, panicked)
 	if err != nil && !panicked {
-		c.srv.log.Debug("httpd: handler returned an error; closing the session", "session", c.id, "err", err)
+		c.lp.srv.log.Debug("httpd: handler returned an error; closing the session", "session", c.id, "err", err)
 	}
 	r.p = nil
 	r.body = nil
@@ -620,8 +622,8 @@ func (c *Session) replyError(status int, msg string, p *hc.Parser, mustClose boo
 // headers for the default reply).
 func (c *Session) replyErrorReq(r *Request, status int, msg string, mustClose bool) (keep bool) {
 	keep = !mustClose
-	if fn := c.srv.reg.errHandler(status); fn != nil {
-		err, panicked := c.srv.callErrHandler(c, r, fn, status)
+	if fn := c.lp.srv.reg.errHandler(status); fn != nil {
+		err, panicked := c.lp.srv.callErrHandler(c, r, fn, status)
 		if err != nil || panicked {
 			keep = false
 		}
@@ -667,7 +669,7 @@ func (c *Session) closeAfterReply() {
 	_ = c.ec.CloseWrite()
 	x := c.rq()
 	x.headDL, x.recvDL, c.idleDL = 0, 0, 0
-	x.lingerDL = c.lp.now + int64(c.srv.cfg.LingerTimeout)
+	x.lingerDL = c.lp.now + int64(c.lp.srv.cfg.LingerTimeout)
 	c.linger()
 }
 
@@ -698,7 +700,7 @@ func (c *Session) linger() {
 	b := c.ec.Peek()
 	c.ec.Discard(len(b))
 	x.lingered += int64(len(b))
-	if x.lingered > c.srv.cfg.MaxDrain {
+	if x.lingered > c.lp.srv.cfg.MaxDrain {
 		c.abort()
 	}
 }
@@ -723,7 +725,7 @@ func (c *Session) flush() {
 		if c.transport() == nil {
 			_ = c.ec.Write(lp.out)
 		} else if w, err := c.transport().Send(lp.wire[:0], lp.out); err != nil {
-			c.srv.log.Debug("httpd: transport send failed", "session", c.id, "err", err)
+			c.lp.srv.log.Debug("httpd: transport send failed", "session", c.id, "err", err)
 			c.abort()
 		} else {
 			_ = c.ec.Write(w)
@@ -738,15 +740,15 @@ func (c *Session) flush() {
 	ob := c.ec.OutboundBuffered()
 	if ob > 0 && (c.x == nil || c.x.sendDL == 0) {
 		x := c.rq()
-		x.sendDL = lp.now + int64(c.srv.cfg.SendWaitTimeout)
+		x.sendDL = lp.now + int64(c.lp.srv.cfg.SendWaitTimeout)
 		x.sendMark = ob
 	}
-	if ob > c.srv.cfg.MaxOutbound && !c.stalled {
+	if ob > c.lp.srv.cfg.MaxOutbound && !c.stalled {
 		// Backpressure: no new request or message is taken until the
 		// client has read half of it; no progress at all for
 		// SendWaitTimeout closes the session.
 		c.stalled = true
-		c.rq().pollDL = lp.now + int64(c.srv.cfg.TimerResolution)
+		c.rq().pollDL = lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	}
 }
 
@@ -757,12 +759,12 @@ func (c *Session) unstall() bool {
 	if !c.stalled {
 		return true
 	}
-	if c.ec.OutboundBuffered() <= c.srv.cfg.MaxOutbound/2 {
+	if c.ec.OutboundBuffered() <= c.lp.srv.cfg.MaxOutbound/2 {
 		c.stalled = false
 		return true
 	}
 	if c.inBuffered() > c.inboundCap() {
-		c.srv.log.Debug("httpd: client does not read its replies; closing", "session", c.id,
+		c.lp.srv.log.Debug("httpd: client does not read its replies; closing", "session", c.id,
 			"queued", c.ec.OutboundBuffered(), "pending input", c.inBuffered())
 		c.abort()
 	}
@@ -771,7 +773,7 @@ func (c *Session) unstall() bool {
 
 // inboundCap bounds the input a stalled session may accumulate.
 func (c *Session) inboundCap() int {
-	cfg := &c.srv.cfg
+	cfg := &c.lp.srv.cfg
 	n := cfg.MaxOutbound + cfg.MaxRequestLine + cfg.MaxHeaderBytes + int(cfg.MaxDrain)
 	if c.ws != nil {
 		n += int(c.ws.maxMsg())
@@ -830,9 +832,9 @@ func (c *Session) onTimer() {
 				x.sendDL = 0
 			case ob < x.sendMark: // progress
 				x.sendMark = ob
-				x.sendDL = now + int64(c.srv.cfg.SendWaitTimeout)
+				x.sendDL = now + int64(c.lp.srv.cfg.SendWaitTimeout)
 			default:
-				c.srv.log.Debug("httpd: send timeout", "session", c.id, "queued", ob)
+				c.lp.srv.log.Debug("httpd: send timeout", "session", c.id, "queued", ob)
 				c.abort()
 				return
 			}
@@ -846,7 +848,7 @@ func (c *Session) onTimer() {
 				if c.unstall() {
 					c.process()
 				} else if !c.closing {
-					c.rq().pollDL = now + int64(c.srv.cfg.TimerResolution)
+					c.rq().pollDL = now + int64(c.lp.srv.cfg.TimerResolution)
 				}
 			}
 		}

@@ -65,7 +65,7 @@ func (s *Server) emit(e Event) {
 // emitSess emits an event about a session; it costs a nil check when no
 // OnEvent is set.
 func (c *Session) emit(k EventKind, n int) {
-	if f := c.srv.cfg.OnEvent; f != nil {
+	if f := c.lp.srv.cfg.OnEvent; f != nil {
 		f(Event{Kind: k, ID: c.id, Fd: c.ec.Fd(), Len: n})
 	}
 }

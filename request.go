@@ -65,7 +65,7 @@ var (
 
 func (r *Request) reset(s *Session, h *handler, p *hc.Parser, body []byte) {
 	hdrs := r.hdrs[:0]
-	*r = Request{s: s, h: h, p: p, srv: s.srv, body: body, hdrs: hdrs, status: 200, fixedLen: -1}
+	*r = Request{s: s, h: h, p: p, srv: s.lp.srv, body: body, hdrs: hdrs, status: 200, fixedLen: -1}
 	if p != nil {
 		m := p.Method()
 		r.headMethod = len(m) == 4 && string(m) == "HEAD"
@@ -385,7 +385,7 @@ func (r *Request) writeHead(n int64, chunked bool) {
 	if r.p != nil && !r.p.KeepAlive() {
 		r.wantClose = true
 	}
-	if r.s.srv.stopping() {
+	if r.s.lp.srv.stopping() {
 		r.wantClose = true
 	}
 	b := r.outBuf()

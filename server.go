@@ -344,7 +344,8 @@ func (s *Server) purgeFor(lp *loop) bool {
 				return false // never purge a session in its handshake
 			}
 			// A session in its first moments is left alone.
-			return now-c.opened >= grace || c.lru.Load() != 0
+			l := c.lru.Load()
+			return l > 0 || now-(-l-1) >= grace
 		})
 		if !ok {
 			return false

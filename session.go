@@ -37,10 +37,9 @@ const (
 // a handler, a hook or queued work for it. Use Server.QueueWork to reach a
 // session from another goroutine.
 type Session struct {
-	srv *Server
-	lp  *loop
-	ec  engine.Conn
-	id  sessions.ID
+	lp *loop // owning loop; lp.srv is the server
+	ec engine.Conn
+	id sessions.ID
 
 	// x is the state of a request in progress and of the rarer conditions
 	// (a stalled or closing connection, a transport's staged plaintext),
@@ -55,8 +54,7 @@ type Session struct {
 	timerAt int64 // deadline the engine timer is armed for
 
 	// Cross-goroutine state.
-	lru     atomic.Int64  // LRU stamp of the last completed request, 0 before the first (loop.stamp)
-	opened  int64         // monotonic ns at open (immutable)
+	lru     atomic.Int64  // LRU stamp of the last completed request (loop.stamp); before the first, -(open time in monotonic ns + 1)
 	pending atomic.Int32  // queued work items not yet run
 	aflags  atomic.Uint32 // flagPurging, flagUpgraded
 
@@ -152,7 +150,8 @@ func (c *Session) putRQ() {
 }
 
 // LRUStamp reports the session's last activity for LRU purge.
-func (c *Session) LRUStamp() uint64 { return uint64(c.lru.Load()) }
+// A session that never completed a request reports 0: the oldest.
+func (c *Session) LRUStamp() uint64 { return uint64(max(c.lru.Load(), 0)) }
 
 // ID returns the session's ID, valid for its whole life and stale after.
 func (c *Session) ID() SessionID { return c.id }
@@ -167,7 +166,7 @@ func (c *Session) RemoteAddr() net.Addr { return c.ec.RemoteAddr() }
 func (c *Session) LocalAddr() net.Addr { return c.ec.LocalAddr() }
 
 // Server returns the server the session belongs to.
-func (c *Session) Server() *Server { return c.srv }
+func (c *Session) Server() *Server { return c.lp.srv }
 
 // Ctx returns the session context (ESP's sess_ctx), nil if none.
 func (c *Session) Ctx() any {
@@ -189,7 +188,7 @@ func (c *Session) SetCtx(v any, free func(any)) {
 	if x.ctx != nil && x.ctxFree != nil {
 		old, f := x.ctx, x.ctxFree
 		x.ctx, x.ctxFree = nil, nil
-		c.srv.safeFree(c, f, old)
+		c.lp.srv.safeFree(c, f, old)
 	}
 	x.ctx, x.ctxFree = v, free
 }
@@ -212,7 +211,7 @@ func (c *Session) SetTransportCtx(v any, free func(any)) {
 	if x.tctx != nil && x.tctxFree != nil {
 		old, f := x.tctx, x.tctxFree
 		x.tctx, x.tctxFree = nil, nil
-		c.srv.safeFree(c, f, old)
+		c.lp.srv.safeFree(c, f, old)
 	}
 	x.tctx, x.tctxFree = v, free
 }

@@ -193,7 +193,7 @@ func NewTLSTransport(cfg *tls.Config) func(*Session) (Transport, error) {
 		pool *hsPool
 	)
 	return func(s *Session) (Transport, error) {
-		sc := &s.srv.cfg
+		sc := &s.lp.srv.cfg
 		once.Do(func() { pool = newHSPool(sc.TLSHandshakeWorkers, sc.TLSHandshakeQueue) })
 		return newTLSTransport(s, cfg, pool, sc.TLSHandshakeTimeout), nil
 	}
@@ -424,10 +424,10 @@ func (t *tlsTransport) notice() {
 	t.noticed = true
 	t.m.live = true
 	c := t.s
-	c.srv.handshakers.Delete(c)
-	if c.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+	c.lp.srv.handshakers.Delete(c)
+	if c.lp.srv.log.Enabled(context.Background(), slog.LevelDebug) {
 		cs := t.conn.ConnectionState()
-		c.srv.log.Debug("httpd: TLS handshake done", "session", c.id,
+		c.lp.srv.log.Debug("httpd: TLS handshake done", "session", c.id,
 			"version", tls.VersionName(cs.Version), "cipher", tls.CipherSuiteName(cs.CipherSuite),
 			"alpn", cs.NegotiatedProtocol, "resumed", cs.DidResume, "sni", cs.ServerName)
 	}
@@ -528,7 +528,7 @@ func (t *tlsTransport) Flush(wire []byte) []byte {
 	if t.noticed && len(t.early) > 0 {
 		var err error
 		if wire, err = t.seal(wire, t.early); err != nil {
-			t.s.srv.log.Debug("httpd: TLS write failed", "session", t.s.id, "err", err)
+			t.s.lp.srv.log.Debug("httpd: TLS write failed", "session", t.s.id, "err", err)
 		}
 		t.early = nil
 	}

@@ -38,7 +38,7 @@ const maxPlainBuffered = 256 << 10
 // that finished work elsewhere calls it so that its Flush output is written
 // and its Recv is offered the queued input. Safe from any goroutine.
 func (c *Session) Wake() error {
-	return c.srv.enqueue(c.id, kindWork, func(*Session) {})
+	return c.lp.srv.enqueue(c.id, kindWork, func(*Session) {})
 }
 
 // The input accessors below hide whether bytes come straight from the
@@ -103,8 +103,8 @@ func (c *Session) pump() bool {
 			c.ec.Discard(n)
 		}
 		if err != nil {
-			c.srv.log.Debug("httpd: transport receive failed", "session", c.id, "err", err)
-			if f := c.srv.cfg.OnEvent; f != nil {
+			c.lp.srv.log.Debug("httpd: transport receive failed", "session", c.id, "err", err)
+			if f := c.lp.srv.cfg.OnEvent; f != nil {
 				f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Err: errors.Join(ErrTransport, err)})
 			}
 			c.writeTransport()

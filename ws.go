@@ -165,7 +165,7 @@ func (c *Session) readFrame(w *wsConn, in *wsIn) bool {
 			return false
 		}
 		c.inDiscard(n)
-		if d := c.srv.cfg.WSIdleTimeout; d > 0 {
+		if d := c.lp.srv.cfg.WSIdleTimeout; d > 0 {
 			c.idleDL = c.lp.now + int64(d)
 		}
 		if err := in.seq.Frame(h); err != nil {
@@ -350,13 +350,13 @@ func (c *Session) wsDeliver(f WSFrame) {
 	r.wsFrame = f
 	r.isWS = true
 	c.inHandler = true
-	err, panicked := c.srv.callHandler(c, r)
+	err, panicked := c.lp.srv.callHandler(c, r)
 	c.inHandler = false
 	c.lru.Store(c.lp.stamp())
 	r.isWS = false
 	r.wsFrame = WSFrame{}
 	if (err != nil || panicked) && !c.closing && c.ws != nil {
-		c.srv.log.Debug("httpd: WebSocket handler failed; closing", "session", c.id, "err", err)
+		c.lp.srv.log.Debug("httpd: WebSocket handler failed; closing", "session", c.id, "err", err)
 		c.wsClose(ws.StatusInternalError, "")
 	}
 }
@@ -368,8 +368,8 @@ func (c *Session) wsFail(err error) {
 	if errors.As(err, &pe) {
 		code = pe.Code
 	}
-	c.srv.log.Debug("httpd: WebSocket protocol error", "session", c.id, "err", err)
-	if f := c.srv.cfg.OnEvent; f != nil {
+	c.lp.srv.log.Debug("httpd: WebSocket protocol error", "session", c.id, "err", err)
+	if f := c.lp.srv.cfg.OnEvent; f != nil {
 		f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Err: err})
 	}
 	c.wsClose(code, "")
@@ -392,7 +392,7 @@ func (c *Session) wsFinish() {
 	c.st = stLinger
 	_ = c.ec.CloseWrite()
 	c.idleDL = 0
-	c.rq().lingerDL = c.lp.now + int64(c.srv.cfg.LingerTimeout)
+	c.rq().lingerDL = c.lp.now + int64(c.lp.srv.cfg.LingerTimeout)
 }
 
 // wsRelease returns the session's WebSocket buffers and flate state.
@@ -509,7 +509,7 @@ func (s *Server) WSSendAsync(id SessionID, f WSFrame) error {
 func (c *Session) wsHandshake(b []byte, n int) bool {
 	p := c.x.p
 	h := c.x.h
-	s := c.srv
+	s := c.lp.srv
 	status, vers := 0, false
 	var key []byte
 	keys := 0

@@ -16,7 +16,8 @@ import (
 type conn struct {
 	gc gnet.Conn // nil before OnOpen; never used once closed
 	ls *loop
-	fd int
+	fd int32
+	f  connFlags
 	// gone is set when gnet closed the connection: the error OnClose
 	// reports and copies of the addresses (gnet drops its own then, and
 	// hands the zone bytes of IPv6 addresses back to a pool). While the
@@ -25,17 +26,25 @@ type conn struct {
 	gone atomic.Pointer[closedState]
 	user any
 
-	closed      bool // gnet closed it (OnClose ran or is owed)
-	closeReq    bool // Close was called
-	inOwn       bool // inside this conn's own OnOpen or OnTraffic
-	shutPending bool // CloseWrite waits for the outbound queue to drain
-	shutDone    bool // SHUT_WR done
-
-	// Timer wheel links (intrusive: no allocation per SetTimer).
+	// Timer wheel links (intrusive: no allocation per SetTimer). texpiry
+	// also says which list the conn is on: 0 none, onFiring the wheel's
+	// firing list, else the slot of that tick.
 	tprev, tnext *conn
-	tlist        *timerList
 	texpiry      uint64
 }
+
+// connFlags are a conn's state bits (loop only).
+type connFlags uint8
+
+const (
+	cClosed      connFlags = 1 << iota // gnet closed it (OnClose ran or is owed)
+	cCloseReq                          // Close was called
+	cInOwn                             // inside this conn's own OnOpen or OnTraffic
+	cShutPending                       // CloseWrite waits for the outbound queue to drain
+	cShutDone                          // SHUT_WR done
+)
+
+func (w *conn) is(f connFlags) bool { return w.f&f != 0 }
 
 var _ Conn = (*conn)(nil)
 
@@ -93,7 +102,7 @@ func cloneAddr(a net.Addr) net.Addr {
 }
 
 func (w *conn) Peek() []byte {
-	if w.closed {
+	if w.is(cClosed) {
 		return nil
 	}
 	b, _ := w.gc.Peek(-1)
@@ -101,14 +110,14 @@ func (w *conn) Peek() []byte {
 }
 
 func (w *conn) Discard(n int) {
-	if w.closed || n <= 0 {
+	if w.is(cClosed) || n <= 0 {
 		return
 	}
 	_, _ = w.gc.Discard(n)
 }
 
 func (w *conn) InboundBuffered() int {
-	if w.closed {
+	if w.is(cClosed) {
 		return 0
 	}
 	return w.gc.InboundBuffered()
@@ -116,9 +125,9 @@ func (w *conn) InboundBuffered() int {
 
 func (w *conn) Write(p []byte) error {
 	switch {
-	case w.closed:
+	case w.is(cClosed):
 		return ErrClosed
-	case w.shutPending || w.shutDone:
+	case w.is(cShutPending) || w.is(cShutDone):
 		return ErrWriteShut
 	case len(p) == 0:
 		return nil
@@ -130,7 +139,7 @@ func (w *conn) Write(p []byte) error {
 }
 
 func (w *conn) OutboundBuffered() int {
-	if w.closed {
+	if w.is(cClosed) {
 		return 0
 	}
 	return w.gc.OutboundBuffered()
@@ -138,16 +147,16 @@ func (w *conn) OutboundBuffered() int {
 
 func (w *conn) CloseWrite() error {
 	switch {
-	case w.closed:
+	case w.is(cClosed):
 		return ErrClosed
-	case w.shutPending || w.shutDone:
+	case w.is(cShutPending) || w.is(cShutDone):
 		return nil
 	}
 	if w.gc.OutboundBuffered() == 0 {
-		w.shutDone = true
-		return unix.Shutdown(w.fd, unix.SHUT_WR)
+		w.f |= cShutDone
+		return unix.Shutdown(int(w.fd), unix.SHUT_WR)
 	}
-	w.shutPending = true
+	w.f |= cShutPending
 	w.ls.shut = append(w.ls.shut, w)
 	return nil
 }
@@ -158,25 +167,25 @@ func (w *conn) tryShut() bool {
 	if w.gc.OutboundBuffered() != 0 {
 		return false
 	}
-	w.shutPending = false
-	w.shutDone = true
-	_ = unix.Shutdown(w.fd, unix.SHUT_WR)
+	w.f &^= cShutPending
+	w.f |= cShutDone
+	_ = unix.Shutdown(int(w.fd), unix.SHUT_WR)
 	return true
 }
 
 func (w *conn) Close() {
-	if w.closed || w.closeReq {
+	if w.is(cClosed) || w.is(cCloseReq) {
 		return
 	}
-	w.closeReq = true
-	if w.inOwn {
+	w.f |= cCloseReq
+	if w.is(cInOwn) {
 		return // the adapter returns gnet.Close when the callback ends
 	}
 	w.ls.pending = append(w.ls.pending, w)
 }
 
 func (w *conn) SetTimer(d time.Duration) {
-	if w.closed || w.ls == nil {
+	if w.is(cClosed) || w.ls == nil {
 		return
 	}
 	if d <= 0 {
@@ -186,7 +195,7 @@ func (w *conn) SetTimer(d time.Duration) {
 	w.ls.wheel.set(w, d, time.Now())
 }
 
-func (w *conn) Fd() int              { return w.fd }
+func (w *conn) Fd() int              { return int(w.fd) }
 func (w *conn) LocalAddr() net.Addr  { return w.addr(false) }
 func (w *conn) RemoteAddr() net.Addr { return w.addr(true) }
 func (w *conn) Loop() int            { return w.ls.idx }

@@ -39,11 +39,11 @@ func (g *gnetHandler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		// connection whose loop has no state.
 		return nil, gnet.Close
 	}
-	w.gc, w.ls, w.fd = c, ls, c.Fd()
+	w.gc, w.ls, w.fd = c, ls, int32(c.Fd())
 	ls.depth++
-	w.inOwn = true
+	w.f |= cInOwn
 	g.e.h.OnOpen(w)
-	w.inOwn = false
+	w.f &^= cInOwn
 	ls.depth--
 	action := g.after(w)
 	ls.flush()
@@ -54,10 +54,10 @@ func (g *gnetHandler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 // gnet's Close action, a pending CloseWrite is tried.
 func (g *gnetHandler) after(w *conn) gnet.Action {
 	switch {
-	case w.closed:
-	case w.closeReq:
+	case w.is(cClosed):
+	case w.is(cCloseReq):
 		return gnet.Close
-	case w.shutPending:
+	case w.is(cShutPending):
 		w.tryShut()
 	}
 	return gnet.None
@@ -69,14 +69,14 @@ func (g *gnetHandler) OnTraffic(c gnet.Conn) gnet.Action {
 		g.e.datagram(c)
 		return gnet.None
 	}
-	if w.closed {
+	if w.is(cClosed) {
 		return gnet.None
 	}
 	ls := w.ls
 	ls.depth++
-	w.inOwn = true
+	w.f |= cInOwn
 	g.e.h.OnTraffic(w)
-	w.inOwn = false
+	w.f &^= cInOwn
 	ls.depth--
 	action := g.after(w)
 	ls.flush()
@@ -85,12 +85,12 @@ func (g *gnetHandler) OnTraffic(c gnet.Conn) gnet.Action {
 
 func (g *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 	w, ok := c.Context().(*conn)
-	if !ok || w.closed || w.ls == nil {
+	if !ok || w.is(cClosed) || w.ls == nil {
 		return gnet.None
 	}
 	ls := w.ls
-	w.closed = true
-	if w.closeReq {
+	w.f |= cClosed
+	if w.is(cCloseReq) {
 		err = nil
 	}
 	w.closedBy(err)

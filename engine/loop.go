@@ -83,7 +83,7 @@ func (ls *loop) tick(now time.Time) {
 	if len(ls.shut) > 0 {
 		keep := ls.shut[:0]
 		for _, w := range ls.shut {
-			if !w.closed && w.shutPending && !w.tryShut() {
+			if !w.is(cClosed) && w.is(cShutPending) && !w.tryShut() {
 				keep = append(keep, w)
 			}
 		}
@@ -103,14 +103,14 @@ func (ls *loop) tick(now time.Time) {
 
 // fire runs one expired timer.
 func (ls *loop) fire(w *conn) {
-	if w.closed {
+	if w.is(cClosed) {
 		return
 	}
 	ls.timersFired.Add(1)
 	ls.depth++
 	ls.e.h.OnTimer(w)
 	ls.depth--
-	if !w.closed && w.shutPending {
+	if !w.is(cClosed) && w.is(cShutPending) {
 		w.tryShut()
 	}
 }
@@ -133,7 +133,7 @@ func (ls *loop) flush() {
 		for i := 0; i < len(ls.pending); i++ {
 			w := ls.pending[i]
 			ls.pending[i] = nil
-			if !w.closed {
+			if !w.is(cClosed) {
 				// gnet calls OnClose synchronously; depth is 0 and
 				// flushing is set, so it runs at once and anything it
 				// closes lands in pending and is served by this loop.

@@ -3,13 +3,14 @@ package engine
 import "time"
 
 // timerList is an intrusive doubly linked list of conns, threaded through
-// their tprev/tnext fields. A conn is on at most one list (tlist).
+// their tprev/tnext fields. A conn is on at most one list, named by its
+// texpiry (see conn).
 type timerList struct {
 	head, tail *conn
 }
 
 func (l *timerList) push(w *conn) {
-	w.tlist, w.tprev, w.tnext = l, l.tail, nil
+	w.tprev, w.tnext = l.tail, nil
 	if l.tail != nil {
 		l.tail.tnext = w
 	} else {
@@ -29,7 +30,7 @@ func (l *timerList) remove(w *conn) {
 	} else {
 		l.tail = w.tprev
 	}
-	w.tlist, w.tprev, w.tnext = nil, nil, nil
+	w.tprev, w.tnext = nil, nil
 }
 
 // wheel is a hashed timing wheel, one per loop. Time is counted in ticks of
@@ -76,9 +77,24 @@ func (wh *wheel) set(w *conn, d time.Duration, now time.Time) {
 	wh.n++
 }
 
+// onFiring is the texpiry of a conn on the wheel's firing list.
+const onFiring = ^uint64(0)
+
+// listOf returns the list w is on, nil if none.
+func (wh *wheel) listOf(w *conn) *timerList {
+	switch w.texpiry {
+	case 0:
+		return nil
+	case onFiring:
+		return &wh.firing
+	}
+	return &wh.slots[w.texpiry&wh.mask]
+}
+
 func (wh *wheel) cancel(w *conn) {
-	if w.tlist != nil {
-		w.tlist.remove(w)
+	if l := wh.listOf(w); l != nil {
+		l.remove(w)
+		w.texpiry = 0
 		wh.n--
 	}
 }
@@ -108,6 +124,7 @@ func (wh *wheel) advance(now time.Time, fire func(*conn)) {
 	for wh.firing.head != nil {
 		w := wh.firing.head
 		wh.firing.remove(w)
+		w.texpiry = 0
 		wh.n--
 		fire(w)
 	}
@@ -119,6 +136,7 @@ func (wh *wheel) collect(slot *timerList, target uint64) {
 		next := w.tnext
 		if w.texpiry <= target {
 			slot.remove(w)
+			w.texpiry = onFiring
 			wh.firing.push(w)
 		}
 		w = next
