@@ -127,7 +127,8 @@ func (e *Engine) accept() {
 // episode, see accept). It returns nil if the conn was closed at once.
 func (e *Engine) enroll(ls *loop, nc net.Conn) <-chan gnet.RegisteredResult {
 	w := newConn()
-	ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), w), nc)
+	// EventLoop.Enroll takes the conn itself; the context only carries w.
+	ctx := gnet.NewContext(context.Background(), w)
 	ch, err := ls.gel.Enroll(ctx, nc)
 	if err != nil {
 		nc.Close()
