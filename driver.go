@@ -16,17 +16,19 @@ import (
 // loop is the per-event-loop state. Everything in it is touched only by its
 // loop goroutine, except q, which any goroutine pushes to.
 type loop struct {
-	idx      int
-	srv      *Server
-	q        *ctrl.Queue
-	out      []byte       // replies of the session being served, written once per event
-	wire     []byte       // transport output scratch
-	deflate  []byte       // compressed WebSocket payload scratch
-	inflate  []byte       // decompressed WebSocket message scratch
-	parsers  []*hc.Parser // free parsers: an idle session holds none
-	xs       []*reqState  // free request states (Session.rq, putRQ)
-	wsIns    []*wsIn      // free WebSocket receive states (readWS)
-	cds      []*hc.ChunkedDecoder
+	idx     int
+	srv     *Server
+	q       *ctrl.Queue
+	out     []byte // replies of the session being served, written once per event
+	wire    []byte // transport output scratch
+	deflate []byte // compressed WebSocket payload scratch
+	inflate []byte // decompressed WebSocket message scratch
+	// Free lists of what sessions borrow while a request or message is in
+	// progress, so an idle session holds none of it.
+	parsers  freeList[hc.Parser]
+	xs       freeList[reqState] // Session.rq, putRQ
+	wsIns    freeList[wsIn]     // readWS
+	cds      freeList[hc.ChunkedDecoder]
 	bufs     [][]byte  // free message and body buffers (getBuf, putBuf)
 	bufBytes int       // their total capacity
 	req      Request   // reused for loop handlers
@@ -48,24 +50,41 @@ func (lp *loop) clock() int64 {
 
 var monoBase = time.Now()
 
-func (lp *loop) getParser() *hc.Parser {
-	if n := len(lp.parsers); n > 0 {
-		p := lp.parsers[n-1]
-		lp.parsers = lp.parsers[:n-1]
-		return p
+// freeList is a loop's stack of reusable objects (loop only), capped at
+// freeListMax so a burst does not pin memory for ever.
+type freeList[T any] struct{ items []*T }
+
+const freeListMax = 1024
+
+// get pops an object; ok is false, with a new zero object, when empty.
+func (f *freeList[T]) get() (v *T, ok bool) {
+	if n := len(f.items); n > 0 {
+		v = f.items[n-1]
+		f.items[n-1] = nil
+		f.items = f.items[:n-1]
+		return v, true
 	}
-	p := new(hc.Parser)
-	p.Init(lp.srv.limits)
+	return new(T), false
+}
+
+// put keeps v for reuse unless the list is full.
+func (f *freeList[T]) put(v *T) {
+	if len(f.items) < freeListMax {
+		f.items = append(f.items, v)
+	}
+}
+
+func (lp *loop) getParser() *hc.Parser {
+	p, reused := lp.parsers.get()
+	if !reused {
+		p.Init(lp.srv.limits)
+	}
 	return p
 }
 
 func (lp *loop) getReqState() *reqState {
-	if n := len(lp.xs); n > 0 {
-		x := lp.xs[n-1]
-		lp.xs = lp.xs[:n-1]
-		return x
-	}
-	return new(reqState)
+	x, _ := lp.xs.get()
+	return x
 }
 
 // putReqState takes back an idle request state; its plaintext staging
@@ -76,16 +95,12 @@ func (lp *loop) putReqState(x *reqState) {
 		tin = nil
 	}
 	*x = reqState{tin: tin}
-	if len(lp.xs) < 1024 {
-		lp.xs = append(lp.xs, x)
-	}
+	lp.xs.put(x)
 }
 
 func (lp *loop) putParser(p *hc.Parser) {
 	p.Reset()
-	if len(lp.parsers) < 1024 {
-		lp.parsers = append(lp.parsers, p)
-	}
+	lp.parsers.put(p)
 }
 
 // initChunked readies the session's chunked decoder for a body capped at
@@ -93,29 +108,15 @@ func (lp *loop) putParser(p *hc.Parser) {
 func (c *Session) initChunked(l hc.Limits) {
 	x := c.rq()
 	if x.cd == nil {
-		lp := c.lp
-		if n := len(lp.cds); n > 0 {
-			x.cd = lp.cds[n-1]
-			lp.cds = lp.cds[:n-1]
-		} else {
-			x.cd = new(hc.ChunkedDecoder)
-		}
+		x.cd, _ = c.lp.cds.get()
 	}
 	x.cd.Init(l)
 }
 
 func (c *Session) releaseChunked() {
-	if c.x != nil {
-		c.releaseChunkedOf(c.x)
-	}
-}
-
-func (c *Session) releaseChunkedOf(x *reqState) {
-	if x.cd != nil {
-		if len(c.lp.cds) < 1024 {
-			c.lp.cds = append(c.lp.cds, x.cd)
-		}
-		x.cd = nil
+	if c.x != nil && c.x.cd != nil {
+		c.lp.cds.put(c.x.cd)
+		c.x.cd = nil
 	}
 }
 
@@ -657,11 +658,11 @@ func (c *Session) closeAfterReply() {
 	c.flush()
 	c.st = stLinger
 	c.releaseRequest()
-	if c.transport() != nil && !c.trClosed {
+	if tr := c.transport(); tr != nil && !c.trClosed {
 		// The transport's last message (a TLS close_notify) must leave
 		// before the write side is shut.
 		c.trClosed = true
-		if w := c.transport().Close(c.lp.wire[:0]); len(w) > 0 {
+		if w := tr.Close(c.lp.wire[:0]); len(w) > 0 {
 			_ = c.ec.Write(w)
 			c.lp.wire = w[:0]
 		}
@@ -722,9 +723,9 @@ func (c *Session) flush() {
 		return
 	}
 	if !c.closing || c.st == stLinger {
-		if c.transport() == nil {
+		if tr := c.transport(); tr == nil {
 			_ = c.ec.Write(lp.out)
-		} else if w, err := c.transport().Send(lp.wire[:0], lp.out); err != nil {
+		} else if w, err := tr.Send(lp.wire[:0], lp.out); err != nil {
 			c.lp.srv.log.Debug("httpd: transport send failed", "session", c.id, "err", err)
 			c.abort()
 		} else {

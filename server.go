@@ -380,38 +380,29 @@ func (s *Server) closeSession(c *Session, err error) {
 		_ = s.callHook(c, func() error { f(c); return nil })
 	}
 	if x := c.cx; x != nil {
-		if x.ctx != nil && x.ctxFree != nil {
-			v, f := x.ctx, x.ctxFree
-			x.ctx, x.ctxFree = nil, nil
-			s.safeFree(c, f, v)
-		}
-		if x.tctx != nil && x.tctxFree != nil {
-			v, f := x.tctx, x.tctxFree
-			x.tctx, x.tctxFree = nil, nil
-			s.safeFree(c, f, v)
-		}
+		x.ctx.release(c)
+		x.tctx.release(c)
 	}
 	c.wsRelease()
 	if c.ws != nil && c.ws.in != nil {
 		c.lp.putWSIn(c.ws.in)
 		c.ws.in = nil
 	}
-	if c.transport() != nil {
-		if _, ok := c.transport().(Handshaker); ok {
+	if tr := c.transport(); tr != nil {
+		if _, ok := tr.(Handshaker); ok {
 			s.handshakers.Delete(c)
 		}
 		if !c.trClosed {
 			c.trClosed = true
-			if w := c.transport().Close(c.lp.wire[:0]); len(w) > 0 {
+			if w := tr.Close(c.lp.wire[:0]); len(w) > 0 {
 				_ = c.ec.Write(w)
 			}
 		}
 		c.cx.tr = nil
 	}
 	c.releaseRequest()
-	if x := c.x; x != nil {
+	if x := c.x; x != nil { // releaseRequest returned what it held
 		c.x = nil
-		c.releaseChunkedOf(x)
 		c.lp.putReqState(x)
 	}
 	c.emit(EventDisconnected, 0)

@@ -77,11 +77,22 @@ const (
 // contexts (ESP's sess_ctx and transport ctx with their free functions) and
 // a Transport. It is allocated when the first one is set.
 type sessExt struct {
-	ctx      any
-	ctxFree  func(any)
-	tctx     any
-	tctxFree func(any)
-	tr       Transport
+	ctx, tctx ctxSlot
+	tr        Transport
+}
+
+// ctxSlot is a context and the function that frees it.
+type ctxSlot struct {
+	v    any
+	free func(any)
+}
+
+// release frees the context, once, and empties the slot.
+func (s *ctxSlot) release(c *Session) {
+	if v, f := s.v, s.free; v != nil && f != nil {
+		*s = ctxSlot{}
+		c.lp.srv.safeFree(c, f, v)
+	}
 }
 
 func (c *Session) ext() *sessExt {
@@ -173,7 +184,7 @@ func (c *Session) Ctx() any {
 	if c.cx == nil {
 		return nil
 	}
-	return c.cx.ctx
+	return c.cx.ctx.v
 }
 
 // SetCtx replaces the session context. The previous context, if any, is
@@ -185,12 +196,8 @@ func (c *Session) SetCtx(v any, free func(any)) {
 		return
 	}
 	x := c.ext()
-	if x.ctx != nil && x.ctxFree != nil {
-		old, f := x.ctx, x.ctxFree
-		x.ctx, x.ctxFree = nil, nil
-		c.lp.srv.safeFree(c, f, old)
-	}
-	x.ctx, x.ctxFree = v, free
+	x.ctx.release(c)
+	x.ctx = ctxSlot{v, free}
 }
 
 // TransportCtx returns the transport context (ESP's transport ctx).
@@ -198,7 +205,7 @@ func (c *Session) TransportCtx() any {
 	if c.cx == nil {
 		return nil
 	}
-	return c.cx.tctx
+	return c.cx.tctx.v
 }
 
 // SetTransportCtx sets the transport context and its free function, called
@@ -208,12 +215,8 @@ func (c *Session) SetTransportCtx(v any, free func(any)) {
 		return
 	}
 	x := c.ext()
-	if x.tctx != nil && x.tctxFree != nil {
-		old, f := x.tctx, x.tctxFree
-		x.tctx, x.tctxFree = nil, nil
-		c.lp.srv.safeFree(c, f, old)
-	}
-	x.tctx, x.tctxFree = v, free
+	x.tctx.release(c)
+	x.tctx = ctxSlot{v, free}
 }
 
 // SendRaw queues p on the connection as it is (ESP's httpd_send), after

@@ -86,18 +86,18 @@ func (c *Session) inBuffered() int {
 // pump moves raw input through the transport into c.x.tin and writes what the
 // transport wants written. It reports false when the session must close.
 func (c *Session) pump() bool {
-	x := c.rq()
+	x, tr := c.rq(), c.transport()
 	limit := maxPlainBuffered
 	if x.need > limit {
 		limit = x.need
 	}
-	for len(x.tin) < limit || c.transport().Pending() > 0 {
+	for len(x.tin) < limit || tr.Pending() > 0 {
 		raw := c.ec.Peek()
-		if len(raw) == 0 && c.transport().Pending() == 0 {
+		if len(raw) == 0 && tr.Pending() == 0 {
 			break
 		}
 		before := len(x.tin)
-		n, out, err := c.transport().Recv(raw, x.tin)
+		n, out, err := tr.Recv(raw, x.tin)
 		x.tin = out
 		if n > 0 {
 			c.ec.Discard(n)

@@ -95,13 +95,7 @@ func (in *wsIn) idle() bool {
 
 // getWSIn borrows receive state for w from the loop.
 func (lp *loop) getWSIn(w *wsConn) *wsIn {
-	var in *wsIn
-	if n := len(lp.wsIns); n > 0 {
-		in = lp.wsIns[n-1]
-		lp.wsIns = lp.wsIns[:n-1]
-	} else {
-		in = new(wsIn)
-	}
+	in, _ := lp.wsIns.get()
 	in.fp.Config = ws.ParserConfig{AllowRSV1: w.fl != nil, RequireMask: true}
 	in.seq.MaxFragments = w.h.WSMaxFragments
 	in.seq.Init(w.maxMsg())
@@ -117,9 +111,7 @@ func (lp *loop) putWSIn(in *wsIn) {
 		lp.putBuf(in.ctrl)
 	}
 	*in = wsIn{}
-	if len(lp.wsIns) < 1024 {
-		lp.wsIns = append(lp.wsIns, in)
-	}
+	lp.wsIns.put(in)
 }
 
 // wsFlate is a session's permessage-deflate state, allocated only when the
