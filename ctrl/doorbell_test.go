@@ -321,3 +321,34 @@ func BenchmarkParseDoorbell(b *testing.B) {
 		}
 	}
 }
+
+// TestChecksumIsCRC32C: the table loop agrees with hash/crc32's Castagnoli
+// checksum, including the check value of the standard "123456789" input.
+func TestChecksumIsCRC32C(t *testing.T) {
+	if got := checksum([]byte("123456789")); got != 0xe3069283 {
+		t.Fatalf("checksum(123456789) = %#x; want 0xe3069283", got)
+	}
+	b := make([]byte, 300)
+	for i := range b {
+		b[i] = byte(i*131 + i>>3)
+	}
+	for n := 0; n <= len(b); n++ {
+		if got, want := checksum(b[:n]), crc32.Checksum(b[:n], castagnoli); got != want {
+			t.Fatalf("len %d: checksum = %#x; crc32 = %#x", n, got, want)
+		}
+	}
+}
+
+// TestAppendDoorbellStackAlloc: building a doorbell in a stack buffer
+// allocates nothing (Engine.Wake relies on it).
+func TestAppendDoorbellStackAlloc(t *testing.T) {
+	var sink uint32
+	if a := testing.AllocsPerRun(1000, func() {
+		var buf [DoorbellLen]byte
+		p := AppendDoorbell(buf[:0], testToken, 1, KindWork, 7)
+		sink += uint32(p[len(p)-1])
+	}); a != 0 {
+		t.Errorf("AppendDoorbell into a stack buffer: %v allocs/op; want 0", a)
+	}
+	_ = sink
+}
