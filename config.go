@@ -109,6 +109,14 @@ type Config struct {
 	// keep_alive_enable/keep_alive_idle). Default 0: the OS default.
 	TCPKeepAlive time.Duration
 
+	// EnrollQueue caps how many accepted connections may be on their way
+	// into an event loop at once; the acceptor waits while it is full. Each
+	// one in flight runs on a pooled goroutine of gnet's, which stays alive
+	// (with its stack) for 10 s after its last use, so a small bound keeps a
+	// connection burst from leaving hundreds of them behind. Default 0: 8 per
+	// event loop.
+	EnrollQueue int
+
 	// GlobalUserCtx is returned by Server.GlobalUserCtx and freed with
 	// GlobalUserCtxFree at Stop (ESP's global_user_ctx).
 	GlobalUserCtx     any
@@ -240,6 +248,8 @@ func (c Config) withDefaults() (Config, error) {
 		return bad("timeouts must be positive")
 	case c.TCPKeepAlive < 0:
 		return bad("TCPKeepAlive must not be negative")
+	case c.EnrollQueue < 0:
+		return bad("EnrollQueue must not be negative")
 	case !setDur(&c.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout),
 		!setInt(&c.TLSHandshakeWorkers, 2*procs),
 		!setInt(&c.TLSHandshakeQueue, DefaultTLSHandshakeQueue):

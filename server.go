@@ -73,6 +73,7 @@ func Start(cfg Config) (*Server, error) {
 		TimerResolution: cfg.TimerResolution,
 		TickInterval:    cfg.TimerResolution, // the loops' clock (driver.OnTick)
 		TCPKeepAlive:    cfg.TCPKeepAlive,
+		EnrollQueue:     cfg.EnrollQueue,
 		Logger:          cfg.Logger,
 	}, driver{s})
 	if err != nil {

@@ -97,3 +97,38 @@ func (plainEcho) OnClose(Conn, error)   {}
 func (plainEcho) OnTimer(Conn)          {}
 func (plainEcho) OnWake(int)            {}
 func (plainEcho) OnTick(int, time.Time) {}
+
+// BenchmarkConnect measures the connection rate through the acceptor and
+// gnet's enrolment: 64 concurrent clients each dial, see one byte echoed and
+// reset the connection (SO_LINGER 0, so no TIME_WAIT piles up), for several
+// EnrollQueue bounds. A small bound costs no rate (each enrolment is a short
+// hand-off to the loop) and keeps gnet's worker pool, one goroutine per
+// enrolment in flight, small after a burst.
+func BenchmarkConnect(b *testing.B) {
+	for _, q := range []int{8, 64, 1024} {
+		b.Run("EnrollQueue="+itoa(q), func(b *testing.B) {
+			e := startEngine(b, Config{Loops: 1, EnrollQueue: q, TimerResolution: time.Second, TickInterval: time.Second}, plainEcho{})
+			defer stopEngine(b, e)
+			addr := e.Addr().String()
+			b.SetParallelism(32)
+			b.RunParallel(func(pb *testing.PB) {
+				var one [1]byte
+				for pb.Next() {
+					c, err := net.Dial("tcp", addr)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := c.Write(one[:]); err == nil {
+						_, err = io.ReadFull(c, one[:])
+					}
+					if err != nil {
+						b.Error(err)
+					}
+					c.(*net.TCPConn).SetLinger(0)
+					c.Close()
+				}
+			})
+		})
+	}
+}

@@ -344,6 +344,18 @@ func TestConnAddrs(t *testing.T) {
 	}
 }
 
+// TestEnrollQueueBound: EnrollQueue defaults to 8 per loop and an explicit
+// value is kept.
+func TestEnrollQueueBound(t *testing.T) {
+	for _, tc := range []struct{ loops, set, want int }{{1, 0, 8}, {3, 0, 24}, {2, 5, 5}} {
+		e := startEngine(t, Config{Loops: tc.loops, EnrollQueue: tc.set}, newEcho())
+		if got := cap(e.enrollQ); got != tc.want {
+			t.Errorf("Loops %d, EnrollQueue %d: queue of %d; want %d", tc.loops, tc.set, got, tc.want)
+		}
+		stopEngine(t, e)
+	}
+}
+
 func TestStartInvalidConfig(t *testing.T) {
 	cases := []struct {
 		name string
@@ -360,6 +372,7 @@ func TestStartInvalidConfig(t *testing.T) {
 		{"backoff max below min", Config{AcceptBackoffMin: time.Second, AcceptBackoffMax: time.Millisecond}},
 		{"negative buffer", Config{ReadBufferCap: -1}},
 		{"too many slots", Config{TimerSlots: 1 << 21}},
+		{"negative enroll queue", Config{EnrollQueue: -1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

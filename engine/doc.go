@@ -32,7 +32,9 @@
 // warning per episode. Each accepted connection goes to a loop chosen round
 // robin through gnet's EventLoop.Enroll, which duplicates the descriptor,
 // closes the original and registers the duplicate on the loop. Enrollment
-// results are collected in order (at most EnrollQueue in flight); one that
+// results are collected in order (at most EnrollQueue in flight, 8 per loop by
+// default: gnet runs each enrolment on a pooled goroutine that outlives it by
+// 10 s, so the bound also caps the goroutines a burst leaves behind); one that
 // failed for lack of descriptors also pauses the acceptor. Stop first stops
 // accepting and waits for every enrollment, so no connection can slip in
 // after gnet closed the others.
