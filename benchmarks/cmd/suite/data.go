@@ -173,13 +173,19 @@ type Medians struct {
 	GCValue     float64 // idle: bytes per connection after GC
 	P50us       float64
 	P99us       float64
+	// ByRep is Value per repetition, so that two servers measured in the
+	// same repetition (minutes apart at most) can be compared pairwise.
+	ByRep map[int]float64
 }
 
 // medians groups samples by point and server. Samples with errors still
 // count: their numbers are what the server achieved, and the errors are
 // listed in the report.
 func medians(samples []Sample) map[point]map[string]Medians {
-	type acc struct{ v, cpu, client, gc, p50, p99 []float64 }
+	type acc struct {
+		v, cpu, client, gc, p50, p99 []float64
+		byRep                        map[int]float64
+	}
 	g := map[point]map[string]*acc{}
 	for _, s := range samples {
 		p := pointOf(s)
@@ -188,7 +194,7 @@ func medians(samples []Sample) map[point]map[string]Medians {
 		}
 		a := g[p][s.Server]
 		if a == nil {
-			a = &acc{}
+			a = &acc{byRep: map[int]float64{}}
 			g[p][s.Server] = a
 		}
 		v := s.RPS
@@ -196,6 +202,7 @@ func medians(samples []Sample) map[point]map[string]Medians {
 			v = s.BytesPerConn
 		}
 		a.v = append(a.v, v)
+		a.byRep[s.Rep] = v
 		a.cpu = append(a.cpu, s.CPUus)
 		a.client = append(a.client, s.ClientCPUus)
 		a.gc = append(a.gc, s.BytesPerConnGC)
@@ -211,7 +218,7 @@ func medians(samples []Sample) map[point]map[string]Medians {
 			if med != 0 {
 				spread = (slices.Max(a.v) - slices.Min(a.v)) / med
 			}
-			out[p][srv] = Medians{Runs: len(a.v), Value: med, Spread: spread, CPUus: median(a.cpu), ClientCPUus: median(a.client), GCValue: median(a.gc), P50us: median(a.p50), P99us: median(a.p99)}
+			out[p][srv] = Medians{Runs: len(a.v), Value: med, Spread: spread, CPUus: median(a.cpu), ClientCPUus: median(a.client), GCValue: median(a.gc), P50us: median(a.p50), P99us: median(a.p99), ByRep: a.byRep}
 		}
 	}
 	return out

@@ -159,6 +159,9 @@ func finish(dir string, res *Results, guard bool) int {
 			what += " (" + c.Detail + ")"
 		} else {
 			what += fmt.Sprintf(" = %.2f", c.Got)
+			if c.Paired > 0 {
+				what += fmt.Sprintf(" (per repetition %.2f, %.2f-%.2f)", c.Paired, c.PairedMin, c.PairedMax)
+			}
 		}
 		if c.Want == "" {
 			fmt.Printf("MISSED issue %s: %s\n", c.Issue, what)

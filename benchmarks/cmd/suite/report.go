@@ -50,7 +50,7 @@ func report(dir string, res *Results) ([]check, error) {
 			met++
 		}
 	}
-	w("%d of %d met.\n\n| issue | what | measured | want | |\n|---|---|---|---|---|\n", met, len(checks))
+	w("%d of %d met. \"measured\" is evhttpd's median over the peer's median, which decides the target; \"per repetition\" is the median (and range) of evhttpd over the peer in each repetition, where both ran minutes apart at most, so that slow drift of the machine's speed cancels.\n\n| issue | what | measured | per repetition | want | |\n|---|---|---|---|---|---|\n", met, len(checks))
 	for _, c := range checks {
 		status := "met"
 		if !c.Met {
@@ -65,7 +65,11 @@ func report(dir string, res *Results) ([]check, error) {
 				got = c.Detail
 			}
 		}
-		w("| %s | %s | %s | %s | %s |\n", c.Issue, what, got, c.Want, status)
+		paired := ""
+		if c.Paired > 0 {
+			paired = fmt.Sprintf("%.2f (%.2f–%.2f)", c.Paired, c.PairedMin, c.PairedMax)
+		}
+		w("| %s | %s | %s | %s | %s | %s |\n", c.Issue, what, got, paired, c.Want, status)
 	}
 	w("\n")
 

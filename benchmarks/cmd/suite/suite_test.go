@@ -225,3 +225,30 @@ func TestWSDepthTargets(t *testing.T) {
 		}
 	}
 }
+
+// TestPairedRatio: the per-repetition ratio pairs samples of the same
+// repetition, so drift that slows both servers of a repetition cancels,
+// and repetitions only one server measured are left out.
+func TestPairedRatio(t *testing.T) {
+	var samples []Sample
+	// The machine slows down rep by rep; evhttpd is always 1.5x the peer,
+	// but the medians compare different reps' conditions only by chance.
+	speed := []float64{1, 0.5, 0.8, 0.6, 0.9}
+	for i, sp := range speed {
+		rep := i + 1
+		samples = append(samples,
+			Sample{Kind: "ws", Server: "ws-evhttpd", Rep: rep, Conns: 1000, Size: 64, Depth: 1, RPS: 150000 * sp},
+			Sample{Kind: "ws", Server: "ws-gws", Rep: rep, Conns: 1000, Size: 64, Depth: 1, RPS: 100000 * sp})
+	}
+	// A sixth repetition only evhttpd measured does not count.
+	samples = append(samples, Sample{Kind: "ws", Server: "ws-evhttpd", Rep: 6, Conns: 1000, Size: 64, Depth: 1, RPS: 1})
+	m := medians(samples)
+	p := point{Kind: "ws", Conns: 1000, Size: 64, Depth: 1}
+	c := target{Kind: "ws", Size: 64, Conns: 1000, Peer: "ws-gws", Ratio: 1.2, Higher: true}.at(p, m[p])
+	if c.Paired != 1.5 || c.PairedMin != 1.5 || c.PairedMax != 1.5 {
+		t.Errorf("paired = %v (%v-%v); want 1.5 (1.5-1.5)", c.Paired, c.PairedMin, c.PairedMax)
+	}
+	if med, lo, hi := pairedRatio(map[int]float64{1: 2}, map[int]float64{2: 1}); med != 0 || lo != 0 || hi != 0 {
+		t.Errorf("no common repetition: %v %v %v; want zeros", med, lo, hi)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -58,6 +59,12 @@ type check struct {
 	Want   string
 	Met    bool
 	Detail string // for checks read from another report
+	// Paired is the median over repetitions of evhttpd's value over the
+	// peer's in the same repetition, with its range; 0 when there is no
+	// peer or no repetition measured both. It is reported beside Got (the
+	// ratio of medians, which decides Met): on a machine whose speed drifts
+	// over minutes, a pairwise ratio cancels most of the drift.
+	Paired, PairedMin, PairedMax float64
 }
 
 func (t target) matches(p point) bool {
@@ -122,6 +129,7 @@ func (t target) at(p point, m map[string]Medians) check {
 			return c
 		}
 		c.Got = ev.Value / peer.Value
+		c.Paired, c.PairedMin, c.PairedMax = pairedRatio(ev.ByRep, peer.ByRep)
 	}
 	if t.Higher {
 		c.Met = c.Got >= t.Ratio
@@ -129,6 +137,21 @@ func (t target) at(p point, m map[string]Medians) check {
 		c.Met = c.Got <= t.Ratio
 	}
 	return c
+}
+
+// pairedRatio returns the median, minimum and maximum over the repetitions
+// both a and b measured of a[rep] / b[rep]; zeros if there are none.
+func pairedRatio(a, b map[int]float64) (med, lo, hi float64) {
+	var r []float64
+	for rep, av := range a {
+		if bv, ok := b[rep]; ok && bv > 0 {
+			r = append(r, av/bv)
+		}
+	}
+	if len(r) == 0 {
+		return 0, 0, 0
+	}
+	return median(r), slices.Min(r), slices.Max(r)
 }
 
 // parseChecks reads the "targets:" section of cmd/ratios' parse report
