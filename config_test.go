@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,13 +27,23 @@ func TestConfigRejects(t *testing.T) {
 		"MaxHeaders":          {MaxHeaders: 257},
 		"MaxOutbound":         {MaxOutbound: -1},
 		"HeaderTimeout":       {HeaderTimeout: -time.Second},
+		"RecvWaitTimeout":     {RecvWaitTimeout: -time.Second},
+		"SendWaitTimeout":     {SendWaitTimeout: -time.Second},
 		"IdleTimeout":         {IdleTimeout: -time.Second},
+		"LingerTimeout":       {LingerTimeout: -time.Second},
+		"LRUGrace":            {LRUGrace: -time.Second},
 		"TimerResolution":     {TimerResolution: -time.Millisecond},
 		"TCPKeepAlive":        {TCPKeepAlive: -time.Second},
 		"EnrollQueue":         {EnrollQueue: -1},
+		"TLSHandshakeTimeout": {TLSHandshakeTimeout: -time.Second},
 		"TLSHandshakeWorkers": {TLSHandshakeWorkers: -1},
-		"TLSMode":             {TLSMode: TLSInsecure + 1},
-		"MaxBodySize":         {MaxBodySize: -1},
+		"TLSHandshakeQueue":   {TLSHandshakeQueue: -1},
+		"TLS+NewTransport": {TLS: &tls.Config{}, NewTransport: func(*Session) (Transport, error) {
+			return nil, errors.New("unused")
+		}},
+		"TLSMode":     {TLSMode: TLSInsecure + 1},
+		"MaxBodySize": {MaxBodySize: -1},
+		"MaxDrain":    {MaxDrain: -1},
 	}
 	for name, cfg := range cases {
 		t.Run(name, func(t *testing.T) {
