@@ -96,13 +96,7 @@ func TestWakeAlloc(t *testing.T) {
 	if sent != sends+1 {
 		t.Errorf("datagrams sent = %d; want %d (one per silent-bell Wake, none when coalesced)", sent, sends+1)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for ls.wakes.Load() == wakesBefore {
-		if time.Now().After(deadline) {
-			t.Fatal("the loop never served the doorbells once let go")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the loop to serve the doorbells once let go", func() bool { return ls.wakes.Load() != wakesBefore })
 }
 
 // TestTimerAlloc: SetTimer and cancel allocate nothing.
