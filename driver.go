@@ -516,14 +516,23 @@ func errStatus(err error) int {
 
 // rejectUnread answers status for a well-framed request whose body was not
 // read, drops the head's n bytes still in the input (0 when already
-// consumed), and skips the body: discarded when at most MaxDrain, else the
-// session closes.
+// consumed), and skips the body (skipBody).
 func (c *Session) rejectUnread(status, n int) bool {
-	p := c.x.p
-	keep := c.replyError(status, "", p, false)
+	keep := c.replyError(status, "", c.x.p, false)
+	return c.skipBody(keep, n)
+}
+
+// skipBody ends a request that was answered without reading its body:
+// the head's n bytes still in the input (0 when already consumed) are
+// dropped, and the body is discarded when at most MaxDrain, else the
+// session closes. keep says whether the reply allows the session to stay
+// open. The body is never parsed as a request: that would let a client
+// smuggle a second request past a front end that saw only one.
+func (c *Session) skipBody(keep bool, n int) bool {
 	if c.closing || c.st == stLinger {
 		return false
 	}
+	p := c.x.p
 	if !keep || !p.KeepAlive() {
 		c.closeAfterReply()
 		return false
@@ -583,7 +592,14 @@ func (c *Session) drain() bool {
 		}
 	}
 	c.inDiscard(used)
+	// A chunked drain counts down from -1: the bytes it took, wire framing
+	// included, are capped at MaxDrain even when the decoder was set up
+	// with a handler's larger body limit.
+	c.x.drainLeft -= int64(used)
 	if !c.x.cd.Done() {
+		if -c.x.drainLeft-1 > c.lp.srv.cfg.MaxDrain {
+			c.closeAfterReply()
+		}
 		return false
 	}
 	c.endRequest()
