@@ -39,15 +39,20 @@ type Config struct {
 	// Default 10000.
 	MaxOpenSockets int
 
-	// LRUPurgeEnable closes the least recently used session when a client
-	// connects while MaxOpenSockets sessions are open (ESP's
-	// lru_purge_enable). Without it the newcomer is answered 503 and closed.
-	// A session that has not yet completed a request and is younger than
-	// LRUGrace, or that has queued work, is never chosen. Default false.
+	// LRUPurgeEnable closes a session when a client connects while
+	// MaxOpenSockets sessions are open (ESP's lru_purge_enable); without it
+	// the newcomer is answered 503 and closed. Sessions that have not
+	// completed a request go first: the longest-open one older than
+	// LRUGrace; then, while such sessions fill half of MaxOpenSockets or
+	// more (a flood of connections that send nothing), the longest-open
+	// one even within LRUGrace; only then the session whose last request
+	// completed least recently (ESP's rule). A session with queued work or
+	// in its TLS handshake is never chosen. Default false.
 	LRUPurgeEnable bool
 
 	// LRUGrace protects a new session from LRU purge until it has completed
-	// a request or is this old. Default 1s.
+	// a request or is this old, unless sessions without a completed request
+	// fill half the table (see LRUPurgeEnable). Default 1s.
 	LRUGrace time.Duration
 
 	// MaxURIHandlers caps registered handlers (ESP's max_uri_handlers).
