@@ -130,8 +130,8 @@ type reqState struct {
 	bodyDL                                   int64 // whole-body deadline (BodyTimeout, MinBodyRate)
 	bodyStart                                int64 // when the body's head ended
 	bodyRecv                                 int64 // body bytes (wire) received so far
-	sendMark                                 int // outbound bytes when the send check was armed
-	inMark                                   int // inbound bytes at the last body progress
+	sendMark                                 int   // outbound bytes when the send check was armed
+	inMark                                   int   // inbound bytes at the last body progress
 
 	// Blocking handler in progress (shared with its worker).
 	breq *Request
