@@ -28,15 +28,16 @@ import (
 //     progress keeps its state on a goroutine's stack. The loop stages the
 //     client's bytes in memConn and the goroutine's reads wait for them;
 //     its writes are staged in memConn and the loop writes them (Flush)
-//     when the goroutine calls Session.Wake.
+//     when the goroutine calls Session.Wake, before it waits for the peer
+//     and when the handshake ends.
 //   - The goroutine holds one of TLSHandshakeWorkers slots only while it
 //     computes. When memConn has no client bytes for it, it gives its slot
 //     back before it waits, and once the loop has staged more it takes a
 //     slot again, in one FIFO line with the other runnable handshakes. So
 //     at most TLSHandshakeWorkers handshakes burn CPU at once, and a
-//     client that goes silent mid-handshake costs a parked goroutine (a few
-//     KiB of stack) but no worker: stalled clients cannot delay another
-//     client's handshake.
+//     client that goes silent mid-handshake costs a parked goroutine
+//     (about 8 KiB of stack) and its handshake state but no worker:
+//     stalled clients do not delay another client's handshake.
 //   - A handshake is admitted only once the first TLS record (the
 //     ClientHello) is complete, so a client that stalls before it costs no
 //     goroutine. From then until it ends it holds one of
@@ -44,7 +45,7 @@ import (
 //     parked goroutines; past them a new handshake is refused with
 //     ErrTLSHandshakeBusy. An admitted handshake gets its goroutine when
 //     it first gets a slot, so one waiting for its first slot costs none.
-//   - Once the handshake ends the worker marks the transport established
+//   - Once the handshake ends its goroutine marks the transport established
 //     (or failed) and wakes the session; from then on no goroutine exists
 //     for the session. Recv lends the received bytes to memConn and calls
 //     tls.Conn.Read until memConn reports "would block", a temporary
@@ -107,7 +108,7 @@ type Handshaker interface {
 // Limits of the TLS transport.
 const (
 	// maxHandshakeInput caps the client bytes staged for the handshake
-	// worker; more stay queued in the connection until it reads them.
+	// goroutine; more stay queued in the connection until it reads them.
 	maxHandshakeInput = 64 << 10
 	// maxEarlyOutput caps plaintext sent before the handshake ended (from
 	// an open hook, say); it is encrypted when the handshake completes.
@@ -186,8 +187,8 @@ func checkTLSConfig(cfg *tls.Config) error {
 // NewTLSTransport returns a Config.NewTransport hook that serves HTTPS with
 // a copy of cfg (NextProtos defaults to ["http/1.1"]; GetCertificate, when
 // set, chooses the certificate per ClientHello and runs on a handshake
-// worker). Start installs it when Config.TLS is set; it is exported so a
-// hook of your own can wrap it.
+// goroutine holding a worker slot). Start installs it when Config.TLS is
+// set; it is exported so a hook of your own can wrap it.
 //
 // The handshake pool belongs to the returned function: it is sized by the
 // TLSHandshakeWorkers and TLSHandshakeQueue of the first server that opens
@@ -303,7 +304,8 @@ func (t *tlsTransport) ConnectionState() (tls.ConnectionState, bool) {
 	return t.conn.ConnectionState(), true
 }
 
-// failLocked records why the handshake failed and wakes a blocked worker.
+// failLocked records why the handshake failed and wakes a waiting
+// handshake goroutine.
 // It reports false when the handshake had already ended. t.m.mu is held.
 func (t *tlsTransport) failLocked(err error) bool {
 	if st := t.st(); st == hsEstablished || st == hsFailed {
@@ -322,8 +324,9 @@ func (t *tlsTransport) expire() {
 	t.m.mu.Lock()
 	failed := false
 	if t.st() == hsRunning {
-		// The worker's HandshakeContext fails on the same deadline; closing
-		// makes sure its blocked read returns.
+		// The goroutine's HandshakeContext fails on the same deadline;
+		// closing makes sure its waiting read returns, without a worker
+		// slot.
 		t.m.closed = true
 		t.m.cond.Broadcast()
 	} else {
@@ -423,8 +426,8 @@ func (t *tlsTransport) Recv(raw, plain []byte) (int, []byte, error) {
 	return t.stage(raw, plain)
 }
 
-// stage hands handshake bytes to the worker and queues the handshake once
-// the first record is complete.
+// stage hands handshake bytes to the handshake goroutine and admits the
+// handshake once the first record is complete.
 func (t *tlsTransport) stage(raw, plain []byte) (int, []byte, error) {
 	m := &t.m
 	m.mu.Lock()
@@ -715,7 +718,7 @@ func (m *memConn) SetWriteDeadline(time.Time) error { return nil }
 
 // hsPool bounds the TLS handshakes in progress off the loops. A handshake
 // holds one of places (TLSHandshakeWorkers + TLSHandshakeQueue) from its
-// admission (a complete ClientHello) to its end, and one of the workers
+// admission (a complete ClientHello) to its end, and one of the worker
 // slots only while it computes. Runnable handshakes that find no free slot
 // wait in one FIFO line: admitted ones not started yet (no goroutine) and
 // parked ones whose peer sent more (their goroutine waits on its memConn's
