@@ -162,17 +162,9 @@ func validHostPort(v []byte, needPort bool) bool {
 		}
 		i = j + 1
 	} else {
-		for i < len(v) {
-			c := v[i]
-			if parseClass[c]&classHost != 0 {
-				i++
-				continue
-			}
-			if c == '%' && i+2 < len(v) && parseClass[v[i+1]]&parseClass[v[i+2]]&classHex != 0 {
-				i += 3 // pct-encoded (RFC 3986 §2.1)
-				continue
-			}
-			break
+		i = scanHost(v, 0)
+		for i+2 < len(v) && v[i] == '%' && parseClass[v[i+1]]&parseClass[v[i+2]]&classHex != 0 {
+			i = scanHost(v, i+3) // pct-encoded (RFC 3986 §2.1)
 		}
 		if i == 0 {
 			return false
@@ -191,14 +183,29 @@ func validHostPort(v []byte, needPort bool) bool {
 	if len(port) > 5 {
 		return false
 	}
-	n := 0
 	for _, c := range port {
 		if c-'0' > 9 {
 			return false
 		}
-		n = n*10 + int(c-'0')
 	}
-	return n <= 65535
+	// Four digits are at most 9999; five compare as text.
+	return len(port) < 5 || string(port) <= "65535"
+}
+
+// scanHost returns the index of the first byte at or after i that is not a
+// reg-name byte other than '%' (classHost), or len(v); four independent
+// table lookups per step, as scanToken.
+func scanHost(v []byte, i int) int {
+	for ; i+4 <= len(v); i += 4 {
+		q := v[i : i+4 : i+4]
+		if parseClass[q[0]]&parseClass[q[1]]&parseClass[q[2]]&parseClass[q[3]]&classHost == 0 {
+			break
+		}
+	}
+	for i < len(v) && parseClass[v[i]]&classHost != 0 {
+		i++
+	}
+	return i
 }
 
 // validIPLiteral reports whether v, the text between '[' and ']', is an
