@@ -887,7 +887,9 @@ func (p *Parser) Method() []byte {
 	return p.buf[p.st.methodStart:p.st.methodEnd]
 }
 
-// Target returns the raw request-target (RFC 9112 §3.2).
+// Target returns the raw request-target (RFC 9112 §3.2), in whichever form
+// Form reports. Route by Path and RawQuery, which read the path and query
+// out of every form.
 func (p *Parser) Target() []byte {
 	if !p.done() {
 		return nil
