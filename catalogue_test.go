@@ -115,6 +115,25 @@ func catalogueCases() []catalogueCase {
 		{name: "bare LF line ends", in: "GET /echo HTTP/1.1\n" + "Host: x\n\n", want: []int{200}},
 		{name: "no Host on 1.1", in: "GET /echo HTTP/1.1\r\n\r\n", want: []int{400}, closed: true},
 		{name: "two Host fields", in: "GET /echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", want: []int{400}, closed: true},
+		{name: "Host list", in: "GET /echo HTTP/1.1\r\nHost: a, b\r\n\r\n", want: []int{400}, closed: true},
+		{name: "Host with space and path", in: "GET /echo HTTP/1.1\r\nHost: a b/c\r\n\r\n", want: []int{400}, closed: true},
+		{name: "Host port too large", in: "GET /echo HTTP/1.1\r\nHost: a:65536\r\n\r\n", want: []int{400}, closed: true},
+		{name: "Host IPv6 literal", in: "GET /echo HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", want: []int{200}},
+		{name: "absolute-form", in: "GET http://x/echo HTTP/1.1\r\nHost: y\r\n\r\n" + get, want: []int{200, 200}},
+		{name: "absolute-form POST with query", in: "POST HTTP://x:80/echo?q=1 HTTP/1.1\r\n" + h11 + "Content-Length: 2\r\n\r\nhi",
+			want: []int{200}, check: wantBody(0, "hi")},
+		{name: "absolute-form other scheme", in: "GET ftp://x/echo HTTP/1.1\r\n" + h11 + "\r\n", want: []int{400}, closed: true},
+		{name: "authority-form with GET", in: "GET x:80 HTTP/1.1\r\n" + h11 + "\r\n", want: []int{400}, closed: true},
+		{name: "asterisk with GET", in: "GET * HTTP/1.1\r\n" + h11 + "\r\n", want: []int{400}, closed: true},
+		{name: "OPTIONS *", in: "OPTIONS * HTTP/1.1\r\n" + h11 + "\r\n" + get, want: []int{200, 200},
+			check: func(t *testing.T, rs []*http.Response) {
+				allow := rs[0].Header.Get("Allow")
+				for _, m := range []string{"GET", "HEAD", "POST", "OPTIONS"} {
+					if !slices.Contains(strings.Split(allow, ", "), m) {
+						t.Errorf("OPTIONS * Allow = %q; want %s in it", allow, m)
+					}
+				}
+			}},
 		{name: "Expect other value", in: post("Content-Length: 5\r\nExpect: something\r\n", "hello"), want: []int{417}, closed: true},
 		{name: "three pipelined, body in the middle", in: get + post("Content-Length: 3\r\n", "abc") + get, want: []int{200, 200, 200},
 			check: wantBody(1, "abc")},

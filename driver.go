@@ -351,6 +351,9 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	h, res := s.reg.lookup(p.Method(), unsafe.String(unsafe.SliceData(path), len(path)))
 	cl := p.ContentLength()
 	chunked := p.Chunked()
+	if res != lookupFound && p.Form() == hc.AsteriskForm {
+		return c.optionsServer(n) // OPTIONS * (the parser allows * with OPTIONS only)
+	}
 	if res != lookupFound {
 		status := 404
 		switch res {
@@ -415,6 +418,17 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		c.consume(n)
 		return !c.closing
 	}
+}
+
+// optionsServer answers "OPTIONS *" when no handler is registered for "*":
+// 200 with an Allow listing every method the server serves (RFC 9110
+// §9.3.7). The request's body, if any, is skipped like an unrouted one's.
+func (c *Session) optionsServer(n int) bool {
+	r := &c.lp.req
+	r.reset(c, nil, c.x.p, nil)
+	_ = r.SetHeader("Allow", c.lp.srv.reg.allowAll())
+	keep := r.finish(r.Send(nil), false)
+	return c.skipBody(keep, n)
 }
 
 // continue100 sends "100 Continue" once when the client waits for it

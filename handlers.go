@@ -2,6 +2,8 @@ package httpd
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -95,6 +97,7 @@ type handlerTable struct {
 	// outside it (and with no MethodAny handler) is answered 501.
 	methods map[string]struct{}
 	any     bool
+	allow   atomic.Pointer[string] // allowAll's answer, built on first use
 }
 
 type registry struct {
@@ -250,6 +253,36 @@ func (g *registry) lookup(method []byte, path string) (*handler, lookupResult) {
 		return nil, lookupNoMethod
 	}
 	return nil, lookupNoURI
+}
+
+// allowAll lists the methods the server serves, for OPTIONS * : every
+// registered method, HEAD with GET, OPTIONS itself, and every method when a
+// MethodAny handler exists. The list is built once per table.
+func (g *registry) allowAll() string {
+	t := g.table.Load()
+	if s := t.allow.Load(); s != nil {
+		return *s
+	}
+	set := map[string]bool{"OPTIONS": true}
+	for m := range t.methods {
+		set[m] = true
+	}
+	if t.any {
+		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"} {
+			set[m] = true
+		}
+	}
+	if set["GET"] {
+		set["HEAD"] = true
+	}
+	list := make([]string, 0, len(set))
+	for m := range set {
+		list = append(list, m)
+	}
+	slices.Sort(list)
+	s := strings.Join(list, ", ")
+	t.allow.Store(&s)
+	return s
 }
 
 func (g *registry) setErr(status int, fn ErrHandlerFunc) {

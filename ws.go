@@ -549,7 +549,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 			if !h.WSCheckOrigin(r) {
 				status = 403
 			}
-		} else if o := p.Header("Origin"); o != nil && !sameOrigin(o, p.Host()) {
+		} else if o := p.Header("Origin"); o != nil && !sameOrigin(o, p.EffectiveHost()) {
 			status = 403
 		}
 	}
