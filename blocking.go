@@ -128,6 +128,13 @@ func (bp *bodyPipe) abandon() {
 	bp.signal()
 }
 
+// broken reports whether the body failed or was abandoned (any side).
+func (bp *bodyPipe) broken() bool {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	return bp.err != nil
+}
+
 // fail reports a broken body to the handler.
 func (bp *bodyPipe) fail(err error) {
 	bp.mu.Lock()
@@ -482,9 +489,14 @@ func (c *Session) blockDone(r *Request) {
 	bp := r.bp
 	bp.mu.Lock()
 	complete := bp.eof && bp.err == nil
+	failed := bp.err != nil
 	bp.mu.Unlock()
 	c.st = stHead
 	switch {
+	case failed:
+		// The body timed out or broke: the rest of it, if it ever comes,
+		// must not be read as a request.
+		c.closeAfterReply()
 	case complete:
 		c.endRequest()
 	case bp.left < 0:

@@ -358,10 +358,15 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		status := 404
 		switch res {
 		case lookupNoMethod:
-			status = 405
 			if ws.HasToken(p.Header("Upgrade"), "websocket") {
 				status = 400 // a WebSocket handshake must be a GET (RFC 6455 §4.1)
+				break
 			}
+			// 405 must say what the URI serves (RFC 9110 §15.5.6).
+			r := &c.lp.req
+			r.reset(c, nil, p, nil)
+			_ = r.SetHeader("Allow", s.reg.allowFor(unsafe.String(unsafe.SliceData(path), len(path))))
+			return c.skipBody(c.replyErrorReq(r, 405, "", false), n)
 		case lookupUnknownVer:
 			status = 501
 		}

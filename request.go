@@ -376,6 +376,26 @@ func (r *Request) SendErr(status int, msg string) error {
 	return r.SendString(msg)
 }
 
+// Flush sends the reply bytes produced so far to the client now: a
+// streamed reply (SendChunk) reaches the client before the handler goes on,
+// as Server-Sent Events and progress reports need. Without Flush, a loop
+// handler's reply is written when the handler returns (together with the
+// replies to other requests read in the same event), and a Blocking
+// handler's whenever 16 KiB of it accumulate and when the handler returns.
+// In a Blocking handler Flush waits, like SendChunk, while the client is
+// more than MaxOutbound/2 behind, and returns ErrSendTimeout or
+// ErrSessionClosed when the client is gone.
+func (r *Request) Flush() error {
+	if r.blocking {
+		return r.flushWorker(true)
+	}
+	if r.isWS || r.s.closing {
+		return nil
+	}
+	r.s.flush()
+	return nil
+}
+
 // HeadersSent reports whether the reply head was written.
 func (r *Request) HeadersSent() bool { return r.headSent }
 
@@ -383,6 +403,12 @@ func (r *Request) HeadersSent() bool { return r.headSent }
 // for chunked.
 func (r *Request) writeHead(n int64, chunked bool) {
 	if r.p != nil && !r.p.KeepAlive() {
+		r.wantClose = true
+	}
+	if r.status == 408 || r.bp != nil && r.bp.broken() {
+		// A 408 ends the connection (RFC 9110 §15.5.9), and so does a
+		// reply to a request whose body broke off: what is left of the
+		// body cannot be told from a next request.
 		r.wantClose = true
 	}
 	if r.s.lp.srv.stopping() {

@@ -294,27 +294,6 @@ func TestTLSNetHTTPClient(t *testing.T) {
 }
 
 // catalogueHandlers are catalogueServer's handlers.
-func catalogueHandlers(t testing.TB, srv *Server) {
-	mustRegister(t, srv,
-		URIHandler{URI: "/echo", Method: "POST", Handler: func(r *Request) error { return r.Send(r.Body()) }},
-		URIHandler{URI: "/echo", Method: "GET", Handler: func(r *Request) error { return r.Send(r.Body()) }},
-		URIHandler{URI: "/hdr", Method: "GET", Handler: func(r *Request) error { return r.Send(r.Header("X-A")) }},
-		URIHandler{URI: "/head", Method: "HEAD", Handler: sendString("hello world")},
-		URIHandler{URI: "/ignore", Method: "POST", Handler: sendString("ignored")},
-		URIHandler{URI: "/inject", Method: "GET", Handler: func(r *Request) error {
-			if r.SetHeader("X-Ok", "a\r\nX-Evil: 1") == nil || r.SetHeader("X-Evil\r\n", "1") == nil {
-				return r.SendString("accepted")
-			}
-			return r.SendString("refused")
-		}},
-		URIHandler{URI: "/short", Method: "GET", Handler: func(r *Request) error {
-			r.SetHeader("Content-Length", "10")
-			r.SendChunk([]byte("abc"))
-			return nil
-		}},
-	)
-}
-
 // TestTLSCatalogueHTTP runs the catalogue's HTTP rows over TLS: the input
 // whole in one record, in records of 7 plaintext bytes, and (for inputs up
 // to 4000 bytes) with the ciphertext written a byte at a time, so records
