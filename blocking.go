@@ -226,7 +226,7 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 		r.keep = r.finish(err, panicked)
 		release()
 		if err != nil && !panicked {
-			s.log.Debug("httpd: handler returned an error; closing the session", "session", id, "err", err)
+			s.handlerFailed(r, err)
 		}
 		s.pushItem(lp, ctrl.Item{Kind: kindBlockDone, ID: uint64(id), Arg: r})
 	})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -697,7 +698,7 @@ func (c *Session) dispatch(body []byte) {
 	c.lru.Store(c.lp.stamp())
 	keep := r.finish(err, panicked)
 	if err != nil && !panicked {
-		c.lp.srv.log.Debug("httpd: handler returned an error; closing the session", "session", c.id, "err", err)
+		c.lp.srv.handlerFailed(r, err)
 	}
 	r.p = nil
 	r.body = nil
@@ -987,6 +988,47 @@ func (s *Server) chunkLimits(limit int64) hc.Limits {
 	l := s.limits
 	l.MaxBodySize = limit
 	return l
+}
+
+// handlerFailed logs a handler's returned error at Warn, with what a
+// reader needs to find the request, at most errLogPerSecond times a
+// second server-wide: a flood of bad requests must not flood the log. The
+// errors left out are counted in the next line logged. r must still hold
+// its parser.
+func (s *Server) handlerFailed(r *Request, err error) {
+	now := time.Now().Unix()
+	s.errLog.mu.Lock()
+	if s.errLog.sec != now {
+		s.errLog.sec, s.errLog.n = now, 0
+	}
+	s.errLog.n++
+	ok := s.errLog.n <= errLogPerSecond
+	dropped := 0
+	if ok {
+		dropped, s.errLog.dropped = s.errLog.dropped, 0
+	} else {
+		s.errLog.dropped++
+	}
+	s.errLog.mu.Unlock()
+	if !ok {
+		return
+	}
+	args := []any{"session", r.s.id, "method", r.Method(), "uri", string(r.URI()), "err", err}
+	if dropped > 0 {
+		args = append(args, "suppressed", dropped)
+	}
+	s.log.Warn("httpd: handler returned an error; the session closes", args...)
+}
+
+// errLogPerSecond caps handlerFailed's lines.
+const errLogPerSecond = 10
+
+// errLimiter is handlerFailed's state.
+type errLimiter struct {
+	mu      sync.Mutex
+	sec     int64 // the second being counted (Unix time)
+	n       int   // errors in it
+	dropped int   // errors not logged since the last line
 }
 
 // callHandler runs a handler and recovers a panic.

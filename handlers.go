@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +25,11 @@ type URIHandler struct {
 	// query) by Config.URIMatch, exact match by default.
 	URI string
 	// Method is the request method this handler serves, or MethodAny.
+	// Methods are case-sensitive (RFC 9110 §9.1): a standard method in
+	// another case ("get") is refused at registration. On one URI a
+	// handler for the request's method wins over MethodAny, whatever the
+	// order of registration, and a GET handler also serves HEAD (without
+	// body bytes) when the URI has no HEAD handler.
 	Method string
 	// Handler is called for every matching request.
 	Handler HandlerFunc
@@ -159,6 +165,13 @@ func (g *registry) rebuild(list []*handler) *handlerTable {
 func (g *registry) register(u URIHandler) error {
 	if u.URI == "" || u.Handler == nil || !validMethodToken(u.Method) {
 		return ErrInvalidHandler
+	}
+	for _, m := range standardMethods {
+		// Methods are case-sensitive (RFC 9110 §9.1): "get" would never
+		// match a GET request, which is never what was meant.
+		if u.Method != m && strings.EqualFold(u.Method, m) {
+			return fmt.Errorf("%w: method %q never matches: methods are case-sensitive, use %q", ErrInvalidHandler, u.Method, m)
+		}
 	}
 	if u.IsWebSocket && (u.Method != "GET" || u.Blocking) {
 		return ErrInvalidHandler

@@ -222,12 +222,30 @@ func (r *Request) Recv(p []byte) (int, error) {
 	return n, nil
 }
 
-// SetStatus sets the reply status (ESP's httpd_resp_set_status). Default 200.
-func (r *Request) SetStatus(code int) { r.status, r.reason = code, "" }
+// ErrInvalidStatus is returned by SetStatus and SetStatusText for a code
+// outside 100-599 (RFC 9110 §15); the status is left unchanged.
+var ErrInvalidStatus = errors.New("httpd: status code outside 100-599")
+
+// SetStatus sets the reply status (ESP's httpd_resp_set_status). Default
+// 200. A code outside 100-599 is refused with ErrInvalidStatus, and after
+// the head was sent the call returns ErrHeadersSent.
+func (r *Request) SetStatus(code int) error {
+	switch {
+	case code < 100 || code > 599:
+		return ErrInvalidStatus
+	case r.headSent:
+		return ErrHeadersSent
+	}
+	r.status, r.reason = code, ""
+	return nil
+}
 
 // SetStatusText sets the reply status with a reason phrase of your own.
 // A reason containing CR, LF or other control bytes is refused.
 func (r *Request) SetStatusText(code int, reason string) error {
+	if err := r.SetStatus(code); err != nil {
+		return err
+	}
 	for i := 0; i < len(reason); i++ {
 		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
 			return ErrHeaderInvalid
@@ -238,8 +256,12 @@ func (r *Request) SetStatusText(code int, reason string) error {
 }
 
 // SetType sets the Content-Type (ESP's httpd_resp_set_type). Default
-// "text/html", ESP's default.
+// "text/html", ESP's default. After the head was sent it returns
+// ErrHeadersSent.
 func (r *Request) SetType(ct string) error {
+	if r.headSent {
+		return ErrHeadersSent
+	}
 	if !hc.ValidHeaderValue(ct) {
 		return ErrHeaderInvalid
 	}
@@ -362,17 +384,19 @@ func (r *Request) endReply() error {
 var lastChunk = []byte("0\r\n\r\n")
 
 // SendErr replies with an error status and a message (ESP's
-// httpd_resp_send_err); an empty msg uses ESP's default text for the status.
+// httpd_resp_send_err); an empty msg uses ESP's default text for the
+// status. The Content-Type is the one set with SetType, else text/html.
 // The session stays open unless the status requires closing.
 func (r *Request) SendErr(status int, msg string) error {
 	if r.headSent {
 		return ErrHeadersSent
 	}
+	if err := r.SetStatus(status); err != nil {
+		return err
+	}
 	if msg == "" {
 		msg = hc.ErrorBody(status)
 	}
-	r.SetStatus(status)
-	r.ctype = ""
 	return r.SendString(msg)
 }
 

@@ -39,6 +39,8 @@ type Server struct {
 	staleWork atomic.Int64        // queued items whose session had closed
 	purged    atomic.Int64        // sessions closed by LRU purge
 
+	errLog errLimiter // rate of handler error lines (handlerFailed)
+
 	held         atomic.Int64 // bytes all sessions hold (budget.go)
 	budgetResets atomic.Int64 // sessions reset over MaxBufferedBytes
 
