@@ -298,6 +298,8 @@ func (c *Session) process() {
 			c.feedBlocking()
 		case stWS:
 			more = c.readWS()
+		case stAsync:
+			// A detached reply is open: further input waits for Done.
 		}
 		if !more {
 			return
@@ -493,7 +495,7 @@ func (c *Session) endRequest() {
 	x.headLen, x.need = 0, 0
 	x.expect100 = false
 	x.recvDL, x.bodyDL = 0, 0
-	if c.st == stLinger || c.closing {
+	if c.st == stLinger || c.st == stAsync || c.closing {
 		return
 	}
 	c.st = stHead
@@ -696,6 +698,19 @@ func (c *Session) dispatch(body []byte) {
 	err, panicked := c.lp.srv.callHandler(c, r)
 	c.inHandler = false
 	c.lru.Store(c.lp.stamp())
+	if a := r.async; a != nil && err == nil && !panicked && !c.closing {
+		// Detached: the reply stays open; the session reads no further
+		// request until AsyncReply.Done (endRequest keeps stAsync).
+		r.async = nil
+		r.p, r.body = nil, nil
+		c.rq().async = a
+		c.st = stAsync
+		return
+	}
+	if a := r.async; a != nil {
+		a.closed() // the handler failed after detaching: the reply ends here
+		r.async = nil
+	}
 	keep := r.finish(err, panicked)
 	if err != nil && !panicked {
 		c.lp.srv.handlerFailed(r, err)

@@ -45,6 +45,11 @@ type Request struct {
 
 	headEvent bool // the loop emitted EventHeadersSent for a worker's reply
 
+	// Detached replies (async.go): on the loop's Request, the handle the
+	// handler took; on a detached copy, its own handle.
+	async  *AsyncReply
+	http10 bool // a detached reply to an HTTP/1.0 request (its parser is gone)
+
 	// WebSocket.
 	wsHandshake bool
 	isWS        bool
@@ -439,7 +444,11 @@ func (r *Request) writeHead(n int64, chunked bool) {
 		r.wantClose = true
 	}
 	b := r.outBuf()
-	b = hc.AppendStatusLine(b, 1, r.status, r.reason)
+	minor := 1
+	if r.p != nil && r.p.Minor() == 0 || r.http10 {
+		minor = 0
+	}
+	b = hc.AppendStatusLine(b, minor, r.status, r.reason)
 	ct := r.ctype
 	if ct == "" {
 		ct = "text/html"
@@ -463,7 +472,7 @@ func (r *Request) writeHead(n int64, chunked bool) {
 	}
 	if r.wantClose {
 		b = append(b, "Connection: close\r\n"...)
-	} else if r.p != nil && r.p.Minor() == 0 {
+	} else if r.p != nil && r.p.Minor() == 0 || r.http10 {
 		b = append(b, "Connection: keep-alive\r\n"...)
 	}
 	b = append(b, "\r\n"...)

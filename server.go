@@ -432,6 +432,10 @@ func (s *Server) closeSession(c *Session, err error) {
 		c.x.breq.bp.abandon()
 		c.x.breq = nil
 	}
+	if c.x != nil && c.x.async != nil {
+		c.x.async.closed()
+		c.x.async = nil
+	}
 	if f := s.cfg.OnClose; f != nil {
 		_ = s.callHook(c, func() error { f(c); return nil })
 	}

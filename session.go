@@ -29,6 +29,7 @@ const (
 	stDrain                     // discarding the unread body of a finished request
 	stLinger                    // reply sent, write side shut, discarding input until close
 	stWS                        // upgraded to WebSocket
+	stAsync                     // a detached reply is open (AsyncReply): input waits
 )
 
 // Session is one client connection and the context it keeps for its life
@@ -136,6 +137,8 @@ type reqState struct {
 
 	// Blocking handler in progress (shared with its worker).
 	breq *Request
+	// Detached reply in progress (async.go).
+	async *AsyncReply
 
 	// Transport plaintext staged for the parser; its buffer stays with the
 	// reqState in the loop's pool.
@@ -144,7 +147,7 @@ type reqState struct {
 
 // idle reports whether nothing in x is in use.
 func (x *reqState) idle() bool {
-	return x.p == nil && x.cd == nil && x.breq == nil && x.body == nil && x.headCopy == nil &&
+	return x.p == nil && x.cd == nil && x.breq == nil && x.async == nil && x.body == nil && x.headCopy == nil &&
 		len(x.tin) == 0 && x.held == 0 && x.headDL == 0 && x.recvDL == 0 && x.bodyDL == 0 && x.sendDL == 0 && x.lingerDL == 0 && x.pollDL == 0
 }
 
