@@ -5,6 +5,7 @@ package httpd
 // total passes the budget the loops reset their heaviest sessions.
 
 import (
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -13,7 +14,9 @@ import (
 // consumed (raw and decrypted), replies queued for the socket, a chunked
 // body being gathered and a WebSocket message being reassembled.
 func (c *Session) heldBytes() int64 {
-	n := c.ec.InboundBuffered() + c.ec.OutboundBuffered()
+	// The engine's buffers grow by doubling: count the power of two that
+	// holds the bytes, which is closer to the memory they take.
+	n := ceilPow2(c.ec.InboundBuffered()) + ceilPow2(c.ec.OutboundBuffered())
 	if x := c.x; x != nil {
 		n += len(x.tin) + len(x.body)
 	}
@@ -21,6 +24,14 @@ func (c *Session) heldBytes() int64 {
 		n += len(w.in.msg)
 	}
 	return int64(n)
+}
+
+// ceilPow2 returns the smallest power of two at least n (0 for 0).
+func ceilPow2(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	return 1 << bits.Len(uint(n-1))
 }
 
 // account brings the session's share of the budget up to date (at the end

@@ -83,9 +83,10 @@ type Config struct {
 	// MaxOutbound bounds the reply bytes queued for a session: past it the
 	// session takes no new request or WebSocket message until the client
 	// has read half of it (a single larger reply is still sent whole), and
-	// the input it keeps sending meanwhile is capped at MaxOutbound plus the
-	// request and message limits, past which the session closes. Output that
-	// makes no progress for SendWaitTimeout closes the session. Default 4 MiB.
+	// the input it keeps sending meanwhile is capped at MaxOutbound plus
+	// MaxRequestLine and MaxHeaderBytes, past which the session closes.
+	// Output that makes no progress for SendWaitTimeout resets the session.
+	// Default 4 MiB.
 	MaxOutbound int
 
 	// HeaderTimeout bounds the time from the first byte of a request to the
@@ -109,14 +110,17 @@ type Config struct {
 	// check (BodyTimeout still applies).
 	MinBodyRate int64
 	// BlockingPrebuffer is how much of a Blocking handler's body the loop
-	// receives before the handler is given a worker: a body with a
-	// Content-Length up to this size arrives whole first, so a slow client
-	// costs no worker while it sends; larger and chunked bodies stream
-	// through Request.Recv. Default 64 KiB; -1 disables it.
+	// receives before the handler is given a worker: a Content-Length body
+	// arrives whole, or its first BlockingPrebuffer bytes, before a worker
+	// is taken, so a slow client costs no worker while it sends them (the
+	// rest streams through Request.Recv; chunked bodies stream at once).
+	// The bytes count against MaxBufferedBytes. Default 1 MiB; -1 disables
+	// it.
 	BlockingPrebuffer int
 	// MaxBufferedBytes is the server-wide budget for input and output held
 	// for sessions (bytes received and not yet consumed, replies queued
-	// and not yet sent). When the total goes over it, the sessions holding
+	// and not yet sent, each rounded up to the power of two the engine's
+	// doubling buffers use). When the total goes over it, the sessions holding
 	// the most are reset (TCP RST) until it is back under 7/8 of it.
 	// Default 64 * (MaxOutbound + MaxBodySize) capped to 1 GiB, and never
 	// below 4 * (MaxOutbound + MaxBodySize); -1 disables it.
@@ -230,7 +234,7 @@ const (
 	DefaultLingerTimeout     = 2 * time.Second
 	DefaultBodyTimeout       = 2 * time.Minute
 	DefaultMinBodyRate       = 1024
-	DefaultBlockingPrebuffer = 64 << 10
+	DefaultBlockingPrebuffer = 1 << 20
 	DefaultLRUGrace          = time.Second
 	DefaultTimerResolution   = 50 * time.Millisecond
 )

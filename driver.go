@@ -272,11 +272,13 @@ func (lp *loop) stamp() int64 {
 // bytes allow.
 func (c *Session) process() {
 	for !c.closing {
-		if len(c.lp.out) > c.lp.srv.cfg.MaxOutbound {
-			// Pipelined requests answered in this callback already fill
-			// the outbound cap: hand them to the connection, which stalls
-			// the session, rather than let one read's worth of requests
-			// queue replies without bound.
+		if len(c.lp.out) > outKeep {
+			// Replies to pipelined requests answered in this callback go
+			// to the connection in batches of about outKeep: the loop's
+			// buffer stays small (it is not regrown to MaxOutbound on
+			// every callback), and once the connection holds MaxOutbound
+			// the session stalls instead of queueing replies to a whole
+			// read's worth of requests.
 			c.flush()
 		}
 		if !c.unstall() {
@@ -405,6 +407,11 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		return true
 	case cl > 0:
 		c.x.need = n + int(cl)
+		if h.Blocking {
+			// Prebuffering: the worker is taken once the first
+			// BlockingPrebuffer bytes (or the whole body) are in.
+			c.x.need = n + int(min(cl, int64(s.cfg.BlockingPrebuffer)))
+		}
 		if len(b) >= c.x.need {
 			c.emit(EventOnData, int(cl))
 			c.dispatch(b[n:c.x.need])
@@ -454,7 +461,7 @@ func (c *Session) continue100() {
 // Content-Length body small enough that has not fully arrived (have body
 // bytes are in). A slow client then costs no worker while it sends.
 func (c *Session) prebuffer(cl int64, chunked bool, have int) bool {
-	return !chunked && cl > 0 && cl <= int64(c.lp.srv.cfg.BlockingPrebuffer) && int64(have) < cl
+	return !chunked && cl > 0 && int64(have) < min(cl, int64(c.lp.srv.cfg.BlockingPrebuffer))
 }
 
 // startBody arms the whole-body deadline when a body starts to arrive.
@@ -884,14 +891,15 @@ func (c *Session) unstall() bool {
 	return false
 }
 
-// inboundCap bounds the input a stalled session may accumulate.
+// inboundCap bounds the input a stalled session may accumulate: the engine
+// keeps reading the socket (gnet has no way to pause it), so a client that
+// neither reads its replies nor stops sending is closed once this much
+// waits. It does not grow with the body or message limits: a WebSocket
+// client sending large messages it never reads the echoes of would
+// otherwise hold a message's worth of input, in a buffer that doubles.
 func (c *Session) inboundCap() int {
 	cfg := &c.lp.srv.cfg
-	n := cfg.MaxOutbound + cfg.MaxRequestLine + cfg.MaxHeaderBytes + int(cfg.MaxDrain)
-	if c.ws != nil {
-		n += int(c.ws.maxMsg())
-	}
-	return n
+	return cfg.MaxOutbound + cfg.MaxRequestLine + cfg.MaxHeaderBytes
 }
 
 // schedule points the connection's one engine timer at the nearest deadline.
