@@ -136,6 +136,15 @@ func dial(ctx context.Context, addr string, st *attackStats) (net.Conn, func(), 
 	return c, func() { stop(); c.Close() }, nil
 }
 
+// pace makes a connection of a slow attacker last at least 100 ms, so
+// that one the server refuses at once (a 503) becomes a bounded retry
+// rather than a connection storm: the scenario is about slow clients.
+func pace(ctx context.Context, t0 time.Time) {
+	if d := time.Since(t0); d < 100*time.Millisecond {
+		sleep(ctx, 100*time.Millisecond-d)
+	}
+}
+
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -193,7 +202,9 @@ func trickle(ctx context.Context, addr, first, more string, st *attackStats) {
 func slowloris(ctx context.Context, e *env, st *attackStats) {
 	workers(100, func(int) {
 		for i := 0; i < maxIter && ctx.Err() == nil; i++ {
+			t0 := time.Now()
 			trickle(ctx, e.info.Addr, "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", "abcdefgh", st)
+			pace(ctx, t0)
 		}
 	})
 }
@@ -205,7 +216,9 @@ func slowBody(ctx context.Context, e *env, st *attackStats) {
 			head = "PUT /adder HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1048576\r\n\r\n"
 		}
 		for i := 0; i < maxIter && ctx.Err() == nil; i++ {
+			t0 := time.Now()
 			trickle(ctx, e.info.Addr, head, "0123456789", st)
+			pace(ctx, t0)
 		}
 	})
 }

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
@@ -31,7 +35,7 @@ func drawChart(r *run, path string) error {
 		rss[i] = plotter.XY{X: s.T, Y: float64(s.RSS) / (1 << 20)}
 		ymaxRSS = max(ymaxRSS, rss[i].Y)
 		if s.Ops > 0 {
-			y := float64(s.P99) / float64(time.Millisecond)
+			y := max(float64(s.P99)/float64(time.Millisecond), p99Floor)
 			p99 = append(p99, plotter.XY{X: s.T, Y: y})
 			ymaxP99 = max(ymaxP99, y)
 		}
@@ -39,21 +43,25 @@ func drawChart(r *run, path string) error {
 	limit := float64(r.rssLimit) / (1 << 20)
 	bound := float64(r.p99) / float64(time.Millisecond)
 	ymaxRSS = max(ymaxRSS, limit) * 1.25
-	ymaxP99 = max(ymaxP99, bound) * 1.25
+	ymaxP99 = max(ymaxP99, bound) * 2
 	xmax := samples[len(samples)-1].T
 
 	top := plot.New()
-	top.Title.Text = "evhttpd soak: server RSS and good-client p99 while attacked"
-	top.Y.Label.Text = "server RSS (MiB)"
+	// Both panels have a title so that plot.Align gives them the same room.
+	top.Title.Text = "evhttpd soak: server RSS and its limit"
+	top.Y.Label.Text = "MiB"
 	top.Y.Min, top.Y.Max = 0, ymaxRSS
+	top.Y.Tick.Marker = plainTicks{}
 	bot := plot.New()
+	bot.Title.Text = fmt.Sprintf("good clients: p99 of each %v window and the bound", r.t.sample)
 	bot.X.Label.Text = "seconds"
-	bot.Y.Label.Text = "good-client p99 per window (ms)"
-	bot.Y.Min, bot.Y.Max = 0, ymaxP99
+	bot.Y.Label.Text = "ms (log scale)"
+	bot.Y.Min, bot.Y.Max = p99Floor, ymaxP99
+	bot.Y.Scale = plot.LogScale{}
+	bot.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	for _, p := range []*plot.Plot{top, bot} {
 		p.X.Min, p.X.Max = 0, xmax
 		p.Legend.Top = true
-		p.Legend.Left = true
 	}
 
 	blue := color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
@@ -77,18 +85,23 @@ func drawChart(r *run, path string) error {
 	// Scenario starts: a dotted line in both panels, the name in the top one.
 	var marks plotter.XYs
 	var names []string
+	starts := make([]float64, 0, len(r.results)+1)
 	for _, res := range r.results {
-		for _, p := range []*plot.Plot{top, bot} {
-			ymax := ymaxRSS
-			if p == bot {
-				ymax = ymaxP99
-			}
-			if err := addLine(p, plotter.XYs{{X: res.startT, Y: 0}, {X: res.startT, Y: ymax}}, grey, []vg.Length{vg.Points(1), vg.Points(3)}, ""); err != nil {
-				return err
-			}
-		}
-		marks = append(marks, plotter.XY{X: res.startT, Y: ymaxRSS * 0.97})
+		starts = append(starts, res.startT)
 		names = append(names, res.name)
+	}
+	if n := len(r.results); n > 0 {
+		starts = append(starts, r.results[n-1].settleEnd)
+		names = append(names, "clients gone")
+	}
+	for _, x := range starts {
+		if err := addLine(top, plotter.XYs{{X: x, Y: 0}, {X: x, Y: ymaxRSS}}, grey, dots, ""); err != nil {
+			return err
+		}
+		if err := addLine(bot, plotter.XYs{{X: x, Y: p99Floor}, {X: x, Y: ymaxP99}}, grey, dots, ""); err != nil {
+			return err
+		}
+		marks = append(marks, plotter.XY{X: x, Y: ymaxRSS * 0.97})
 	}
 	if len(marks) > 0 {
 		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: marks, Labels: names})
@@ -108,7 +121,15 @@ func drawChart(r *run, path string) error {
 		return err
 	}
 	w, h := vg.Length(11)*vg.Inch, vg.Length(7)*vg.Inch
-	c := vgsvg.New(w, h)
+	var c interface {
+		vg.CanvasSizer
+		io.WriterTo
+	}
+	if filepath.Ext(path) == ".png" { // for a look without an SVG viewer
+		c = vgimg.PngCanvas{Canvas: vgimg.New(w, h)}
+	} else {
+		c = vgsvg.New(w, h)
+	}
 	dc := draw.New(c)
 	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter, PadY: 4 * vg.Millimeter,
 		PadTop: 2 * vg.Millimeter, PadBottom: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter, PadRight: 4 * vg.Millimeter}
@@ -126,7 +147,26 @@ func drawChart(r *run, path string) error {
 	return f.Close()
 }
 
-var dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+// plainTicks are gonum's default ticks labelled without trailing zeros.
+type plainTicks struct{}
+
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+		}
+	}
+	return ticks
+}
+
+var (
+	dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	dots   = []vg.Length{vg.Points(1), vg.Points(3)}
+)
+
+// p99Floor is the bottom of the log-scale p99 axis, in ms.
+const p99Floor = 0.1
 
 func addLine(p *plot.Plot, xys plotter.XYs, c color.Color, dash []vg.Length, legend string) error {
 	l, err := plotter.NewLine(xys)

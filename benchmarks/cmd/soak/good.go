@@ -29,9 +29,10 @@ type env struct {
 }
 
 // goodLoad describes the good clients, for the report.
-const goodLoad = "4 keep-alive GET /hello, 2 conns pipelining 8 GETs, 1 POST /echo of 256 KiB, " +
-	"4 WebSocket echo (deflate, 512 B text, every 10th an async send), 2 keep-alive HTTPS GETs, " +
-	"1 HTTPS GET on a new connection each time"
+const goodLoad = "4 clients of keep-alive GET /hello (5 ms pause), 2 connections pipelining 8 GETs (10 ms), " +
+	"2 clients of POST /echo with 256 KiB (20 ms), 4 WebSocket echo connections (permessage-deflate, 512 B text, " +
+	"every 10th message \"Trigger async\" answered from queued work; 5 ms), 2 clients of keep-alive HTTPS GET (10 ms), " +
+	"2 clients of HTTPS GET on a new connection each time (50 ms)"
 
 // opTimeout bounds every good-client operation: slower counts as a failure.
 const opTimeout = 5 * time.Second
@@ -53,7 +54,7 @@ func runGood(ctx context.Context, e *env) {
 	tcfg := &tls.Config{RootCAs: e.roots}
 	https := &http.Client{Timeout: opTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 2, TLSClientConfig: tcfg, DisableCompression: true}}
 	fresh := &http.Client{Timeout: opTimeout, Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: tcfg, DisableCompression: true}}
-	upload := &http.Client{Timeout: opTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
+	upload := &http.Client{Timeout: opTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: true}}
 	defer func() {
 		for _, c := range []*http.Client{get, https, fresh, upload} {
 			c.CloseIdleConnections()
@@ -62,13 +63,13 @@ func runGood(ctx context.Context, e *env) {
 
 	spawn(4, func() { loopOp(ctx, e, "get", 5*time.Millisecond, func() error { return getHello(ctx, get, "http://"+e.info.Addr) }) })
 	spawn(2, func() { pipeliner(ctx, e) })
-	spawn(1, func() { uploader(ctx, e, upload) })
+	spawn(2, func() { uploader(ctx, e, upload) })
 	spawn(4, func() { wsEcho(ctx, e) })
 	spawn(2, func() {
 		loopOp(ctx, e, "https", 10*time.Millisecond, func() error { return getHello(ctx, https, "https://"+e.info.TLSAddr) })
 	})
-	spawn(1, func() {
-		loopOp(ctx, e, "tls-new", 100*time.Millisecond, func() error { return getHello(ctx, fresh, "https://"+e.info.TLSAddr) })
+	spawn(2, func() {
+		loopOp(ctx, e, "tls-new", 50*time.Millisecond, func() error { return getHello(ctx, fresh, "https://"+e.info.TLSAddr) })
 	})
 	wg.Wait()
 }
@@ -167,7 +168,7 @@ func uploader(ctx context.Context, e *env, c *http.Client) {
 	for i := range body {
 		body[i] = byte(rand.IntN(256))
 	}
-	loopOp(ctx, e, "upload", 50*time.Millisecond, func() error {
+	loopOp(ctx, e, "upload", 20*time.Millisecond, func() error {
 		req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+e.info.Addr+"/echo", bytes.NewReader(body))
 		resp, err := c.Do(req)
 		if err != nil {

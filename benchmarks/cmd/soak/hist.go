@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -77,7 +78,8 @@ type recorder struct {
 type kindStats struct {
 	h     hist
 	fails int64
-	errs  []string // the first few failures, for the report
+	errs  []string // the first few distinct failures, for the report
+	nerrs []int64  // how often each of errs happened
 }
 
 func newRecorder() *recorder {
@@ -111,8 +113,12 @@ func (r *recorder) fail(kind string, err error) {
 	r.mu.Lock()
 	k := r.scen[kind]
 	k.fails++
-	if len(k.errs) < maxErrs {
-		k.errs = append(k.errs, err.Error())
+	msg := err.Error()
+	if i := slices.Index(k.errs, msg); i >= 0 {
+		k.nerrs[i]++
+	} else if len(k.errs) < maxErrs {
+		k.errs = append(k.errs, msg)
+		k.nerrs = append(k.nerrs, 1)
 	}
 	r.winFails++
 	r.mu.Unlock()

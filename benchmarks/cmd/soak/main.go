@@ -80,7 +80,7 @@ func main() {
 	cert := flag.String("cert", "", "with -serve: certificate PEM file")
 	key := flag.String("key", "", "with -serve: key PEM file")
 	quick := flag.Bool("quick", false, "quick run, under 3 minutes")
-	p99 := flag.Duration("p99", defaultP99, "bound on the good clients' p99 latency per scenario")
+	p99 := flag.Duration("p99", defaultP99, "bound on the p99 latency of each kind of good client in each scenario")
 	only := flag.String("only", "", "comma-separated scenarios to run (default all)")
 	serverCPU := flag.String("server-cpu", "", "pin the server to these CPUs (taskset -c) with GOMAXPROCS=1; soak.sh sets 0 when it can")
 	out := flag.String("out", "results/soak.md", "report file")
@@ -127,12 +127,14 @@ func main() {
 	fmt.Println("soak: every invariant held")
 }
 
-// defaultP99 is the bound on the good clients' p99: generous next to their
-// sub-millisecond median on an idle machine, because the attackers share
-// the two cores and every good operation (a 256 KiB upload, a fresh TLS
-// handshake) counts; tight enough that a server that stalls its loop or
-// starves a kind of client for a second breaks it.
-const defaultP99 = 100 * time.Millisecond
+// defaultP99 bounds the p99 of each kind of good client in each scenario
+// (a kind alone, so that a starved kind cannot hide behind the many cheap
+// GETs). It is generous next to their few-millisecond p99 on a quiet
+// machine: the soak shares its cores with the attackers, and on a shared
+// machine with neighbours the same quiet scenario has measured 2 to 70 ms;
+// yet a loop stalled for a good part of a second, or handshakes or blocking
+// handlers starved until a 2 s timeout frees a worker, break it.
+const defaultP99 = 250 * time.Millisecond
 
 // scenario is one phase: the good clients plus some attack families.
 type scenario struct {
@@ -176,6 +178,7 @@ type scenResult struct {
 	settled                 time.Duration
 	attacks                 []string
 	broken                  []string
+	overBefore              bool // RSS over the limit already when it started
 	startT, endT, settleEnd float64
 }
 
@@ -264,6 +267,7 @@ func (r *run) main() error {
 		return err
 	}
 	r.idleRSS, _ = proc.RSS(r.pid)
+	r.logf("server pid %d, plain %s, TLS %s, stats and profiles http://%s/", r.pid, r.info.Addr, r.info.TLSAddr, r.info.Stats)
 	r.logf("idle: rss %s, heap %s, %d goroutines, %d fds", mib(r.idleRSS), mib(int64(r.idle.HeapAlloc)), r.idle.Goroutines, r.idle.FDs)
 
 	gctx, stopGood := context.WithCancel(context.Background())
@@ -523,16 +527,22 @@ func (r *run) runScenario(i int, s scenario) *scenResult {
 	if res.fails > 0 {
 		var errs []string
 		for _, k := range goodKinds {
-			for _, e := range res.kinds[k].errs {
-				errs = append(errs, k+": "+e)
+			ks := res.kinds[k]
+			for i, e := range ks.errs {
+				errs = append(errs, fmt.Sprintf("%s %d×: %s", k, ks.nerrs[i], e))
 			}
 		}
 		res.broken = append(res.broken, r.breakf("%s: %d good-client failures (%s)", s.name, res.fails, strings.Join(errs, "; ")))
 	}
-	if p := res.all.quantile(0.99); p > r.p99 {
-		res.broken = append(res.broken, r.breakf("%s: good p99 %v over the bound %v", s.name, p.Round(time.Millisecond/10), r.p99))
+	for _, k := range goodKinds {
+		if p := res.kinds[k].h.quantile(0.99); p > r.p99 {
+			res.broken = append(res.broken, r.breakf("%s: good p99 of %s %v, over the bound %v", s.name, k, p.Round(time.Millisecond/10), r.p99))
+		}
 	}
-	if res.rssPeak > r.rssLimit {
+	switch {
+	case res.rssBefore > r.rssLimit:
+		res.overBefore = true // broken, and reported, in an earlier scenario
+	case res.rssPeak > r.rssLimit:
 		res.broken = append(res.broken, r.breakf("%s: server RSS peaked at %s, over the limit %s", s.name, mib(res.rssPeak), mib(r.rssLimit)))
 	}
 	if res.settled < 0 {
@@ -540,12 +550,21 @@ func (r *run) runScenario(i int, s scenario) *scenResult {
 			s.name, r.t.settle, st.Goroutines, limitG, st.FDs, limitFD, st.Sessions, limitS))
 	}
 	p := res.all.quantile(0.99)
-	r.logf("  %s: %d good ops, %d failed, p99 %v; rss %s -> %s -> %s; settled in %v",
-		s.name, res.all.n, res.fails, p.Round(time.Millisecond/10), mib(res.rssBefore), mib(res.rssPeak), mib(res.rssAfter), res.settled.Round(time.Millisecond))
+	r.logf("  %s: %d good ops, %d failed, p99 %v (worst kind %v); rss %s -> %s -> %s; settled in %v",
+		s.name, res.all.n, res.fails, p.Round(time.Millisecond/10), res.worstP99().Round(time.Millisecond/10), mib(res.rssBefore), mib(res.rssPeak), mib(res.rssAfter), res.settled.Round(time.Millisecond))
 	for _, a := range res.attacks {
 		r.logf("    %s", a)
 	}
 	return res
+}
+
+// worstP99 is the highest p99 of the good-client kinds.
+func (res *scenResult) worstP99() time.Duration {
+	var w time.Duration
+	for _, k := range res.kinds {
+		w = max(w, k.h.quantile(0.99))
+	}
+	return w
 }
 
 // heapAllowance is what live heap may keep after the run beyond the idle
