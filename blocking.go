@@ -234,6 +234,9 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	}
 	if r.bp.left != 0 {
 		c.continue100Req(p)
+		if c.x.bodyDL == 0 {
+			c.startBody()
+		}
 	}
 	c.feedBlocking()
 	return false
@@ -304,6 +307,7 @@ func (c *Session) feedBlocking() {
 		bp.push(src[:k], bp.left == 0)
 		c.inDiscard(k)
 		c.emit(EventOnData, k)
+		c.blockBodyProgress(k, bp.left == 0)
 		if k < len(src) && bp.left > 0 {
 			bp.mu.Lock()
 			bp.starved = true
@@ -328,10 +332,25 @@ func (c *Session) feedBlocking() {
 	}
 	bp.push(dst[:nd], c.x.cd.Done())
 	c.emit(EventOnData, nd)
+	c.blockBodyProgress(ns, c.x.cd.Done())
 	if ns < len(src) && !c.x.cd.Done() {
 		bp.mu.Lock()
 		bp.starved = true
 		bp.mu.Unlock()
+	}
+}
+
+// blockBodyProgress moves the body deadline of a Blocking request as its
+// body is handed over, and clears it once the body is complete. (While
+// bytes wait in the input for the handler to read them, the deadline does
+// not end the request: see onTimer.)
+func (c *Session) blockBodyProgress(n int, done bool) {
+	if done {
+		c.x.bodyDL = 0
+		return
+	}
+	if c.x.bodyDL != 0 {
+		c.bodyProgress(n)
 	}
 }
 

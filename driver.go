@@ -365,7 +365,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	if h.IsWebSocket {
 		return c.wsHandshake(b, n)
 	}
-	if h.Blocking {
+	if h.Blocking && !c.prebuffer(cl, chunked, len(b)-n) {
 		return c.startBlocking(b, n, limit)
 	}
 	switch {
@@ -379,6 +379,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		c.st = stChunked
 		c.continue100()
 		c.x.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
+		c.startBody()
 		return true
 	case cl > 0:
 		c.x.need = n + int(cl)
@@ -392,7 +393,9 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		c.continue100()
 		c.x.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
 		c.x.inMark = c.inBuffered()
-		if c.x.inMark > n {
+		c.startBody()
+		c.bodyProgress(c.x.inMark - n)
+		if c.x.inMark > n && !h.Blocking {
 			c.emit(EventOnData, c.x.inMark-n)
 		}
 		return false
@@ -413,6 +416,39 @@ func (c *Session) continue100() {
 	}
 }
 
+// prebuffer reports whether a Blocking handler's body is received on the
+// loop before the handler gets a worker (Config.BlockingPrebuffer): a
+// Content-Length body small enough that has not fully arrived (have body
+// bytes are in). A slow client then costs no worker while it sends.
+func (c *Session) prebuffer(cl int64, chunked bool, have int) bool {
+	return !chunked && cl > 0 && cl <= int64(c.lp.srv.cfg.BlockingPrebuffer) && int64(have) < cl
+}
+
+// startBody arms the whole-body deadline when a body starts to arrive.
+func (c *Session) startBody() {
+	x := c.x
+	x.bodyStart, x.bodyRecv = c.lp.now, 0
+	c.bodyProgress(0)
+}
+
+// bodyProgress counts n more body bytes and moves the body deadline: it
+// starts RecvWaitTimeout after the head, moves a second later per
+// MinBodyRate bytes, and never passes BodyTimeout.
+func (c *Session) bodyProgress(n int) {
+	x := c.x
+	cfg := &c.lp.srv.cfg
+	x.bodyRecv += int64(n)
+	dl := x.bodyStart + int64(cfg.BodyTimeout)
+	if rate := cfg.MinBodyRate; rate > 0 {
+		// In float: bodyRecv * 1e9 overflows int64 past 9 GB.
+		grant := float64(x.bodyRecv) / float64(rate) * float64(time.Second)
+		if r := float64(x.bodyStart) + float64(cfg.RecvWaitTimeout) + grant; r < float64(dl) {
+			dl = int64(r)
+		}
+	}
+	x.bodyDL = dl
+}
+
 // consume drops n input bytes after a request and moves to the next one.
 func (c *Session) consume(n int) {
 	c.inDiscard(n)
@@ -425,7 +461,7 @@ func (c *Session) endRequest() {
 	x.h = nil
 	x.headLen, x.need = 0, 0
 	x.expect100 = false
-	x.recvDL = 0
+	x.recvDL, x.bodyDL = 0, 0
 	if c.st == stLinger || c.closing {
 		return
 	}
@@ -449,9 +485,13 @@ func (c *Session) endRequest() {
 
 func (c *Session) readBody() bool {
 	have := c.inBuffered()
+	blocking := c.x.h.Blocking // prebuffering for a worker: it emits ON_DATA
 	if have < c.x.need {
 		if have > c.x.inMark { // progress: restart the receive timeout
-			c.emit(EventOnData, have-c.x.inMark)
+			if !blocking {
+				c.emit(EventOnData, have-c.x.inMark)
+			}
+			c.bodyProgress(have - c.x.inMark)
 			c.x.inMark = have
 			c.x.recvDL = c.lp.now + int64(c.lp.srv.cfg.RecvWaitTimeout)
 		}
@@ -460,6 +500,10 @@ func (c *Session) readBody() bool {
 	b := c.inPeek()
 	c.x.p.Rebind(b)
 	c.st = stHead
+	if blocking {
+		c.x.recvDL, c.x.bodyDL = 0, 0
+		return c.startBlocking(b, c.x.headLen, c.bodyLimit())
+	}
 	c.emit(EventOnData, c.x.need-c.x.inMark)
 	c.dispatch(b[c.x.headLen:c.x.need])
 	c.consume(c.x.need)
@@ -471,10 +515,7 @@ func (c *Session) readChunked() bool {
 	if len(src) == 0 {
 		return false
 	}
-	limit := c.lp.srv.cfg.MaxBodySize
-	if c.x.h.MaxBodySize > 0 {
-		limit = c.x.h.MaxBodySize
-	}
+	limit := c.bodyLimit()
 	used := 0
 	for used < len(src) && !c.x.cd.Done() {
 		if len(c.x.body) == cap(c.x.body) {
@@ -494,6 +535,7 @@ func (c *Session) readChunked() bool {
 	}
 	c.inDiscard(used)
 	c.x.recvDL = c.lp.now + int64(c.lp.srv.cfg.RecvWaitTimeout)
+	c.bodyProgress(used)
 	if !c.x.cd.Done() {
 		return false
 	}
@@ -506,6 +548,14 @@ func (c *Session) readChunked() bool {
 	return !c.closing
 }
 
+// bodyLimit is the body size cap of the request in progress.
+func (c *Session) bodyLimit() int64 {
+	if h := c.x.h; h != nil && h.MaxBodySize > 0 {
+		return h.MaxBodySize
+	}
+	return c.lp.srv.cfg.MaxBodySize
+}
+
 func errStatus(err error) int {
 	var pe *hc.Error
 	if errors.As(err, &pe) {
@@ -516,14 +566,23 @@ func errStatus(err error) int {
 
 // rejectUnread answers status for a well-framed request whose body was not
 // read, drops the head's n bytes still in the input (0 when already
-// consumed), and skips the body: discarded when at most MaxDrain, else the
-// session closes.
+// consumed), and skips the body (skipBody).
 func (c *Session) rejectUnread(status, n int) bool {
-	p := c.x.p
-	keep := c.replyError(status, "", p, false)
+	keep := c.replyError(status, "", c.x.p, false)
+	return c.skipBody(keep, n)
+}
+
+// skipBody ends a request that was answered without reading its body:
+// the head's n bytes still in the input (0 when already consumed) are
+// dropped, and the body is discarded when at most MaxDrain, else the
+// session closes. keep says whether the reply allows the session to stay
+// open. The body is never parsed as a request: that would let a client
+// smuggle a second request past a front end that saw only one.
+func (c *Session) skipBody(keep bool, n int) bool {
 	if c.closing || c.st == stLinger {
 		return false
 	}
+	p := c.x.p
 	if !keep || !p.KeepAlive() {
 		c.closeAfterReply()
 		return false
@@ -583,7 +642,14 @@ func (c *Session) drain() bool {
 		}
 	}
 	c.inDiscard(used)
+	// A chunked drain counts down from -1: the bytes it took, wire framing
+	// included, are capped at MaxDrain even when the decoder was set up
+	// with a handler's larger body limit.
+	c.x.drainLeft -= int64(used)
 	if !c.x.cd.Done() {
+		if -c.x.drainLeft-1 > c.lp.srv.cfg.MaxDrain {
+			c.closeAfterReply()
+		}
 		return false
 	}
 	c.endRequest()
@@ -669,7 +735,7 @@ func (c *Session) closeAfterReply() {
 	}
 	_ = c.ec.CloseWrite()
 	x := c.rq()
-	x.headDL, x.recvDL, c.idleDL = 0, 0, 0
+	x.headDL, x.recvDL, x.bodyDL, c.idleDL = 0, 0, 0, 0
 	x.lingerDL = c.lp.now + int64(c.lp.srv.cfg.LingerTimeout)
 	c.linger()
 }
@@ -790,7 +856,7 @@ func (c *Session) schedule() {
 	c.putRQ()
 	next := c.idleDL
 	if x := c.x; x != nil {
-		for _, d := range [...]int64{x.headDL, x.recvDL, x.sendDL, x.lingerDL, x.pollDL} {
+		for _, d := range [...]int64{x.headDL, x.recvDL, x.bodyDL, x.sendDL, x.lingerDL, x.pollDL} {
 			if d != 0 && (next == 0 || d < next) {
 				next = d
 			}
@@ -854,8 +920,22 @@ func (c *Session) onTimer() {
 			}
 		}
 		// process may have ended the request and c.x with it.
-		if x = c.x; x != nil && (expired(x.headDL) || expired(x.recvDL)) {
-			x.headDL, x.recvDL = 0, 0
+		if x = c.x; x != nil && x.breq != nil && expired(x.bodyDL) {
+			if c.inBuffered() > 0 {
+				// Body bytes wait for the handler to read them: the
+				// handler, not the client, is slow.
+				x.bodyDL = now + int64(c.lp.srv.cfg.RecvWaitTimeout)
+			} else {
+				// The client's body is too slow: the handler's Recv
+				// fails with ErrRecvTimeout (the reply is 408 if nothing
+				// was sent) and the session closes once it returns.
+				x.bodyDL = 0
+				x.breq.bp.fail(ErrRecvTimeout)
+				c.lp.srv.log.Debug("httpd: request body too slow", "session", c.id, "received", x.bodyRecv)
+			}
+		}
+		if x = c.x; x != nil && (expired(x.headDL) || expired(x.recvDL) || expired(x.bodyDL)) {
+			x.headDL, x.recvDL, x.bodyDL = 0, 0, 0
 			if c.st == stHead && x.p == nil {
 				return
 			}

@@ -473,9 +473,13 @@ func (r *Request) finish(err error, panicked bool) (keep bool) {
 			// reading r.bp at the same time, so the request's other fields
 			// must not be rewritten.
 			r.resetReply()
-			r.SetStatus(500)
+			status := 500
+			if !panicked && errors.Is(err, ErrRecvTimeout) {
+				status = 408 // the body was too slow (RFC 9110 §15.5.9)
+			}
+			r.SetStatus(status)
 			r.wantClose = true
-			_ = r.SendString(hc.ErrorBody(500))
+			_ = r.SendString(hc.ErrorBody(status))
 		}
 		return false
 	}
