@@ -129,12 +129,14 @@ func main() {
 
 // defaultP99 bounds the p99 of each kind of good client in each scenario
 // (a kind alone, so that a starved kind cannot hide behind the many cheap
-// GETs). It is generous next to their few-millisecond p99 on a quiet
-// machine: the soak shares its cores with the attackers, and on a shared
-// machine with neighbours the same quiet scenario has measured 2 to 70 ms;
-// yet a loop stalled for a good part of a second, or handshakes or blocking
-// handlers starved until a 2 s timeout frees a worker, break it.
-const defaultP99 = 250 * time.Millisecond
+// GETs). The soak shares the machine with its attackers and, here, with
+// other engineers' builds: on 2 cores at a load average of 9 the quiet
+// scenario's p50 stayed under a millisecond (a few for uploads and new TLS
+// connections) while its p99 ranged from 20 to 215 ms. The bound sits
+// above that noise and below what a defect costs: handshakes or blocking
+// handlers starved until a 2 s timeout frees a worker, or a loop stalled
+// for half a second.
+const defaultP99 = 500 * time.Millisecond
 
 // scenario is one phase: the good clients plus some attack families.
 type scenario struct {
@@ -280,7 +282,6 @@ func (r *run) main() error {
 		return err
 	}
 	r.loadedRSS, _ = proc.RSS(r.pid)
-	r.rssLimit = r.loadedRSS + rssAllowance
 	r.logf("good clients alone: rss %s, %d goroutines, %d fds, %d sessions; RSS limit %s",
 		mib(r.loadedRSS), r.loaded.Goroutines, r.loaded.FDs, r.loaded.Sessions, mib(r.rssLimit))
 
@@ -301,12 +302,18 @@ func (r *run) main() error {
 	return nil
 }
 
-// rssAllowance is what the server may hold beyond its RSS with the good
-// clients alone: the sessions, buffers and TLS states of the attackers that
-// the limits allow at once (with the soak's limits, a few MiB of output per
-// never-reading client and at most 16 MiB per inflating WebSocket message),
-// and garbage the collector has not yet returned.
-const rssAllowance = 192 << 20
+// rssAllowance is what the server's RSS may hold beyond MaxBufferedBytes:
+// the process with the good clients alone (about 28 MiB: runtime, code,
+// TLS states, stacks), what the budget does not count (a loop's inflate
+// buffer, up to the 16 MiB message limit; the message buffers each loop
+// keeps for reuse, up to 4 MiB) and some room for garbage. The server
+// runs with GOMEMLIMIT at the same limit, as a deployment with a memory cap
+// would, so that garbage is collected before it pushes RSS over; what the
+// collector cannot free is what the budget failed to bound.
+const rssAllowance = 64 << 20
+
+// rssLimit is the bound on the server's RSS throughout the run.
+const rssLimit = budget + rssAllowance
 
 func (r *run) startServer(certFile, keyFile string) (*exec.Cmd, error) {
 	self, err := os.Executable()
@@ -315,7 +322,8 @@ func (r *run) startServer(certFile, keyFile string) (*exec.Cmd, error) {
 	}
 	argv := []string{self, "-serve", "-cert", certFile, "-key", keyFile}
 	r.pinned = r.serverCPU != ""
-	env := os.Environ()
+	r.rssLimit = rssLimit
+	env := append(os.Environ(), fmt.Sprintf("GOMEMLIMIT=%dMiB", rssLimit>>20))
 	if r.pinned {
 		argv = append([]string{"taskset", "-c", r.serverCPU}, argv...)
 		env = append(env, "GOMAXPROCS=1")

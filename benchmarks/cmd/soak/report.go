@@ -58,8 +58,8 @@ func writeReport(r *run, path, chart string) error {
 	fmt.Fprintf(&b, "**Invariants**:\n\n")
 	fmt.Fprintf(&b, "- good-client failures: 0;\n")
 	fmt.Fprintf(&b, "- good-client p99 ≤ %v in every scenario for each kind of client on its own (so that one starved kind cannot hide behind the many GETs);\n", r.p99)
-	fmt.Fprintf(&b, "- server RSS ≤ %s at every sample: its RSS with the good clients alone (%s) plus an allowance of %s;\n",
-		mib(r.rssLimit), mib(r.loadedRSS), mib(rssAllowance))
+	fmt.Fprintf(&b, "- server RSS ≤ %s at every sample: MaxBufferedBytes (%s) plus an allowance of %s for the process with the good clients alone (%s here), the inflate and reuse buffers the budget does not count, and garbage (the server runs with GOMEMLIMIT=%dMiB);\n",
+		mib(r.rssLimit), mib(budget), mib(rssAllowance), mib(r.loadedRSS), r.rssLimit>>20)
 	fmt.Fprintf(&b, "- within %v of each scenario's end: descriptors ≤ %d and sessions ≤ %d (the good clients' %d and %d, plus %d and %d), goroutines ≤ %d (the good clients' %d, plus %d enrolment goroutines gnet keeps for 10 s, %d workers, %d);\n",
 		r.t.settle, r.loaded.FDs+slackFDs, r.loaded.Sessions+slackSessions, r.loaded.FDs, r.loaded.Sessions, slackFDs, slackSessions,
 		r.loaded.Goroutines+r.info.EnrollQ+r.info.Workers+slackG, r.loaded.Goroutines, r.info.EnrollQ, r.info.Workers, slackG)

@@ -61,6 +61,9 @@ func serveConfig(opened, freed *atomic.Int64) httpd.Config {
 		MaxOutbound:         1 << 20,
 		HeaderTimeout:       2 * time.Second,
 		RecvWaitTimeout:     2 * time.Second,
+		BodyTimeout:         10 * time.Second,
+		MinBodyRate:         1024,
+		MaxBufferedBytes:    budget,
 		SendWaitTimeout:     2 * time.Second,
 		IdleTimeout:         5 * time.Second,
 		WSIdleTimeout:       5 * time.Second,
@@ -81,9 +84,14 @@ func serveConfig(opened, freed *atomic.Int64) httpd.Config {
 // flood reaches it in a second or two.
 const maxOpen = 512
 
+// budget is MaxBufferedBytes of each server: the input and output all its
+// sessions may hold at once. The good clients need a few MiB of it; the
+// never-reading clients alone could hold several times more.
+const budget = 64 << 20
+
 // configText describes serveConfig for the report.
-const configText = "MaxOpenSockets 512 with LRUPurgeEnable, MaxOutbound 1 MiB, " +
-	"HeaderTimeout 2 s, RecvWaitTimeout 2 s, SendWaitTimeout 2 s, IdleTimeout 5 s, " +
+const configText = "MaxOpenSockets 512 with LRUPurgeEnable, MaxBufferedBytes 64 MiB, MaxOutbound 1 MiB, " +
+	"HeaderTimeout 2 s, RecvWaitTimeout 2 s, BodyTimeout 10 s, MinBodyRate 1 KiB/s, SendWaitTimeout 2 s, IdleTimeout 5 s, " +
 	"WSIdleTimeout 5 s, LingerTimeout 1 s, TLSHandshakeTimeout 2 s, other fields default; " +
 	"routes of internal/demo (WebSocket message limit 16 MiB, permessage-deflate)"
 
