@@ -183,11 +183,20 @@ type Config struct {
 	// TLSHandshakeTimeout bounds a TLS handshake, counted from accept: a
 	// client that has not completed it by then is closed. Default 10s.
 	TLSHandshakeTimeout time.Duration
-	// TLSHandshakeWorkers bounds the goroutines that run TLS handshakes
-	// (they never run on an event loop). Default 2 * GOMAXPROCS.
+	// TLSHandshakeWorkers bounds the TLS handshakes that compute at once,
+	// off the event loops. A handshake holds a worker only while it
+	// computes, never while it waits for the client's next flight, so
+	// clients that stall mid-handshake do not delay others. Default
+	// 2 * GOMAXPROCS.
 	TLSHandshakeWorkers int
-	// TLSHandshakeQueue bounds the handshakes waiting for a worker; past
-	// it a new connection is closed. Default 1024.
+	// TLSHandshakeQueue bounds the TLS handshakes in progress beyond
+	// TLSHandshakeWorkers: those waiting for a worker and those waiting for
+	// the client (each of the latter keeps a parked goroutine, about 8 KiB
+	// of stack, plus its handshake state). A handshake counts from its
+	// complete ClientHello to its end; past TLSHandshakeWorkers +
+	// TLSHandshakeQueue in progress, a new one is refused and its
+	// connection closed (EventError matching ErrTLSHandshakeBusy).
+	// Default 1024.
 	TLSHandshakeQueue int
 
 	// OnEvent receives server events (ESP's ESP_HTTP_SERVER_EVENT). It runs

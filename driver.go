@@ -35,6 +35,10 @@ type loop struct {
 	now      int64     // monotonic ns, refreshed every tick (OnTick)
 	wall     time.Time // wall time of the same reading, for the Date header
 	scratch  []byte    // decode target for discarded chunked bodies
+
+	held       int64 // bytes its sessions hold (budget.go)
+	shedAt     int64 // lp.now of the last shed
+	shedWarned int64 // lp.now of the last budget warning
 }
 
 const outKeep = 64 << 10 // an output buffer larger than this is dropped after use
@@ -267,6 +271,13 @@ func (lp *loop) stamp() int64 {
 // bytes allow.
 func (c *Session) process() {
 	for !c.closing {
+		if len(c.lp.out) > c.lp.srv.cfg.MaxOutbound {
+			// Pipelined requests answered in this callback already fill
+			// the outbound cap: hand them to the connection, which stalls
+			// the session, rather than let one read's worth of requests
+			// queue replies without bound.
+			c.flush()
+		}
 		if !c.unstall() {
 			return
 		}
@@ -853,6 +864,7 @@ func (c *Session) schedule() {
 	if c.closing {
 		return
 	}
+	c.account()
 	c.putRQ()
 	next := c.idleDL
 	if x := c.x; x != nil {
@@ -901,8 +913,10 @@ func (c *Session) onTimer() {
 				x.sendMark = ob
 				x.sendDL = now + int64(c.lp.srv.cfg.SendWaitTimeout)
 			default:
+				// Reset, not close: the kernel would otherwise keep the
+				// unsent bytes for a peer that does not read.
 				c.lp.srv.log.Debug("httpd: send timeout", "session", c.id, "queued", ob)
-				c.abort()
+				c.reset()
 				return
 			}
 		}

@@ -39,6 +39,9 @@ type Server struct {
 	staleWork atomic.Int64        // queued items whose session had closed
 	purged    atomic.Int64        // sessions closed by LRU purge
 
+	held         atomic.Int64 // bytes all sessions hold (budget.go)
+	budgetResets atomic.Int64 // sessions reset over MaxBufferedBytes
+
 	// handshakers maps a *Session to its Transport when that implements
 	// Handshaker, so LRU purge can ask it from another loop (Session.tr is
 	// loop-only).
@@ -451,6 +454,7 @@ func (s *Server) closeSession(c *Session, err error) {
 		}
 		c.cx.tr = nil
 	}
+	c.unaccount()
 	c.releaseRequest()
 	if x := c.x; x != nil { // releaseRequest returned what it held
 		c.x = nil
@@ -596,11 +600,15 @@ type Stats struct {
 	Rejected  int64 // connections answered 503 at open (MaxOpenSockets, purge off)
 	Purged    int64 // sessions closed by LRU purge
 	StaleWork int64 // queued items dropped because their session had closed
+
+	Buffered     int64 // bytes held for sessions now, counted against MaxBufferedBytes
+	BudgetResets int64 // sessions reset because the server was over MaxBufferedBytes
 }
 
 // Stats returns current counters.
 func (s *Server) Stats() Stats {
-	return Stats{Sessions: s.slab.Len(), Rejected: s.rejects.Load(), Purged: s.purged.Load(), StaleWork: s.staleWork.Load()}
+	return Stats{Sessions: s.slab.Len(), Rejected: s.rejects.Load(), Purged: s.purged.Load(), StaleWork: s.staleWork.Load(),
+		Buffered: s.held.Load(), BudgetResets: s.budgetResets.Load()}
 }
 
 // Message and body buffers (chunked request bodies, WebSocket reassembly)

@@ -130,6 +130,7 @@ type reqState struct {
 	bodyDL                                   int64 // whole-body deadline (BodyTimeout, MinBodyRate)
 	bodyStart                                int64 // when the body's head ended
 	bodyRecv                                 int64 // body bytes (wire) received so far
+	held                                     int64 // bytes counted against MaxBufferedBytes (account)
 	sendMark                                 int   // outbound bytes when the send check was armed
 	inMark                                   int   // inbound bytes at the last body progress
 
@@ -144,7 +145,7 @@ type reqState struct {
 // idle reports whether nothing in x is in use.
 func (x *reqState) idle() bool {
 	return x.p == nil && x.cd == nil && x.breq == nil && x.body == nil && x.headCopy == nil &&
-		len(x.tin) == 0 && x.headDL == 0 && x.recvDL == 0 && x.bodyDL == 0 && x.sendDL == 0 && x.lingerDL == 0 && x.pollDL == 0
+		len(x.tin) == 0 && x.held == 0 && x.headDL == 0 && x.recvDL == 0 && x.bodyDL == 0 && x.sendDL == 0 && x.lingerDL == 0 && x.pollDL == 0
 }
 
 // rq returns the session's request state, borrowing one from the loop.

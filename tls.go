@@ -22,15 +22,30 @@ import (
 //
 // crypto/tls drives a tls.Conn over an in-memory net.Conn (memConn):
 //
-//   - The handshake runs off the loop, on a bounded pool of handshake
-//     workers, because crypto/tls's handshake blocks on reads and its
-//     errors are sticky. The loop stages the client's bytes in memConn and
-//     the worker's reads block until they come; the worker's writes are
-//     staged in memConn and the loop writes them (Flush) when the worker
-//     calls Session.Wake. A job is queued only once the first TLS record
-//     (the ClientHello) is complete, so a client that stalls before it ties
-//     up no worker.
-//   - Once the handshake ends the worker marks the transport established
+//   - The handshake runs off the loop, because crypto/tls's handshake
+//     blocks on reads and its errors are sticky, and crypto/tls offers an
+//     event-driven handshake only for QUIC (tls.QUICConn): a handshake in
+//     progress keeps its state on a goroutine's stack. The loop stages the
+//     client's bytes in memConn and the goroutine's reads wait for them;
+//     its writes are staged in memConn and the loop writes them (Flush)
+//     when the goroutine calls Session.Wake, before it waits for the peer
+//     and when the handshake ends.
+//   - The goroutine holds one of TLSHandshakeWorkers slots only while it
+//     computes. When memConn has no client bytes for it, it gives its slot
+//     back before it waits, and once the loop has staged more it takes a
+//     slot again, in one FIFO line with the other runnable handshakes. So
+//     at most TLSHandshakeWorkers handshakes burn CPU at once, and a
+//     client that goes silent mid-handshake costs a parked goroutine
+//     (about 8 KiB of stack) and its handshake state but no worker:
+//     stalled clients do not delay another client's handshake.
+//   - A handshake is admitted only once the first TLS record (the
+//     ClientHello) is complete, so a client that stalls before it costs no
+//     goroutine. From then until it ends it holds one of
+//     TLSHandshakeWorkers + TLSHandshakeQueue places, which bounds the
+//     parked goroutines; past them a new handshake is refused with
+//     ErrTLSHandshakeBusy. An admitted handshake gets its goroutine when
+//     it first gets a slot, so one waiting for its first slot costs none.
+//   - Once the handshake ends its goroutine marks the transport established
 //     (or failed) and wakes the session; from then on no goroutine exists
 //     for the session. Recv lends the received bytes to memConn and calls
 //     tls.Conn.Read until memConn reports "would block", a temporary
@@ -93,7 +108,7 @@ type Handshaker interface {
 // Limits of the TLS transport.
 const (
 	// maxHandshakeInput caps the client bytes staged for the handshake
-	// worker; more stay queued in the connection until it reads them.
+	// goroutine; more stay queued in the connection until it reads them.
 	maxHandshakeInput = 64 << 10
 	// maxEarlyOutput caps plaintext sent before the handshake ended (from
 	// an open hook, say); it is encrypted when the handshake completes.
@@ -172,14 +187,14 @@ func checkTLSConfig(cfg *tls.Config) error {
 // NewTLSTransport returns a Config.NewTransport hook that serves HTTPS with
 // a copy of cfg (NextProtos defaults to ["http/1.1"]; GetCertificate, when
 // set, chooses the certificate per ClientHello and runs on a handshake
-// worker). Start installs it when Config.TLS is set; it is exported so a
-// hook of your own can wrap it.
+// goroutine holding a worker slot). Start installs it when Config.TLS is
+// set; it is exported so a hook of your own can wrap it.
 //
-// The handshake worker pool belongs to the returned function: it is sized
-// by the TLSHandshakeWorkers and TLSHandshakeQueue of the first server that
-// opens a session with it, and servers sharing the function share the pool.
-// Workers exist only while handshakes are in progress. The handshake
-// timeout is the session's server's TLSHandshakeTimeout.
+// The handshake pool belongs to the returned function: it is sized by the
+// TLSHandshakeWorkers and TLSHandshakeQueue of the first server that opens
+// a session with it, and servers sharing the function share the pool.
+// Handshake goroutines exist only while handshakes are in progress. The
+// handshake timeout is the session's server's TLSHandshakeTimeout.
 func NewTLSTransport(cfg *tls.Config) func(*Session) (Transport, error) {
 	if err := checkTLSConfig(cfg); err != nil {
 		return func(*Session) (Transport, error) { return nil, err }
@@ -221,8 +236,8 @@ type hsState int32
 
 const (
 	hsAwaitHello  hsState = iota // waiting for the first complete record
-	hsQueued                     // waiting for a handshake worker
-	hsRunning                    // a worker runs the handshake
+	hsQueued                     // admitted, waiting for its first worker slot
+	hsRunning                    // its goroutine runs it (computing, parked or waiting for a slot)
 	hsEstablished                // handshake done: the loop owns the tls.Conn
 	hsFailed                     // handshake failed, timed out or the session closed
 )
@@ -250,6 +265,13 @@ type tlsTransport struct {
 	ctx        context.Context
 	cancel     context.CancelFunc
 	stopExpire func() bool
+
+	// The handshake pool's, under pool.mu: t's place in the pool's line of
+	// runnable handshakes, and whether its goroutine was started.
+	next, prev      *tlsTransport
+	queued, started bool
+	// The handshake goroutine's own: it holds a worker slot.
+	slot bool
 
 	// Loop only.
 	noticed    bool   // the loop saw the handshake end (event emitted)
@@ -282,7 +304,8 @@ func (t *tlsTransport) ConnectionState() (tls.ConnectionState, bool) {
 	return t.conn.ConnectionState(), true
 }
 
-// failLocked records why the handshake failed and wakes a blocked worker.
+// failLocked records why the handshake failed and wakes a waiting
+// handshake goroutine.
 // It reports false when the handshake had already ended. t.m.mu is held.
 func (t *tlsTransport) failLocked(err error) bool {
 	if st := t.st(); st == hsEstablished || st == hsFailed {
@@ -301,8 +324,9 @@ func (t *tlsTransport) expire() {
 	t.m.mu.Lock()
 	failed := false
 	if t.st() == hsRunning {
-		// The worker's HandshakeContext fails on the same deadline; closing
-		// makes sure its blocked read returns.
+		// The goroutine's HandshakeContext fails on the same deadline;
+		// closing makes sure its waiting read returns, without a worker
+		// slot.
 		t.m.closed = true
 		t.m.cond.Broadcast()
 	} else {
@@ -310,11 +334,20 @@ func (t *tlsTransport) expire() {
 	}
 	t.m.mu.Unlock()
 	if failed {
+		t.pool.cancel(t)
 		_ = t.s.Wake()
 	}
 }
 
-// handshake runs on a handshake worker.
+// run is the goroutine of an admitted handshake; it starts holding a
+// worker slot.
+func (t *tlsTransport) run() {
+	t.slot = true
+	t.handshake()
+	t.pool.done(t.slot)
+}
+
+// handshake runs on the handshake goroutine.
 func (t *tlsTransport) handshake() {
 	t.m.mu.Lock()
 	if t.st() != hsQueued {
@@ -393,8 +426,8 @@ func (t *tlsTransport) Recv(raw, plain []byte) (int, []byte, error) {
 	return t.stage(raw, plain)
 }
 
-// stage hands handshake bytes to the worker and queues the handshake once
-// the first record is complete.
+// stage hands handshake bytes to the handshake goroutine and admits the
+// handshake once the first record is complete.
 func (t *tlsTransport) stage(raw, plain []byte) (int, []byte, error) {
 	m := &t.m
 	m.mu.Lock()
@@ -556,6 +589,7 @@ func (t *tlsTransport) Close(wire []byte) []byte {
 	t.m.closed = true
 	t.m.in = nil
 	t.m.mu.Unlock()
+	t.pool.cancel(t)
 	return wire
 }
 
@@ -574,12 +608,13 @@ type memConn struct {
 	t            *tlsTransport
 	laddr, raddr net.Addr
 
-	// Shared with the handshake worker, under mu.
-	mu     sync.Mutex
-	cond   sync.Cond // signalled when in grows or closed is set
-	in     []byte    // client bytes staged for the handshake (≤ maxHandshakeInput); leftovers after it
-	out    []byte    // handshake messages and alerts waiting for Flush
-	closed bool
+	// Shared with the handshake goroutine, under mu.
+	mu      sync.Mutex
+	cond    sync.Cond // signalled when in grows, closed is set or the pool grants a slot
+	in      []byte    // client bytes staged for the handshake (≤ maxHandshakeInput); leftovers after it
+	out     []byte    // handshake messages and alerts waiting for Flush
+	closed  bool
+	granted bool // the pool handed the waiting goroutine a worker slot
 
 	// Loop only, once the handshake ended.
 	live  bool   // reads come from in, then src, without blocking
@@ -604,20 +639,43 @@ func (m *memConn) Read(p []byte) (int, error) {
 		m.src = m.src[n:]
 		return n, nil
 	}
+	t := m.t
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	for len(m.in) == 0 && !m.closed {
+		if t.slot {
+			// Waiting for the peer, which may never send: have the loop
+			// write the flight staged so far, and give the worker slot
+			// back first, so the wait costs no worker.
+			wake := len(m.out) > 0
+			m.mu.Unlock()
+			if wake {
+				_ = t.s.Wake()
+			}
+			t.slot = false
+			t.pool.release()
+			m.mu.Lock()
+			continue
+		}
 		m.cond.Wait()
 	}
+	if !m.closed && !t.slot {
+		// The peer sent more: compute again only with a slot, taken in
+		// line behind the handshakes that became runnable first.
+		m.mu.Unlock()
+		t.slot = t.pool.acquire(t)
+		m.mu.Lock()
+	}
 	if m.closed {
+		m.mu.Unlock()
 		return 0, net.ErrClosed
 	}
 	full := len(m.in) >= maxHandshakeInput
 	n := copy(p, m.in)
 	m.in = m.in[:copy(m.in, m.in[n:])]
+	m.mu.Unlock()
 	if full {
 		// Recv stopped taking input at the cap: ask the loop for more.
-		_ = m.t.s.Wake()
+		_ = t.s.Wake()
 	}
 	return n, nil
 }
@@ -627,17 +685,20 @@ func (m *memConn) Write(p []byte) (int, error) {
 		m.dst = append(m.dst, p...)
 		return len(p), nil
 	}
+	// During the handshake the loop writes m.out when the handshake
+	// goroutine wakes it: before the goroutine waits for the peer, and when
+	// the handshake ends. A last alert thus leaves together with the
+	// failure it reports, never ahead of it: a client that read the alert
+	// and closed would otherwise race the failure's EventError. After the
+	// handshake (a post-handshake reply from tls.Conn.Read on the loop) the
+	// loop flushes after every Recv.
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		return 0, net.ErrClosed
 	}
 	m.out = append(m.out, p...)
-	hs := !m.live
 	m.mu.Unlock()
-	if hs {
-		_ = m.t.s.Wake()
-	}
 	return len(p), nil
 }
 
@@ -655,60 +716,147 @@ func (m *memConn) SetDeadline(time.Time) error      { return nil }
 func (m *memConn) SetReadDeadline(time.Time) error  { return nil }
 func (m *memConn) SetWriteDeadline(time.Time) error { return nil }
 
-// hsPool runs handshakes on at most cap(sem) goroutines, which exist only
-// while there is work; up to cap(q) handshakes wait for one.
+// hsPool bounds the TLS handshakes in progress off the loops. A handshake
+// holds one of places (TLSHandshakeWorkers + TLSHandshakeQueue) from its
+// admission (a complete ClientHello) to its end, and one of the worker
+// slots only while it computes. Runnable handshakes that find no free slot
+// wait in one FIFO line: admitted ones not started yet (no goroutine) and
+// parked ones whose peer sent more (their goroutine waits on its memConn's
+// cond for a grant). A freed slot passes straight to the head of the line.
+//
+// Lock order: hsPool.mu before memConn.mu.
 type hsPool struct {
-	sem chan struct{}
-	q   chan *tlsTransport
+	mu         sync.Mutex
+	free       int // worker slots nobody holds
+	places     int // handshakes in progress allowed
+	inProgress int
+	head, tail *tlsTransport // the line of runnable handshakes waiting for a slot
 }
 
 func newHSPool(workers, queue int) *hsPool {
-	return &hsPool{sem: make(chan struct{}, workers), q: make(chan *tlsTransport, queue)}
+	return &hsPool{free: workers, places: workers + queue}
 }
 
-// submit starts or queues t's handshake and reports false when the queue
-// is full.
+// submit admits t's handshake, starting its goroutine if a slot is free
+// and nobody waits for one, and reports false when every place is taken.
 func (p *hsPool) submit(t *tlsTransport) bool {
-	select {
-	case p.sem <- struct{}{}:
-		go p.work(t)
-		return true
-	default:
-	}
-	select {
-	case p.q <- t:
-	default:
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inProgress >= p.places {
 		return false
 	}
-	// Every worker may have left between the two selects: start one if a
-	// slot is free (a worker re-checks the queue after freeing its slot).
-	select {
-	case p.sem <- struct{}{}:
-		go p.work(nil)
-	default:
+	p.inProgress++
+	if p.free > 0 && p.head == nil {
+		p.free--
+		t.started = true
+		go t.run()
+		return true
 	}
+	p.pushLocked(t)
 	return true
 }
 
-func (p *hsPool) work(t *tlsTransport) {
-	for {
-		if t != nil {
-			t.handshake()
-		}
-		select {
-		case t = <-p.q:
-			continue
-		default:
-		}
-		<-p.sem
-		if len(p.q) == 0 {
-			return
-		}
-		select {
-		case p.sem <- struct{}{}:
-			t = nil
-		default:
-			return
-		}
+// acquire takes a worker slot for t's goroutine, waiting in line if none is
+// free, and reports false (no slot) when t's memConn closed meanwhile.
+func (p *hsPool) acquire(t *tlsTransport) bool {
+	p.mu.Lock()
+	if p.free > 0 && p.head == nil {
+		p.free--
+		p.mu.Unlock()
+		return true
 	}
+	p.pushLocked(t)
+	p.mu.Unlock()
+	m := &t.m
+	m.mu.Lock()
+	for !m.granted && !m.closed {
+		m.cond.Wait()
+	}
+	m.mu.Unlock()
+	// Out of the line means granted: passLocked takes t out and sets
+	// granted under p.mu, so once p.mu is held here both are settled.
+	p.mu.Lock()
+	got := !t.queued
+	if !got {
+		p.removeLocked(t)
+	}
+	p.mu.Unlock()
+	m.mu.Lock()
+	m.granted = false
+	m.mu.Unlock()
+	return got
+}
+
+// release gives back a worker slot.
+func (p *hsPool) release() {
+	p.mu.Lock()
+	p.passLocked()
+	p.mu.Unlock()
+}
+
+// done ends a handshake goroutine: its place frees, and its slot if it
+// holds one.
+func (p *hsPool) done(slot bool) {
+	p.mu.Lock()
+	p.inProgress--
+	if slot {
+		p.passLocked()
+	}
+	p.mu.Unlock()
+}
+
+// cancel frees the place of t's handshake when it ended (failed, timed out
+// or its session closed) before its goroutine started; a started goroutine
+// frees its own.
+func (p *hsPool) cancel(t *tlsTransport) {
+	p.mu.Lock()
+	if t.queued && !t.started {
+		p.removeLocked(t)
+		p.inProgress--
+	}
+	p.mu.Unlock()
+}
+
+// passLocked hands a freed slot to the head of the line, or keeps it.
+func (p *hsPool) passLocked() {
+	t := p.head
+	if t == nil {
+		p.free++
+		return
+	}
+	p.removeLocked(t)
+	if !t.started {
+		t.started = true
+		go t.run()
+		return
+	}
+	t.m.mu.Lock()
+	t.m.granted = true
+	t.m.cond.Signal()
+	t.m.mu.Unlock()
+}
+
+func (p *hsPool) pushLocked(t *tlsTransport) {
+	t.queued = true
+	t.next, t.prev = nil, p.tail
+	if p.tail != nil {
+		p.tail.next = t
+	} else {
+		p.head = t
+	}
+	p.tail = t
+}
+
+func (p *hsPool) removeLocked(t *tlsTransport) {
+	if t.prev != nil {
+		t.prev.next = t.next
+	} else {
+		p.head = t.next
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	} else {
+		p.tail = t.prev
+	}
+	t.next, t.prev, t.queued = nil, nil, false
 }

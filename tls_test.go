@@ -530,8 +530,8 @@ func TestTLSStalledHandshake(t *testing.T) {
 			if len(tc.send) > 0 {
 				rc.write(string(tc.send))
 			}
-			// A good client handshakes and is served meanwhile (the
-			// staller holds at most one of the two workers).
+			// A good client handshakes and is served meanwhile (a
+			// staller waiting for its peer holds no worker).
 			getHello(t, dialTLS(t, srv, nil, 0))
 			if !drainedToClose(rc, 10*time.Second) {
 				t.Fatal("stalled session not closed")
