@@ -161,6 +161,7 @@ type sample struct {
 	Goroutines int
 	FDs        int
 	Sessions   int
+	Buffered   int64 // bytes counted against MaxBufferedBytes, both servers
 	P99        time.Duration // good clients, this window
 	Ops, Fails int64         // good clients, this window
 }
@@ -176,6 +177,8 @@ type scenResult struct {
 	rssAfter                int64
 	heapPeak                uint64
 	sessPeak                int
+	bufPeak                 int64 // most bytes counted against the budget at a sample
+	resets, purged          int64 // budget resets and LRU purges during the scenario
 	after                   serverStats
 	settled                 time.Duration
 	attacks                 []string
@@ -426,7 +429,7 @@ func (r *run) sampler(ctx context.Context) {
 		r.mu.Lock()
 		r.samples = append(r.samples, sample{
 			T: time.Since(r.start).Seconds(), Scen: int(r.cur.Load()),
-			RSS: rss, Heap: st.HeapAlloc, Goroutines: st.Goroutines, FDs: st.FDs, Sessions: st.Sessions,
+			RSS: rss, Heap: st.HeapAlloc, Goroutines: st.Goroutines, FDs: st.FDs, Sessions: st.Sessions, Buffered: st.Buffered,
 			P99: h.quantile(0.99), Ops: h.n, Fails: fails,
 		})
 		r.mu.Unlock()
@@ -473,6 +476,7 @@ func (r *run) runScenario(i int, s scenario) *scenResult {
 		res.attack = "every family above at once"
 	}
 	res.rssBefore, _ = proc.RSS(r.pid)
+	before, _ := r.stats(false)
 	r.e.rec.reset()
 	r.cur.Store(int32(i))
 	res.startT = r.now()
@@ -525,7 +529,9 @@ func (r *run) runScenario(i int, s scenario) *scenResult {
 		res.rssPeak = max(res.rssPeak, smp.RSS)
 		res.heapPeak = max(res.heapPeak, smp.Heap)
 		res.sessPeak = max(res.sessPeak, smp.Sessions)
+		res.bufPeak = max(res.bufPeak, smp.Buffered)
 	}
+	res.resets, res.purged = st.Resets-before.Resets, st.Purged-before.Purged
 	res.rssPeak = max(res.rssPeak, res.rssBefore, res.rssAfter)
 	for j, f := range s.families {
 		res.attacks = append(res.attacks, stats[j].summary(f.name))
@@ -558,8 +564,8 @@ func (r *run) runScenario(i int, s scenario) *scenResult {
 			s.name, r.t.settle, st.Goroutines, limitG, st.FDs, limitFD, st.Sessions, limitS))
 	}
 	p := res.all.quantile(0.99)
-	r.logf("  %s: %d good ops, %d failed, p99 %v (worst kind %v); rss %s -> %s -> %s; settled in %v",
-		s.name, res.all.n, res.fails, p.Round(time.Millisecond/10), res.worstP99().Round(time.Millisecond/10), mib(res.rssBefore), mib(res.rssPeak), mib(res.rssAfter), res.settled.Round(time.Millisecond))
+	r.logf("  %s: %d good ops, %d failed, p99 %v (worst kind %v); rss %s -> %s -> %s; buffered peak %s, %d budget resets, %d LRU purges; settled in %v",
+		s.name, res.all.n, res.fails, p.Round(time.Millisecond/10), res.worstP99().Round(time.Millisecond/10), mib(res.rssBefore), mib(res.rssPeak), mib(res.rssAfter), mib(res.bufPeak), res.resets, res.purged, res.settled.Round(time.Millisecond))
 	for _, a := range res.attacks {
 		r.logf("    %s", a)
 	}

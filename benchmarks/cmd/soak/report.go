@@ -67,8 +67,8 @@ func writeReport(r *run, path, chart string) error {
 		r.t.final, r.idle.FDs, r.idle.Goroutines, mib(int64(r.idle.HeapAlloc+r.heapAllowance())), mib(int64(r.idle.HeapAlloc)), mib(int64(r.heapAllowance())))
 	fmt.Fprintf(&b, "- Stop returns without error, with no session left and every free callback run.\n\n")
 
-	fmt.Fprintf(&b, "| scenario | attack | load: good ops (per s) | good success | good p99 (worst kind) | RSS before | RSS peak | RSS after | peak sessions | result |\n")
-	fmt.Fprintf(&b, "|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
+	fmt.Fprintf(&b, "| scenario | attack | load: good ops (per s) | good success | good p99 (worst kind) | RSS before | RSS peak | RSS after | peak buffered | budget resets | LRU purges | peak sessions | result |\n")
+	fmt.Fprintf(&b, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	for _, s := range r.results {
 		secs := s.dur.Seconds()
 		succ := 100.0
@@ -83,11 +83,11 @@ func writeReport(r *run, path, chart string) error {
 			res += " (RSS over the limit since an earlier scenario)"
 		}
 		attack := s.attack
-		fmt.Fprintf(&b, "| %s | %s | %d (%.0f) | %.3f%% (%d failed) | %s (%s) | %s | %s | %s | %d | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %d (%.0f) | %.3f%% (%d failed) | %s (%s) | %s | %s | %s | %s | %d | %d | %d | %s |\n",
 			s.name, attack, s.all.n, float64(s.all.n)/secs, succ, s.fails, ms(s.all.quantile(0.99)), ms(s.worstP99()),
-			mib(s.rssBefore), mib(s.rssPeak), mib(s.rssAfter), s.sessPeak, res)
+			mib(s.rssBefore), mib(s.rssPeak), mib(s.rssAfter), mib(s.bufPeak), s.resets, s.purged, s.sessPeak, res)
 	}
-	fmt.Fprintf(&b, "\nLoad in every row: the good clients above. Good ops count completed operations (a pipelined batch of 8 is one).\n\n")
+	fmt.Fprintf(&b, "\nLoad in every row: the good clients above. Good ops count completed operations (a pipelined batch of 8 is one). Peak buffered: the most bytes counted against MaxBufferedBytes at a sample (both servers; each has its own budget). RSS peak and peak buffered are sampled every %v.\n\n", r.t.sample)
 
 	fmt.Fprintf(&b, "## Good-client latency by kind: p50 / p99 (operations)\n\n| scenario |")
 	for _, k := range goodKinds {
@@ -129,7 +129,7 @@ func writeReport(r *run, path, chart string) error {
 	fmt.Fprintf(&b, "| goroutines | %d | %d | |\n", r.idle.Goroutines, f.Goroutines)
 	fmt.Fprintf(&b, "| live heap after GC | %s | %s | |\n", mib(int64(r.idle.HeapAlloc)), mib(int64(f.HeapAlloc)))
 	fmt.Fprintf(&b, "| RSS | %s | %s | |\n", mib(r.idleRSS), mib(lastRSS(r)))
-	fmt.Fprintf(&b, "| LRU purges / 503 at open | | %d / %d | |\n", f.Purged, f.Rejected)
+	fmt.Fprintf(&b, "| LRU purges / 503 at open / budget resets | | %d / %d / %d | |\n", f.Purged, f.Rejected, f.Resets)
 	if r.finalOK >= 0 {
 		fmt.Fprintf(&b, "\nBack to baseline %s after the last client left. ", settled(r.finalOK))
 	} else {

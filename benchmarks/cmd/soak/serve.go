@@ -47,6 +47,8 @@ type serverStats struct {
 	Freed      int64  `json:"freed"`    // session-context free callbacks run
 	Purged     int64  `json:"purged"`   // LRU purges
 	Rejected   int64  `json:"rejected"` // 503 at open
+	Buffered   int64  `json:"buffered"` // bytes held for sessions, counted against MaxBufferedBytes
+	Resets     int64  `json:"resets"`   // sessions reset over MaxBufferedBytes
 	NumGC      uint32 `json:"num_gc"`
 }
 
@@ -136,6 +138,8 @@ func serve(certFile, keyFile string) error {
 			Freed:      freed.Load(),
 			Purged:     a.Purged + b.Purged,
 			Rejected:   a.Rejected + b.Rejected,
+			Buffered:   a.Buffered + b.Buffered,
+			Resets:     a.BudgetResets + b.BudgetResets,
 			NumGC:      m.NumGC,
 		}
 	}
