@@ -53,6 +53,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -178,6 +179,8 @@ type scenResult struct {
 	heapPeak                uint64
 	sessPeak                int
 	bufPeak                 int64 // most bytes counted against the budget at a sample
+	cpu                     float64 // server CPU time over the scenario's wall time
+	loadavg                 string  // the machine's 1-minute load average at the scenario's end
 	resets, purged          int64 // budget resets and LRU purges during the scenario
 	after                   serverStats
 	settled                 time.Duration
@@ -477,6 +480,8 @@ func (r *run) runScenario(i int, s scenario) *scenResult {
 	}
 	res.rssBefore, _ = proc.RSS(r.pid)
 	before, _ := r.stats(false)
+	cpu0, _ := proc.CPU(r.pid)
+	wall0 := time.Now()
 	r.e.rec.reset()
 	r.cur.Store(int32(i))
 	res.startT = r.now()
@@ -494,6 +499,10 @@ func (r *run) runScenario(i int, s scenario) *scenResult {
 	wg.Wait()
 	cancel()
 	res.endT = r.now()
+	if cpu1, err := proc.CPU(r.pid); err == nil {
+		res.cpu = float64(cpu1-cpu0) / float64(time.Since(wall0))
+	}
+	res.loadavg = loadAvg()
 
 	// Settle: the attackers are gone; the server must come back to what the
 	// good clients alone hold.
@@ -634,6 +643,25 @@ func (r *run) finalCheck() {
 	if f.HeapAlloc > heapMax {
 		r.breakf("after the run: live heap %s, over the idle %s plus %s", mib(int64(f.HeapAlloc)), mib(int64(r.idle.HeapAlloc)), mib(int64(r.heapAllowance())))
 	}
+}
+
+// machineCPUs counts the machine's CPUs (runtime.NumCPU counts those this
+// process may run on, one when soak.sh pins it).
+func machineCPUs() int {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if n := strings.Count(string(b), "\nprocessor"); err == nil && strings.HasPrefix(string(b), "processor") {
+		return n + 1
+	}
+	return runtime.NumCPU()
+}
+
+// loadAvg returns the machine's 1-minute load average (Linux), or "?".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
