@@ -350,8 +350,8 @@ var violations = []badFrame{
 	{wsFrame(false, false, opPing, []byte("fragmented ping"), true), 1002},
 	{wsFrame(true, false, opCont, []byte("no start"), true), 1002},
 	{wsFrame(true, false, opClose, []byte{3}, true), 1002},
-	{[]byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4}, 1002}, // 64-bit length, top bit set
-	{[]byte{0x82, 0xff, 0, 0, 0, 0, 0x01, 0x10, 0, 0, 1, 2, 3, 4}, 1009},  // declares 17 MiB
+	{[]byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4}, 1002},    // 64-bit length, top bit set
+	{[]byte{0x82, 0xff, 0, 0, 0, 0, 0x01, 0x10, 0, 0, 1, 2, 3, 4}, 1009}, // declares 17 MiB
 }
 
 func badFrames(ctx context.Context, e *env, st *attackStats) {

@@ -61,7 +61,9 @@ func runGood(ctx context.Context, e *env) {
 		}
 	}()
 
-	spawn(4, func() { loopOp(ctx, e, "get", 5*time.Millisecond, func() error { return getHello(ctx, get, "http://"+e.info.Addr) }) })
+	spawn(4, func() {
+		loopOp(ctx, e, "get", 5*time.Millisecond, func() error { return getHello(ctx, get, "http://"+e.info.Addr) })
+	})
 	spawn(2, func() { pipeliner(ctx, e) })
 	spawn(2, func() { uploader(ctx, e, upload) })
 	spawn(4, func() { wsEcho(ctx, e) })

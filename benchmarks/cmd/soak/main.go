@@ -162,7 +162,7 @@ type sample struct {
 	Goroutines int
 	FDs        int
 	Sessions   int
-	Buffered   int64 // bytes counted against MaxBufferedBytes, both servers
+	Buffered   int64         // bytes counted against MaxBufferedBytes, both servers
 	P99        time.Duration // good clients, this window
 	Ops, Fails int64         // good clients, this window
 }
@@ -178,10 +178,10 @@ type scenResult struct {
 	rssAfter                int64
 	heapPeak                uint64
 	sessPeak                int
-	bufPeak                 int64 // most bytes counted against the budget at a sample
+	bufPeak                 int64   // most bytes counted against the budget at a sample
 	cpu                     float64 // server CPU time over the scenario's wall time
 	loadavg                 string  // the machine's 1-minute load average at the scenario's end
-	resets, purged          int64 // budget resets and LRU purges during the scenario
+	resets, purged          int64   // budget resets and LRU purges during the scenario
 	after                   serverStats
 	settled                 time.Duration
 	attacks                 []string
@@ -197,13 +197,13 @@ type run struct {
 	scen  []scenario
 
 	serverCPU string
-	pinned   bool
-	info     serveInfo
-	pid      int
-	e        *env
-	statsCli *http.Client
-	stopLine <-chan string // the server's stdout after its ready line
-	start    time.Time
+	pinned    bool
+	info      serveInfo
+	pid       int
+	e         *env
+	statsCli  *http.Client
+	stopLine  <-chan string // the server's stdout after its ready line
+	start     time.Time
 
 	mu      sync.Mutex
 	samples []sample
