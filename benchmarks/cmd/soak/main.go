@@ -169,25 +169,24 @@ type sample struct {
 
 // scenResult is what a scenario measured and which invariants it broke.
 type scenResult struct {
-	name, attack            string
-	dur                     time.Duration
-	kinds                   map[string]*kindStats
-	all                     hist
-	fails                   int64
-	rssBefore, rssPeak      int64
-	rssAfter                int64
-	heapPeak                uint64
-	sessPeak                int
-	bufPeak                 int64   // most bytes counted against the budget at a sample
-	cpu                     float64 // server CPU time over the scenario's wall time
-	loadavg                 string  // the machine's 1-minute load average at the scenario's end
-	resets, purged          int64   // budget resets and LRU purges during the scenario
-	after                   serverStats
-	settled                 time.Duration
-	attacks                 []string
-	broken                  []string
-	overBefore              bool // RSS over the limit already when it started
-	startT, endT, settleEnd float64
+	name, attack       string
+	dur                time.Duration
+	kinds              map[string]*kindStats
+	all                hist
+	fails              int64
+	rssBefore, rssPeak int64
+	rssAfter           int64
+	sessPeak           int
+	bufPeak            int64   // most bytes counted against the budget at a sample
+	cpu                float64 // server CPU time over the scenario's wall time
+	loadavg            string  // the machine's 1-minute load average at the scenario's end
+	resets, purged     int64   // budget resets and LRU purges during the scenario
+	after              serverStats
+	settled            time.Duration
+	attacks            []string
+	broken             []string
+	overBefore         bool // RSS over the limit already when it started
+	startT, settleEnd  float64
 }
 
 type run struct {
@@ -498,7 +497,6 @@ func (r *run) runScenario(i int, s scenario) *scenResult {
 	<-ctx.Done()
 	wg.Wait()
 	cancel()
-	res.endT = r.now()
 	if cpu1, err := proc.CPU(r.pid); err == nil {
 		res.cpu = float64(cpu1-cpu0) / float64(time.Since(wall0))
 	}
@@ -536,7 +534,6 @@ func (r *run) runScenario(i int, s scenario) *scenResult {
 	}
 	for _, smp := range r.window(res.startT, res.settleEnd) {
 		res.rssPeak = max(res.rssPeak, smp.RSS)
-		res.heapPeak = max(res.heapPeak, smp.Heap)
 		res.sessPeak = max(res.sessPeak, smp.Sessions)
 		res.bufPeak = max(res.bufPeak, smp.Buffered)
 	}

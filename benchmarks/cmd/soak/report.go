@@ -122,14 +122,14 @@ func writeReport(r *run, path, chart string) error {
 
 	fmt.Fprintf(&b, "\n## After the run\n\n")
 	f := r.final
-	fmt.Fprintf(&b, "| | idle, before any client | after every client left | |\n|---|--:|--:|---|\n")
-	fmt.Fprintf(&b, "| sessions open | 0 | %d | |\n", f.Sessions)
-	fmt.Fprintf(&b, "| sessions opened / free callbacks run | | %d / %d | |\n", f.Opened, f.Freed)
-	fmt.Fprintf(&b, "| open descriptors | %d | %d | |\n", r.idle.FDs, f.FDs)
-	fmt.Fprintf(&b, "| goroutines | %d | %d | |\n", r.idle.Goroutines, f.Goroutines)
-	fmt.Fprintf(&b, "| live heap after GC | %s | %s | |\n", mib(int64(r.idle.HeapAlloc)), mib(int64(f.HeapAlloc)))
-	fmt.Fprintf(&b, "| RSS | %s | %s | |\n", mib(r.idleRSS), mib(lastRSS(r)))
-	fmt.Fprintf(&b, "| LRU purges / 503 at open / budget resets | | %d / %d / %d | |\n", f.Purged, f.Rejected, f.Resets)
+	fmt.Fprintf(&b, "| | idle, before any client | after every client left |\n|---|--:|--:|\n")
+	fmt.Fprintf(&b, "| sessions open | 0 | %d |\n", f.Sessions)
+	fmt.Fprintf(&b, "| sessions opened / free callbacks run | | %d / %d |\n", f.Opened, f.Freed)
+	fmt.Fprintf(&b, "| open descriptors | %d | %d |\n", r.idle.FDs, f.FDs)
+	fmt.Fprintf(&b, "| goroutines | %d | %d |\n", r.idle.Goroutines, f.Goroutines)
+	fmt.Fprintf(&b, "| live heap after GC | %s | %s |\n", mib(int64(r.idle.HeapAlloc)), mib(int64(f.HeapAlloc)))
+	fmt.Fprintf(&b, "| RSS | %s | %s |\n", mib(r.idleRSS), mib(lastRSS(r)))
+	fmt.Fprintf(&b, "| LRU purges / 503 at open / budget resets | | %d / %d / %d |\n", f.Purged, f.Rejected, f.Resets)
 	if r.finalOK >= 0 {
 		fmt.Fprintf(&b, "\nBack to baseline %s after the last client left. ", settled(r.finalOK))
 	} else {

@@ -22,17 +22,16 @@ import (
 
 // serveInfo is what the -serve process prints on its "ready" line.
 type serveInfo struct {
-	Addr      string `json:"addr"`       // plain HTTP and WebSocket
-	TLSAddr   string `json:"tls_addr"`   // HTTPS
-	Ctrl      string `json:"ctrl"`       // control socket of the plain server
-	TLSCtrl   string `json:"tls_ctrl"`   // control socket of the TLS server
-	Stats     string `json:"stats"`      // net/http stats endpoint
-	Loops     int    `json:"loops"`      // event loops per server
-	Config    string `json:"config"`     // the limits the soak sets, for the report
-	MaxOpen   int    `json:"max_open"`   // MaxOpenSockets per server
-	EnrollQ   int    `json:"enroll_q"`   // enrolments in flight at most, both servers
-	Workers   int    `json:"workers"`    // blocking plus TLS handshake workers
-	GoMaxProc int    `json:"gomaxprocs"` // of the server process
+	Addr    string `json:"addr"`     // plain HTTP and WebSocket
+	TLSAddr string `json:"tls_addr"` // HTTPS
+	Ctrl    string `json:"ctrl"`     // control socket of the plain server
+	TLSCtrl string `json:"tls_ctrl"` // control socket of the TLS server
+	Stats   string `json:"stats"`    // net/http stats endpoint
+	Loops   int    `json:"loops"`    // event loops per server
+	Config  string `json:"config"`   // the limits the soak sets, for the report
+	MaxOpen int    `json:"max_open"` // MaxOpenSockets per server
+	EnrollQ int    `json:"enroll_q"` // enrolments in flight at most, both servers
+	Workers int    `json:"workers"`  // blocking plus TLS handshake workers
 }
 
 // serverStats is the server's own view of itself, served as JSON.
@@ -168,7 +167,6 @@ func serve(certFile, keyFile string) error {
 		// The defaults of EnrollQueue (8 per loop), BlockingWorkers
 		// (4 * GOMAXPROCS) and TLSHandshakeWorkers (2 * GOMAXPROCS).
 		EnrollQ: 2 * 8 * procs, Workers: 2*4*procs + 2*procs,
-		GoMaxProc: procs,
 	}
 	b, _ := json.Marshal(info)
 	out := bufio.NewWriter(os.Stdout)
