@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// catalogueCase is one row of shared/CATALOGUE.md's HTTP sections, run end
+// catalogueCase is one row of docs/behaviour.md's HTTP sections, run end
 // to end: the replies expected (status codes in order) and whether the
 // server closes the session after them.
 type catalogueCase struct {
