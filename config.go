@@ -32,7 +32,11 @@ type Config struct {
 
 	// BlockingWorkers bounds the goroutines that run handlers registered
 	// with Blocking set. When all are busy a new blocking request is answered
-	// 503. Default 4 * GOMAXPROCS.
+	// 503. A worker exists only while its handler runs, and a handler that
+	// streams a reply waits in SendChunk while its client is more than
+	// MaxOutbound/2 behind (up to SendWaitTimeout), so clients that do not
+	// read can hold workers that long: the default is generous. Default
+	// 64 * GOMAXPROCS.
 	BlockingWorkers int
 
 	// MaxOpenSockets caps concurrent sessions (ESP's max_open_sockets).
@@ -268,7 +272,7 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case !setInt(&c.EventLoops, procs) || c.EventLoops > 1024:
 		return bad("EventLoops must be 1..1024")
-	case !setInt(&c.BlockingWorkers, 4*procs):
+	case !setInt(&c.BlockingWorkers, 64*procs):
 		return bad("BlockingWorkers must be positive")
 	case !setInt(&c.MaxOpenSockets, DefaultMaxOpenSockets) || c.MaxOpenSockets > 1<<22:
 		return bad("MaxOpenSockets must be 1..4194304")
