@@ -165,8 +165,8 @@ func serve(certFile, keyFile string) error {
 		Ctrl: plain.CtrlAddr().String(), TLSCtrl: secure.CtrlAddr().String(),
 		Stats: ln.Addr().String(), Loops: procs, Config: configText, MaxOpen: maxOpen,
 		// The defaults of EnrollQueue (8 per loop), BlockingWorkers
-		// (4 * GOMAXPROCS) and TLSHandshakeWorkers (2 * GOMAXPROCS).
-		EnrollQ: 2 * 8 * procs, Workers: 2*4*procs + 2*procs,
+		// (64 * GOMAXPROCS) and TLSHandshakeWorkers (2 * GOMAXPROCS).
+		EnrollQ: 2 * 8 * procs, Workers: 2*64*procs + 2*procs,
 	}
 	b, _ := json.Marshal(info)
 	out := bufio.NewWriter(os.Stdout)
