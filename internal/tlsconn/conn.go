@@ -1,6 +1,7 @@
 package tlsconn
 
 import (
+	"container/list"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -87,15 +88,6 @@ const (
 	failed                   // handshake failed, timed out or the Conn closed
 )
 
-var stateNames = [...]string{"await-hello", "queued", "running", "established", "failed"}
-
-func (s state) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "state(?)"
-}
-
 // Conn is the TLS side of one connection. Recv, Send, Pending, Flush and
 // Close run on the connection's loop, one at a time, and never block;
 // Handshaking may be called from any goroutine.
@@ -114,9 +106,10 @@ type Conn struct {
 	stopExpire func() bool
 
 	// The Pool's, under Pool.mu: the Conn's place in the Pool's line of
-	// runnable handshakes, and whether its goroutine was started.
-	next, prev      *Conn
-	inLine, started bool
+	// runnable handshakes (nil when out of it), and whether its goroutine
+	// was started.
+	inLine  *list.Element
+	started bool
 	// The handshake goroutine's own: it holds a worker slot.
 	slot bool
 

@@ -1,6 +1,9 @@
 package tlsconn
 
-import "sync"
+import (
+	"container/list"
+	"sync"
+)
 
 // Pool bounds the TLS handshakes in progress off the loops. A handshake
 // holds one of places (workers + queue) from its admission (a complete
@@ -16,7 +19,7 @@ type Pool struct {
 	free       int // worker slots nobody holds
 	places     int // handshakes in progress allowed
 	inProgress int
-	head, tail *Conn // the line of runnable handshakes waiting for a slot
+	line       list.List // of *Conn: runnable handshakes waiting for a slot, at most places
 }
 
 // NewPool returns a pool that lets workers handshakes compute at once and
@@ -36,7 +39,7 @@ func (p *Pool) submit(t *Conn) bool {
 		return false
 	}
 	p.inProgress++
-	if p.free > 0 && p.head == nil {
+	if p.free > 0 && p.line.Len() == 0 {
 		p.free--
 		t.started = true
 		go t.run()
@@ -50,7 +53,7 @@ func (p *Pool) submit(t *Conn) bool {
 // free, and reports false (no slot) when t's memConn closed meanwhile.
 func (p *Pool) acquire(t *Conn) bool {
 	p.mu.Lock()
-	if p.free > 0 && p.head == nil {
+	if p.free > 0 && p.line.Len() == 0 {
 		p.free--
 		p.mu.Unlock()
 		return true
@@ -66,7 +69,7 @@ func (p *Pool) acquire(t *Conn) bool {
 	// Out of the line means granted: passLocked takes t out and sets
 	// granted under p.mu, so once p.mu is held here both are settled.
 	p.mu.Lock()
-	got := !t.inLine
+	got := t.inLine == nil
 	if !got {
 		p.removeLocked(t)
 	}
@@ -100,7 +103,7 @@ func (p *Pool) done(slot bool) {
 // frees its own.
 func (p *Pool) cancel(t *Conn) {
 	p.mu.Lock()
-	if t.inLine && !t.started {
+	if t.inLine != nil && !t.started {
 		p.removeLocked(t)
 		p.inProgress--
 	}
@@ -109,11 +112,11 @@ func (p *Pool) cancel(t *Conn) {
 
 // passLocked hands a freed slot to the head of the line, or keeps it.
 func (p *Pool) passLocked() {
-	t := p.head
-	if t == nil {
+	if p.line.Len() == 0 {
 		p.free++
 		return
 	}
+	t := p.line.Front().Value.(*Conn)
 	p.removeLocked(t)
 	if !t.started {
 		t.started = true
@@ -127,26 +130,10 @@ func (p *Pool) passLocked() {
 }
 
 func (p *Pool) pushLocked(t *Conn) {
-	t.inLine = true
-	t.next, t.prev = nil, p.tail
-	if p.tail != nil {
-		p.tail.next = t
-	} else {
-		p.head = t
-	}
-	p.tail = t
+	t.inLine = p.line.PushBack(t)
 }
 
 func (p *Pool) removeLocked(t *Conn) {
-	if t.prev != nil {
-		t.prev.next = t.next
-	} else {
-		p.head = t.next
-	}
-	if t.next != nil {
-		t.next.prev = t.prev
-	} else {
-		p.tail = t.prev
-	}
-	t.next, t.prev, t.inLine = nil, nil, false
+	p.line.Remove(t.inLine)
+	t.inLine = nil
 }
