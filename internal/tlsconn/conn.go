@@ -50,7 +50,8 @@ const (
 type Host interface {
 	// Wake asks the loop to call Flush and then Recv again: the handshake
 	// goroutine staged output, ended, or waits for input Recv left
-	// unconsumed. It is called from any goroutine and must not block.
+	// unconsumed, or the deadline passed. It is called from any goroutine
+	// and must not block.
 	Wake()
 	// HandshakeDone runs once on the loop, inside the first Recv that
 	// finds the handshake completed, before that Recv releases plaintext.
@@ -68,7 +69,8 @@ type Params struct {
 	// Pool bounds the handshakes in progress; the Conns of a server share
 	// one.
 	Pool *Pool
-	// Timeout bounds the handshake, counted from New.
+	// Timeout bounds the handshake, counted from New; it must be positive
+	// (the root package's Config validation sees to that).
 	Timeout time.Duration
 	Host    Host
 	// LocalAddr and RemoteAddr are the connection's, reported through

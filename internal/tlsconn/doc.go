@@ -3,11 +3,12 @@
 // clients) driven by an event loop through the calls of the root
 // package's Transport interface (Recv, Send, Pending, Flush, Close), with
 // no access to the session that carries it. What it needs from the server
-// it gets from a Host (Wake, and the notices of a completed handshake) and
-// from the values it is made with (the tls.Config, a Pool, the handshake
-// timeout); what it reports it returns as errors that match the sentinels
-// below. The root package wraps it: NewTLSTransport makes one Conn per
-// session and maps its notices onto Config.OnEvent and the server's log.
+// it gets from a Host (Wake, and two notices: the handshake completed, the
+// output sent before it could not be encrypted) and from the Params it is
+// made with (the tls.Config, a Pool, the handshake timeout); what it
+// reports it returns as errors that match the sentinels in conn.go. The
+// root package wraps it: NewTLSTransport makes one Conn per session and
+// maps the notices onto Config.OnEvent and the server's log.
 //
 // crypto/tls drives a tls.Conn over an in-memory net.Conn (memConn):
 //
