@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/evhttpd/httpd/codec/ws"
+	"github.com/evhttpd/httpd/internal/tlsconn"
 )
 
 // tlsPKI is the tests' certificate authority, server certificate (SAN
@@ -476,7 +477,7 @@ func clientHello(t testing.TB) []byte {
 	b.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 64<<10)
 	n, err := b.Read(buf)
-	if err != nil || !helloReady(buf[:n]) {
+	if err != nil || !tlsconn.HelloReady(buf[:n]) {
 		t.Fatalf("capturing a ClientHello: %d bytes, %v", n, err)
 	}
 	return buf[:n]
