@@ -1,5 +1,9 @@
 package httpd
 
+// This file holds Blocking handlers: the bounded worker pool, the body pipe
+// that streams a request body from the loop to a worker (Request.Recv) with
+// backpressure, and the reply bytes a worker hands back to the loop.
+
 import (
 	"errors"
 	"io"

@@ -125,14 +125,3 @@ func (lp *loop) shed() {
 			"server", s.held.Load(), "budget", s.cfg.MaxBufferedBytes, "resets", s.budgetResets.Load())
 	}
 }
-
-// reset closes the session abortively (TCP RST): what it queued is
-// dropped by the kernel at once instead of waiting for a peer that does
-// not read.
-func (c *Session) reset() {
-	if c.closing {
-		return
-	}
-	c.closing = true
-	c.ec.Reset()
-}

@@ -1,5 +1,8 @@
 package httpd
 
+// This file holds server events (ESP's ESP_HTTP_SERVER_EVENT kinds) and
+// their emission to Config.OnEvent.
+
 import "github.com/evhttpd/httpd/sessions"
 
 // EventKind names a server event. The kinds and their payloads follow

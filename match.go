@@ -1,5 +1,8 @@
 package httpd
 
+// This file holds URI matching: the exact matcher and ESP's wildcard rules
+// (MatchWildcard).
+
 // MatchWildcard reports whether uri[:matchUpTo] matches template under
 // esp_http_server's httpd_uri_match_wildcard rules:
 //

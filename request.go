@@ -1,5 +1,9 @@
 package httpd
 
+// This file holds Request: what a handler reads of the request (method,
+// target, headers, query, cookies, body) and the reply it writes (status,
+// headers, whole, chunked or flushed bodies).
+
 import (
 	"errors"
 	"io"

@@ -1,5 +1,9 @@
 package httpd
 
+// This file holds Session, the state a connection keeps for its life
+// (contexts with free callbacks, transport, deadlines, read state), and the
+// per-request state it borrows from its loop while a request is in progress.
+
 import (
 	"errors"
 	"net"

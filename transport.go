@@ -1,5 +1,8 @@
 package httpd
 
+// This file holds the Transport hooks (ESP's send/recv/pending overrides):
+// the interface, and the glue that moves a session's bytes through it.
+
 import "errors"
 
 // Transport sits between a session's socket and its HTTP codec: ESP's

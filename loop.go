@@ -1,0 +1,184 @@
+package httpd
+
+// This file holds the per-loop state: the loop, its clock, its LRU stamps,
+// and the free lists and buffers that sessions borrow while a request or a
+// message is in progress, so that an idle session holds none of them.
+
+import (
+	"time"
+
+	hc "github.com/evhttpd/httpd/codec/http"
+	"github.com/evhttpd/httpd/ctrl"
+)
+
+// loop is the per-event-loop state. Everything in it is touched only by its
+// loop goroutine, except q, which any goroutine pushes to.
+type loop struct {
+	idx     int
+	srv     *Server
+	q       *ctrl.Queue
+	out     []byte // replies of the session being served, written once per event
+	wire    []byte // transport output scratch
+	deflate []byte // compressed WebSocket payload scratch
+	inflate []byte // decompressed WebSocket message scratch
+	// Free lists of what sessions borrow while a request or message is in
+	// progress, so an idle session holds none of it.
+	parsers  freeList[hc.Parser]
+	xs       freeList[reqState] // Session.rq, putRQ
+	wsIns    freeList[wsIn]     // readWS
+	cds      freeList[hc.ChunkedDecoder]
+	bufs     [][]byte  // free message and body buffers (getBuf, putBuf)
+	bufBytes int       // their total capacity
+	req      Request   // reused for loop handlers
+	now      int64     // monotonic ns, refreshed every tick (OnTick)
+	wall     time.Time // wall time of the same reading, for the Date header
+	scratch  []byte    // decode target for discarded chunked bodies
+
+	held       int64 // bytes its sessions hold (budget.go)
+	shedAt     int64 // lp.now of the last shed
+	shedWarned int64 // lp.now of the last budget warning
+}
+
+const outKeep = 64 << 10 // an output buffer larger than this is dropped after use
+
+// clock reads the time: the monotonic nanoseconds the timeouts use and the
+// wall time the Date header shows. Ticks refresh it (OnTick); callbacks that
+// are rare or start a deadline that must not be early (open, timer) read it.
+func (lp *loop) clock() int64 {
+	lp.wall = time.Now()
+	lp.now = int64(lp.wall.Sub(monoBase))
+	return lp.now
+}
+
+var monoBase = time.Now()
+
+// freeList is a loop's stack of reusable objects (loop only), capped at
+// freeListMax so a burst does not pin memory for ever.
+type freeList[T any] struct{ items []*T }
+
+const freeListMax = 1024
+
+// get pops an object; ok is false, with a new zero object, when empty.
+func (f *freeList[T]) get() (v *T, ok bool) {
+	if n := len(f.items); n > 0 {
+		v = f.items[n-1]
+		f.items[n-1] = nil
+		f.items = f.items[:n-1]
+		return v, true
+	}
+	return new(T), false
+}
+
+// put keeps v for reuse unless the list is full.
+func (f *freeList[T]) put(v *T) {
+	if len(f.items) < freeListMax {
+		f.items = append(f.items, v)
+	}
+}
+
+func (lp *loop) getParser() *hc.Parser {
+	p, reused := lp.parsers.get()
+	if !reused {
+		p.Init(lp.srv.limits)
+	}
+	return p
+}
+
+func (lp *loop) getReqState() *reqState {
+	x, _ := lp.xs.get()
+	return x
+}
+
+// putReqState takes back an idle request state; its plaintext staging
+// buffer is kept when small.
+func (lp *loop) putReqState(x *reqState) {
+	tin := x.tin[:0]
+	if cap(tin) > 16<<10 {
+		tin = nil
+	}
+	*x = reqState{tin: tin}
+	lp.xs.put(x)
+}
+
+func (lp *loop) putParser(p *hc.Parser) {
+	p.Reset()
+	lp.parsers.put(p)
+}
+
+// initChunked readies the session's chunked decoder for a body capped at
+// limit, borrowing one from the loop.
+func (c *Session) initChunked(l hc.Limits) {
+	x := c.rq()
+	if x.cd == nil {
+		x.cd, _ = c.lp.cds.get()
+	}
+	x.cd.Init(l)
+}
+
+func (c *Session) releaseChunked() {
+	if c.x != nil && c.x.cd != nil {
+		c.lp.cds.put(c.x.cd)
+		c.x.cd = nil
+	}
+}
+
+// stamp returns the next LRU stamp: a server-wide use counter, as ESP's
+// lru_counter, so the order of use is exact across loops.
+func (lp *loop) stamp() int64 {
+	return int64(lp.srv.uses.Next())
+}
+
+// Message and body buffers (chunked request bodies, WebSocket reassembly)
+// come from a per-loop free list, used only on that loop: no locks and no
+// allocation to return one. A loop keeps at most bufKeepBytes of them, none
+// larger than bufKeepMax.
+const (
+	bufKeepBytes = 4 << 20
+	bufKeepMax   = 1 << 20
+	bufMin       = 16 << 10
+)
+
+// getBuf returns an empty buffer with room for at least n bytes.
+func (lp *loop) getBuf(n int) []byte {
+	for i := len(lp.bufs) - 1; i >= 0; i-- {
+		if b := lp.bufs[i]; cap(b) >= n {
+			lp.bufs[i] = lp.bufs[len(lp.bufs)-1]
+			lp.bufs[len(lp.bufs)-1] = nil
+			lp.bufs = lp.bufs[:len(lp.bufs)-1]
+			lp.bufBytes -= cap(b)
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, max(n, bufMin))
+}
+
+// putBuf gives a buffer back to the loop.
+func (lp *loop) putBuf(b []byte) {
+	if cap(b) > bufKeepMax || lp.bufBytes+cap(b) > bufKeepBytes {
+		return
+	}
+	lp.bufs = append(lp.bufs, b[:0])
+	lp.bufBytes += cap(b)
+}
+
+// growBuf makes room for hint more bytes in b, never beyond limit+1 in all
+// (the decoder reports the limit itself).
+func (lp *loop) growBuf(b []byte, hint int, limit int64) []byte {
+	if b == nil {
+		return lp.getBuf(min(hint, int(min(limit+1, 1<<30))))
+	}
+	n := cap(b) * 2
+	if n < len(b)+hint {
+		n = len(b) + hint
+	}
+	if int64(n) > limit+1 {
+		n = int(limit + 1)
+	}
+	if n <= len(b) {
+		n = len(b) + 1
+	}
+	nb := make([]byte, len(b), n)
+	copy(nb, b)
+	lp.putBuf(b)
+	return nb
+}
