@@ -84,6 +84,13 @@ type bodyPipe struct {
 	queued   int // the connection's outbound bytes at the loop's last look
 
 	wake chan struct{} // the worker waits on it (read or write)
+
+	// Per-request deadlines (Request.SetReadDeadline, SetWriteDeadline):
+	// Unix nanoseconds, 0 none; any goroutine sets them.
+	readDL, writeDL atomic.Int64
+	raw             bool    // hijacked: every input byte is the stream's (hijack.go)
+	ctx             *reqCtx // Request.Context, made on first use (context.go)
+	ctxDone         bool    // the handler returned: a context made now is cancelled
 }
 
 func newPipe(left int64) *bodyPipe {
@@ -128,8 +135,12 @@ func (bp *bodyPipe) abandon() {
 	if bp.err == nil {
 		bp.err = ErrSessionClosed
 	}
+	ctx := bp.ctx
 	bp.mu.Unlock()
 	bp.signal()
+	if ctx != nil {
+		ctx.cancel(ErrSessionClosed)
+	}
 }
 
 // broken reports whether the body failed or was abandoned (any side).
@@ -149,16 +160,22 @@ func (bp *bodyPipe) fail(err error) {
 	bp.signal()
 }
 
-// read is Request.Recv for blocking handlers (worker side). It returns
-// whether the loop must be asked to refill.
+// read is Request.Recv for blocking handlers (worker side): it waits at
+// most timeout (0: no limit) for bytes, and never past the read deadline.
 func (bp *bodyPipe) read(p []byte, timeout time.Duration, refill func()) (int, error) {
-	var timer *time.Timer
+	var timer, dlTimer *time.Timer
 	defer func() {
 		if timer != nil {
 			timer.Stop()
 		}
+		if dlTimer != nil {
+			dlTimer.Stop()
+		}
 	}()
 	for {
+		if dl := bp.readDL.Load(); dl != 0 && time.Now().UnixNano() >= dl {
+			return 0, errDeadline
+		}
 		bp.mu.Lock()
 		if n := len(bp.buf) - bp.off; n > 0 {
 			k := copy(p, bp.buf[bp.off:])
@@ -186,13 +203,31 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, refill func()) (int, e
 		if ask {
 			refill()
 		}
-		if timer == nil {
+		var limitC, dlC <-chan time.Time
+		if timer == nil && timeout > 0 {
 			timer = time.NewTimer(timeout)
+		}
+		if timer != nil {
+			limitC = timer.C
+		}
+		if dl := bp.readDL.Load(); dl != 0 {
+			d, _, ok := deadlineWait(dl, 0)
+			if !ok {
+				return 0, errDeadline
+			}
+			if dlTimer == nil {
+				dlTimer = time.NewTimer(d)
+			} else {
+				dlTimer.Reset(d)
+			}
+			dlC = dlTimer.C
 		}
 		select {
 		case <-bp.wake:
-		case <-timer.C:
+		case <-limitC:
 			return 0, ErrRecvTimeout
+		case <-dlC:
+			return 0, errDeadline
 		}
 	}
 }
@@ -205,6 +240,8 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	r := &Request{}
 	r.reset(c, c.x.h, p, nil)
 	r.blocking = true
+	// What a worker may ask of the session, read now on the loop.
+	r.remote, r.local, r.tr = c.ec.RemoteAddr(), c.ec.LocalAddr(), c.transport()
 	head := append([]byte(nil), b[:n]...)
 	p.Rebind(head)
 	left := p.ContentLength()
@@ -227,7 +264,10 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	r.refill = refill
 	ok := s.pool.tryGo(func(release func()) {
 		err, panicked := s.callHandler(c, r)
-		r.keep = r.finish(err, panicked)
+		if r.hij == nil {
+			r.keep = r.finish(err, panicked)
+		}
+		r.handlerReturned()
 		release()
 		if err != nil && !panicked {
 			s.handlerFailed(r, err)
@@ -287,6 +327,10 @@ func (c *Session) feedBlocking() {
 		return
 	}
 	bp := r.bp
+	if c.x.hijacked {
+		c.feedRaw(bp)
+		return
+	}
 	src := c.inPeek()
 	bodyDone := bp.left == 0 || (bp.left < 0 && c.x.cd.Done())
 	if bodyDone {
@@ -438,10 +482,13 @@ func (r *Request) flushWorker(final bool) error {
 	s := r.srv
 	bp := r.bp
 	high := s.cfg.MaxOutbound / 2
-	var timer *time.Timer
+	var timer, dlTimer *time.Timer
 	defer func() {
 		if timer != nil {
 			timer.Stop()
+		}
+		if dlTimer != nil {
+			dlTimer.Stop()
 		}
 	}()
 	for {
@@ -461,10 +508,25 @@ func (r *Request) flushWorker(final bool) error {
 		if timer == nil {
 			timer = time.NewTimer(s.cfg.SendWaitTimeout)
 		}
+		var dlC <-chan time.Time
+		if dl := bp.writeDL.Load(); dl != 0 {
+			d, _, ok := deadlineWait(dl, 0)
+			if !ok {
+				return errDeadline
+			}
+			if dlTimer == nil {
+				dlTimer = time.NewTimer(d)
+			} else {
+				dlTimer.Reset(d)
+			}
+			dlC = dlTimer.C
+		}
 		select {
 		case <-bp.wake:
 		case <-timer.C:
 			return ErrSendTimeout
+		case <-dlC:
+			return errDeadline
 		}
 	}
 	chunk := &blockChunk{r: r, b: r.wbuf}
@@ -479,6 +541,10 @@ func (c *Session) blockDone(r *Request) {
 	if len(r.wbuf) > 0 {
 		c.lp.out = append(c.lp.out, r.wbuf...)
 		r.wbuf = nil
+	}
+	if c.x.hijacked {
+		// The conn lives on without its handler (hijack.go).
+		return
 	}
 	c.x.breq = nil
 	c.x.pollDL = 0

@@ -7,6 +7,7 @@ package httpd
 import (
 	"errors"
 	"io"
+	"net"
 	"strconv"
 	"unsafe"
 
@@ -58,6 +59,16 @@ type Request struct {
 	wsHandshake bool
 	isWS        bool
 	wsFrame     WSFrame
+
+	// Lifecycle and net/http bridge support (requestx.go, context.go,
+	// hijack.go).
+	trailers   []byte      // validated "Name: value\r\n" trailer lines of a chunked reply
+	noType     bool        // the reply carries no Content-Type (OmitContentType)
+	closeDelim bool        // an HTTP/1.0 reply of unknown length: the close ends it
+	remote     net.Addr    // worker-safe snapshots taken on the loop (Blocking)
+	local      net.Addr    //
+	tr         Transport   //
+	hij        *hijackConn // set once a Blocking handler hijacked the connection
 }
 
 // Reply errors.
@@ -88,6 +99,7 @@ func (r *Request) resetReply() {
 	r.chunked, r.fixedLen, r.sentBody = false, -1, 0
 	r.done, r.wantClose, r.badReply = false, false, false
 	r.wbuf = r.wbuf[:0]
+	r.trailers, r.noType = nil, false
 }
 
 // Session returns the session the request arrived on.
@@ -292,6 +304,9 @@ func (r *Request) SetHeader(name, value string) error {
 		return ErrTooManyHeaders
 	}
 	switch {
+	case asciiEqualFold(name, "Content-Type"):
+		// One Content-Type: the reply's own, never a second line.
+		return r.SetType(value)
 	case asciiEqualFold(name, "Content-Length"):
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil || n < 0 {
@@ -362,7 +377,7 @@ func (r *Request) SendChunk(p []byte) error {
 	if len(p) == 0 {
 		return r.endReply()
 	}
-	if !r.chunked && r.sentBody+int64(len(p)) > r.fixedLen {
+	if !r.chunked && !r.closeDelim && r.sentBody+int64(len(p)) > r.fixedLen {
 		r.badReply = true
 		return ErrLengthMismatch
 	}
@@ -377,7 +392,7 @@ func (r *Request) endReply() error {
 	r.done = true
 	if r.chunked {
 		if !r.headMethod {
-			r.appendOut(lastChunk)
+			r.appendLastChunk()
 		}
 		return nil
 	}
@@ -447,19 +462,26 @@ func (r *Request) writeHead(n int64, chunked bool) {
 	if r.s.lp.srv.stopping() {
 		r.wantClose = true
 	}
+	if chunked && (r.p != nil && r.p.Minor() == 0 || r.http10) && hc.BodyAllowed(r.status) {
+		// An HTTP/1.0 client knows no chunked coding (RFC 9112 §7.1): a
+		// body of unknown length ends with the connection.
+		chunked, r.closeDelim, r.wantClose = false, true, true
+		n = -1
+	}
 	b := r.outBuf()
 	minor := 1
 	if r.p != nil && r.p.Minor() == 0 || r.http10 {
 		minor = 0
 	}
 	b = hc.AppendStatusLine(b, minor, r.status, r.reason)
-	ct := r.ctype
-	if ct == "" {
-		ct = "text/html"
+	if ct := r.ctype; ct != "" || !r.noType {
+		if ct == "" {
+			ct = "text/html"
+		}
+		b = append(b, "Content-Type: "...)
+		b = append(b, ct...)
+		b = append(b, "\r\n"...)
 	}
-	b = append(b, "Content-Type: "...)
-	b = append(b, ct...)
-	b = append(b, "\r\n"...)
 	if r.blocking {
 		b = hc.AppendDate(b)
 	} else {
@@ -470,7 +492,7 @@ func (r *Request) writeHead(n int64, chunked bool) {
 		if chunked {
 			b = append(b, "Transfer-Encoding: chunked\r\n"...)
 			r.chunked = true
-		} else {
+		} else if n >= 0 {
 			b = hc.AppendContentLength(b, n)
 		}
 	}

@@ -428,6 +428,7 @@ func (s *Server) closeSession(c *Session, err error) {
 		return
 	}
 	c.freed = true
+	c.cancelContext()
 	if c.x != nil && c.x.breq != nil {
 		c.x.breq.bp.abandon()
 		c.x.breq = nil

@@ -84,6 +84,7 @@ const (
 type sessExt struct {
 	ctx, tctx ctxSlot
 	tr        Transport
+	ctx2      *reqCtx // Session.Context, cancelled at close (context.go)
 }
 
 // ctxSlot is a context and the function that frees it.
@@ -140,7 +141,8 @@ type reqState struct {
 	inMark                                   int   // inbound bytes at the last body progress
 
 	// Blocking handler in progress (shared with its worker).
-	breq *Request
+	breq     *Request
+	hijacked bool // breq hijacked the connection (hijack.go)
 	// Detached reply in progress (async.go).
 	async *AsyncReply
 

@@ -1,0 +1,462 @@
+package nethttp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	httpd "github.com/evhttpd/httpd"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*goWorker).run.func1"),
+		goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+		goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"), // idle keep-alive client conns closed by CloseIdleConnections
+	)
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("EVHTTPD_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// start starts a server with the wildcard matcher, mounts h at "/*" and
+// returns its base URL and a client that is closed with the test.
+func start(t testing.TB, cfg httpd.Config, h http.Handler) (*httpd.Server, string, *http.Client) {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	if cfg.EventLoops == 0 {
+		cfg.EventLoops = 2
+	}
+	cfg.Logger = testLogger()
+	if cfg.URIMatch == nil {
+		cfg.URIMatch = httpd.MatchWildcard
+	}
+	srv, err := httpd.Start(cfg)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if err := Mount(srv, httpd.URIHandler{URI: "/*"}, h); err != nil {
+		t.Fatalf("Mount: %v", err)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	cl := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		srv.Stop()
+	})
+	scheme := "http://"
+	if cfg.TLS != nil {
+		scheme = "https://"
+	}
+	return srv, scheme + srv.Addr().String(), cl
+}
+
+func get(t testing.TB, cl *http.Client, url string) (*http.Response, string) {
+	t.Helper()
+	res, err := cl.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatalf("GET %s: body: %v", url, err)
+	}
+	return res, string(b)
+}
+
+// TestRequestFields checks what a handler sees of the request.
+func TestRequestFields(t *testing.T) {
+	type seen struct {
+		Method, URL, Path, RawPath, RawQuery, Proto, Host, RequestURI, RemoteAddr string
+		Header                                                                   http.Header
+		ContentLength                                                            int64
+		TE                                                                       []string
+		Body                                                                     string
+		TLS                                                                      bool
+	}
+	var mu sync.Mutex
+	var got seen
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("ReadAll: %v", err)
+		}
+		mu.Lock()
+		got = seen{r.Method, r.URL.String(), r.URL.Path, r.URL.RawPath, r.URL.RawQuery, r.Proto, r.Host, r.RequestURI, r.RemoteAddr,
+			r.Header.Clone(), r.ContentLength, r.TransferEncoding, string(b), r.TLS != nil}
+		mu.Unlock()
+	})
+	_, base, cl := start(t, httpd.Config{}, h)
+
+	req, _ := http.NewRequest("POST", base+"/a%2Fb/c?x=1&y=%20", strings.NewReader("hello"))
+	req.Header.Set("X-Custom", "v1")
+	req.Header.Add("X-Custom", "v2")
+	res, err := cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	mu.Lock()
+	g := got
+	mu.Unlock()
+	if g.Method != "POST" || g.Path != "/a/b/c" || g.RawPath != "/a%2Fb/c" || g.RawQuery != "x=1&y=%20" ||
+		g.Proto != "HTTP/1.1" || g.RequestURI != "/a%2Fb/c?x=1&y=%20" || g.Body != "hello" || g.ContentLength != 5 || g.TLS {
+		t.Errorf("request = %+v", g)
+	}
+	if g.Host != strings.TrimPrefix(base, "http://") || g.Header.Get("Host") != "" {
+		t.Errorf("Host = %q, Header[Host] = %q", g.Host, g.Header.Get("Host"))
+	}
+	if v := g.Header["X-Custom"]; len(v) != 2 || v[0] != "v1" || v[1] != "v2" {
+		t.Errorf("X-Custom = %q", v)
+	}
+	if host, _, err := net.SplitHostPort(g.RemoteAddr); err != nil || host != "127.0.0.1" {
+		t.Errorf("RemoteAddr = %q", g.RemoteAddr)
+	}
+
+	// Chunked body, through a pipe so the client cannot know its length.
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte("chunk-1 "))
+		pw.Write([]byte("chunk-2"))
+		pw.Close()
+	}()
+	req, _ = http.NewRequest("PUT", base+"/up", pr)
+	res, err = cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	mu.Lock()
+	g = got
+	mu.Unlock()
+	if g.ContentLength != -1 || len(g.TE) != 1 || g.TE[0] != "chunked" || g.Body != "chunk-1 chunk-2" || g.Header.Get("Transfer-Encoding") != "" {
+		t.Errorf("chunked request = %+v", g)
+	}
+}
+
+// TestAbsoluteForm sends an absolute-form target: its authority is Host.
+func TestAbsoluteForm(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s|%s|%s|%s", r.Host, r.URL.Scheme, r.URL.Path, r.RequestURI)
+	})
+	srv, _, _ := start(t, httpd.Config{}, h)
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET http://example.test/p?q HTTP/1.1\r\nHost: other\r\n\r\n")
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	if want := "example.test|http|/p|http://example.test/p?q"; string(b) != want {
+		t.Errorf("body = %q; want %q", b, want)
+	}
+}
+
+// TestFraming checks net/http's framing rules: Content-Length for a reply
+// finished within the buffer, chunked after it or after Flush, the
+// handler's Content-Length kept, Content-Type sniffed or suppressed.
+func TestFraming(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 100<<10)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/small", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html><body>hi</body></html>") })
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) { w.Write(big) })
+	mux.HandleFunc("/flushed", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "a")
+		w.(http.Flusher).Flush()
+		io.WriteString(w, "b")
+	})
+	mux.HandleFunc("/cl", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+		w.Write(big)
+	})
+	mux.HandleFunc("/notype", func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = nil
+		io.WriteString(w, "plain")
+	})
+	mux.HandleFunc("/empty", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("/nocontent", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(204)
+		if _, err := io.WriteString(w, "x"); err != http.ErrBodyNotAllowed {
+			t.Errorf("Write after 204: %v", err)
+		}
+	})
+	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-A", "1")
+		w.WriteHeader(418)
+		w.WriteHeader(500) // superfluous: ignored
+		io.WriteString(w, "teapot")
+	})
+	_, base, cl := start(t, httpd.Config{}, mux)
+
+	cases := []struct {
+		path     string
+		status   int
+		cl       int64
+		te       []string
+		ctype    string
+		body     string
+		wantBody int
+	}{
+		{"/small", 200, 28, nil, "text/html; charset=utf-8", "<html><body>hi</body></html>", -1},
+		{"/big", 200, -1, []string{"chunked"}, "text/plain; charset=utf-8", "", len(big)},
+		{"/flushed", 200, -1, []string{"chunked"}, "text/plain; charset=utf-8", "ab", -1},
+		{"/cl", 200, int64(len(big)), nil, "text/plain; charset=utf-8", "", len(big)},
+		{"/notype", 200, 5, nil, "", "plain", -1},
+		{"/empty", 200, 0, nil, "", "", -1},
+		{"/nocontent", 204, 0, nil, "text/plain", "", -1}, // net/http keeps a 204's Content-Type
+		{"/status", 418, 6, nil, "text/plain; charset=utf-8", "teapot", -1},
+	}
+	for _, c := range cases {
+		res, body := get(t, cl, base+c.path)
+		if res.StatusCode != c.status || res.ContentLength != c.cl || fmt.Sprint(res.TransferEncoding) != fmt.Sprint(c.te) ||
+			res.Header.Get("Content-Type") != c.ctype {
+			t.Errorf("GET %s: status %d, Content-Length %d, TE %q, Content-Type %q; want %d %d %q %q",
+				c.path, res.StatusCode, res.ContentLength, res.TransferEncoding, res.Header.Get("Content-Type"),
+				c.status, c.cl, c.te, c.ctype)
+		}
+		if c.wantBody >= 0 && len(body) != c.wantBody || c.wantBody < 0 && body != c.body {
+			t.Errorf("GET %s: body %d bytes %.40q", c.path, len(body), body)
+		}
+		if _, ok := res.Header["Content-Type"]; c.ctype == "" && ok {
+			t.Errorf("GET %s: Content-Type %q present", c.path, res.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// TestTrailersAndEarlyHints sends 103 Early Hints, then a chunked reply
+// with trailers declared both ways.
+func TestTrailersAndEarlyHints(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</a.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, "body")
+		w.Header().Set("X-Sum", "abc")
+		w.Header().Set(http.TrailerPrefix+"X-Late", "late")
+	})
+	srv, _, _ := start(t, httpd.Config{}, h)
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(c)
+	// The 103 first, with its Link.
+	line, _ := br.ReadString('\n')
+	if line != "HTTP/1.1 103 Early Hints\r\n" {
+		t.Fatalf("first line %q", line)
+	}
+	var hints []string
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l == "\r\n" {
+			break
+		}
+		hints = append(hints, strings.TrimSpace(l))
+	}
+	if len(hints) != 1 || hints[0] != "Link: </a.css>; rel=preload" {
+		t.Errorf("103 fields %q", hints)
+	}
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	if string(b) != "body" || res.Trailer.Get("X-Sum") != "abc" || res.Trailer.Get("X-Late") != "late" || res.Header.Get("Link") != "" {
+		t.Errorf("body %q, trailers %v, Link %q", b, res.Trailer, res.Header.Get("Link"))
+	}
+}
+
+// TestContextCancelled: the request context ends when the client goes
+// away, and when the handler returns.
+func TestContextCancelled(t *testing.T) {
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	var kept context.Context
+	var mu sync.Mutex
+	mux := http.NewServeMux()
+	mux.HandleFunc("/wait", func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		select {
+		case <-r.Context().Done():
+			ended <- r.Context().Err()
+		case <-time.After(20 * time.Second):
+			ended <- fmt.Errorf("not cancelled")
+		}
+	})
+	mux.HandleFunc("/keep", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		kept = r.Context()
+		mu.Unlock()
+	})
+	srv, base, cl := start(t, httpd.Config{}, mux)
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started
+	c.Close()
+	if err := <-ended; err != context.Canceled {
+		t.Errorf("context after the client left: %v", err)
+	}
+	get(t, cl, base+"/keep")
+	mu.Lock()
+	defer mu.Unlock()
+	select {
+	case <-kept.Done():
+	case <-time.After(10 * time.Second):
+		t.Errorf("context not cancelled after the handler returned")
+	}
+}
+
+// TestStaleWriter: a ResponseWriter and Body kept past the handler's
+// return fail, and never reach the next request on the same connection.
+func TestStaleWriter(t *testing.T) {
+	var mu sync.Mutex
+	var keptW http.ResponseWriter
+	var keptB io.Reader
+	mux := http.NewServeMux()
+	mux.HandleFunc("/first", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		keptW, keptB = w, r.Body
+		mu.Unlock()
+		io.WriteString(w, "first")
+	})
+	mux.HandleFunc("/second", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		_, err1 := keptW.Write([]byte("INJECTED"))
+		_, err2 := keptB.Read(make([]byte, 4))
+		mu.Unlock()
+		if err1 != ErrStale || err2 != ErrStale {
+			t.Errorf("stale Write: %v, stale Read: %v; want ErrStale", err1, err2)
+		}
+		io.WriteString(w, "second")
+	})
+	_, base, cl := start(t, httpd.Config{}, mux)
+	res, err := cl.Post(base+"/first", "text/plain", strings.NewReader("body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(res.Body); string(b) != "first" {
+		t.Fatalf("first = %q", b)
+	}
+	res.Body.Close()
+	req, _ := http.NewRequest("POST", base+"/second", strings.NewReader("data"))
+	res, err = cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != "second" {
+		t.Errorf("second = %q", b)
+	}
+}
+
+// TestUploadStreams: a 64 MiB upload streams through r.Body (the handler
+// hashes it) without the server holding it.
+func TestUploadStreams(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sha256.New()
+		n, err := io.Copy(s, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprintf(w, "%d %x", n, s.Sum(nil))
+	})
+	const size = 64 << 20
+	srv, base, cl := start(t, httpd.Config{MaxBodySize: 1 << 30}, h)
+	src := io.LimitReader(zeros{}, size)
+	want := sha256.New()
+	io.Copy(want, io.LimitReader(zeros{}, size))
+	res, err := cl.Post(base+"/up", "application/octet-stream", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if exp := fmt.Sprintf("%d %x", size, want.Sum(nil)); string(b) != exp {
+		t.Errorf("reply %q; want %q", b, exp)
+	}
+	if st := srv.Stats(); st.Buffered > 8<<20 {
+		t.Errorf("server holds %d bytes after the upload", st.Buffered)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestResponseController exercises NewResponseController's methods.
+func TestResponseController(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if err := rc.EnableFullDuplex(); err != nil {
+			t.Errorf("EnableFullDuplex: %v", err)
+		}
+		if err := rc.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
+			t.Errorf("SetReadDeadline: %v", err)
+		}
+		_, err := r.Body.Read(make([]byte, 10))
+		if !os.IsTimeout(err) {
+			t.Errorf("Read after the read deadline: %v", err)
+		}
+		rc.SetReadDeadline(time.Time{})
+		if err := rc.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Errorf("SetWriteDeadline: %v", err)
+		}
+		io.WriteString(w, "x")
+		if err := rc.Flush(); err != nil {
+			t.Errorf("Flush: %v", err)
+		}
+	})
+	_, base, cl := start(t, httpd.Config{}, h)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", base+"/", pr)
+	res, err := cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != "x" {
+		t.Errorf("body %q", b)
+	}
+}

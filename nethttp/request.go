@@ -1,0 +1,255 @@
+package nethttp
+
+// This file builds the *http.Request of an evhttpd request.
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"unsafe"
+
+	httpd "github.com/evhttpd/httpd"
+)
+
+// ErrStale is returned by a ResponseWriter or request Body used after its
+// handler returned.
+var ErrStale = errors.New("nethttp: ResponseWriter or Body used after the handler returned")
+
+// exchange is what one request allocates: the http.Request handed to the
+// handler with its URL, the handles through which the handler reaches the
+// pooled writer and the body, and room for the header values. It is never
+// reused, so a handler that keeps any of it keeps only its own request.
+type exchange struct {
+	req  http.Request
+	url  url.URL
+	body body
+	rw   handle
+	vals [16]string
+}
+
+// body is the request's http.Request.Body.
+type body struct {
+	x      *exchange
+	r      *httpd.Request // nil once the handler returned
+	closed bool
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	r := b.r
+	if r == nil {
+		return 0, ErrStale
+	}
+	if b.closed {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return r.Recv(p)
+}
+
+// Close stops further reads; the server skips (or, past its drain limit,
+// closes on) what the handler left unread, as net/http does.
+func (b *body) Close() error {
+	b.closed = true
+	return nil
+}
+
+// buildRequest fills x.req from r. All strings of the head share one
+// allocation.
+func buildRequest(x *exchange, r *httpd.Request) error {
+	target := r.URI()
+	n := len(target) + 64
+	nh := r.NumHeaders()
+	for i := 0; i < nh; i++ {
+		k, v := r.HeaderAt(i)
+		n += len(k) + len(v)
+	}
+	buf := make([]byte, 0, n)
+	buf = append(buf, target...)
+	tEnd := len(buf)
+	buf = appendAddr(buf, r.RemoteAddr())
+	aEnd := len(buf)
+	type span struct{ k0, k1, v1 int }
+	var spans [32]span
+	sp := spans[:0]
+	for i := 0; i < nh; i++ {
+		k, v := r.HeaderAt(i)
+		k0 := len(buf)
+		buf = appendCanonical(buf, k)
+		k1 := len(buf)
+		buf = append(buf, v...)
+		sp = append(sp, span{k0, k1, len(buf)})
+	}
+	s := unsafe.String(unsafe.SliceData(buf), len(buf))
+
+	q := &x.req
+	// The context is set through WithContext on a value that does not
+	// escape, so that it costs no second Request.
+	*q = *(&http.Request{}).WithContext(r.Context())
+	q.Method = r.Method()
+	q.RequestURI = s[:tEnd]
+	q.RemoteAddr = s[tEnd:aEnd]
+	q.ProtoMajor, q.ProtoMinor = 1, r.ProtoMinor()
+	q.Proto = "HTTP/1.1"
+	if q.ProtoMinor == 0 {
+		q.Proto = "HTTP/1.0"
+	}
+	q.TLS = r.TLS()
+
+	h := make(http.Header, len(sp))
+	vals := x.vals[:0:0]
+	if len(sp) <= len(x.vals) {
+		vals = x.vals[:0]
+	}
+	for _, e := range sp {
+		k, v := s[e.k0:e.k1], s[e.k1:e.v1]
+		if k == "Host" {
+			if q.Host == "" {
+				q.Host = v
+			}
+			continue
+		}
+		if old, ok := h[k]; ok {
+			h[k] = append(old, v)
+			continue
+		}
+		if len(vals) < cap(vals) {
+			vals = append(vals, v)
+			h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+		} else {
+			h[k] = []string{v}
+		}
+	}
+	q.Header = h
+
+	if err := parseTarget(&x.url, q.RequestURI, q.Method); err != nil {
+		return err
+	}
+	q.URL = &x.url
+	if x.url.Host != "" {
+		// Absolute-form: its authority wins over Host (RFC 9112 §3.2.2).
+		q.Host = x.url.Host
+	}
+
+	cl := r.ContentLength()
+	switch {
+	case cl > 0:
+		q.ContentLength = cl
+		q.Body = &x.body
+	case cl < 0 && chunked(h):
+		q.ContentLength = -1
+		q.TransferEncoding = chunkedTE
+		delete(h, "Transfer-Encoding")
+		q.Body = &x.body
+	default:
+		q.Body = http.NoBody
+	}
+	x.body = body{x: x, r: r}
+	q.Close = r.ProtoMinor() == 0 && !hasToken(h["Connection"], "keep-alive") || hasToken(h["Connection"], "close")
+	return nil
+}
+
+var chunkedTE = []string{"chunked"}
+
+func chunked(h http.Header) bool {
+	return hasToken(h["Transfer-Encoding"], "chunked")
+}
+
+func hasToken(vs []string, tok string) bool {
+	for _, v := range vs {
+		for len(v) > 0 {
+			i := strings.IndexByte(v, ',')
+			f := v
+			if i >= 0 {
+				f, v = v[:i], v[i+1:]
+			} else {
+				v = ""
+			}
+			if strings.EqualFold(strings.TrimSpace(f), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parseTarget fills u from a request-target (RFC 9112 §3.2) the server's
+// parser already validated.
+func parseTarget(u *url.URL, t, method string) error {
+	*u = url.URL{}
+	switch {
+	case t == "*":
+		u.Path = "*"
+		return nil
+	case method == "CONNECT" && !strings.HasPrefix(t, "/"):
+		u.Host = t // authority-form
+		return nil
+	case !strings.HasPrefix(t, "/"):
+		// Absolute-form: rare enough for the general parser.
+		v, err := url.ParseRequestURI(t)
+		if err != nil {
+			return err
+		}
+		*u = *v
+		return nil
+	}
+	path, query, hasQ := strings.Cut(t, "?")
+	if hasQ {
+		u.RawQuery = query
+		u.ForceQuery = query == ""
+	}
+	if strings.IndexByte(path, '%') < 0 {
+		u.Path = path
+		return nil
+	}
+	p, err := url.PathUnescape(path)
+	if err != nil {
+		return err
+	}
+	u.Path = p
+	u.RawPath = path
+	if u.EscapedPath() != path || u.RawPath == "" {
+		return nil
+	}
+	// RawPath is kept only when it differs from Path's default encoding.
+	if (&url.URL{Path: p}).EscapedPath() == path {
+		u.RawPath = ""
+	}
+	return nil
+}
+
+// appendCanonical appends a header name in net/http's canonical form
+// ("content-type" becomes "Content-Type"). The server's parser admitted
+// only token characters, which is when textproto canonicalises.
+func appendCanonical(dst, k []byte) []byte {
+	upper := true
+	for _, c := range k {
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+		upper = c == '-'
+	}
+	return dst
+}
+
+// appendAddr appends a remote address as net/http shows it ("ip:port").
+func appendAddr(dst []byte, a net.Addr) []byte {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		ap := a.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(dst)
+	case nil:
+		return dst
+	}
+	return append(dst, a.String()...)
+}
+
+var _ io.ReadCloser = (*body)(nil)
