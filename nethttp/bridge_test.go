@@ -4,8 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"fmt"
 	"io"
 	"log/slog"
@@ -458,5 +464,109 @@ func TestResponseController(t *testing.T) {
 	res.Body.Close()
 	if string(b) != "x" {
 		t.Errorf("body %q", b)
+	}
+}
+
+// selfSigned returns a server TLS config with a fresh self-signed
+// certificate for 127.0.0.1.
+func selfSigned(t testing.TB) *tls.Config {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+}
+
+// echoUpgrade hijacks, answers 101 through WriteHeader (sent by Hijack, as
+// net/http does) and echoes every byte until the client closes.
+func echoUpgrade(t testing.TB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Upgrade", "echo")
+		w.Header().Set("Connection", "Upgrade")
+		w.WriteHeader(http.StatusSwitchingProtocols)
+		c, brw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer c.Close()
+		if brw.Reader.Buffered() != 0 {
+			t.Errorf("bufio reader holds %d bytes", brw.Reader.Buffered())
+		}
+		if _, err := w.Write([]byte("x")); err != http.ErrHijacked {
+			t.Errorf("Write after Hijack: %v", err)
+		}
+		if _, err := io.Copy(c, c); err != nil {
+			t.Errorf("echo: %v", err)
+		}
+	})
+}
+
+// TestHijackEcho upgrades a connection, over TCP and TLS, and echoes 8 MiB
+// through the hijacked net.Conn while the client writes and reads at once.
+func TestHijackEcho(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tls=%v", secure), func(t *testing.T) {
+			cfg := httpd.Config{}
+			if secure {
+				cfg.TLS = selfSigned(t)
+			}
+			srv, _, _ := start(t, cfg, echoUpgrade(t))
+			var c net.Conn
+			var err error
+			if secure {
+				c, err = tls.Dial("tcp", srv.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+			} else {
+				c, err = net.Dial("tcp", srv.Addr().String())
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(60 * time.Second))
+			io.WriteString(c, "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+			br := bufio.NewReader(c)
+			res, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.StatusCode != 101 || res.Header.Get("Upgrade") != "echo" || res.Header.Get("Content-Type") != "" {
+				t.Fatalf("reply %d %v", res.StatusCode, res.Header)
+			}
+			const size = 8 << 20
+			data := make([]byte, size)
+			for i := range data {
+				data[i] = byte(i * 7)
+			}
+			errc := make(chan error, 1)
+			go func() {
+				_, err := c.Write(data)
+				errc <- err
+			}()
+			got := make([]byte, size)
+			if _, err := io.ReadFull(br, got); err != nil {
+				t.Fatalf("read echo: %v", err)
+			}
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, data) {
+				t.Fatal("echo differs")
+			}
+		})
 	}
 }
