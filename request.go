@@ -67,7 +67,6 @@ var (
 	ErrHeadersSent     = errors.New("httpd: response headers already sent")
 	ErrReplyDone       = errors.New("httpd: response already complete")
 	ErrLengthMismatch  = errors.New("httpd: body length differs from the Content-Length set")
-	ErrNotBlocking     = errors.New("httpd: Recv streams only in Blocking handlers before Body is used")
 	ErrRecvTimeout     = errors.New("httpd: receive timeout")
 	ErrBodyInterrupted = errors.New("httpd: body interrupted: the client closed or sent a bad body")
 )
