@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	hc "github.com/evhttpd/httpd/codec/http"
+	"github.com/evhttpd/httpd/internal/ascii"
 )
 
 // Request is one HTTP request and its reply (ESP's httpd_req_t). It is valid
@@ -291,17 +292,17 @@ func (r *Request) SetHeader(name, value string) error {
 		return ErrTooManyHeaders
 	}
 	switch {
-	case asciiEqualFold(name, "Content-Length"):
+	case ascii.EqualFoldString(name, "Content-Length"):
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil || n < 0 {
 			return ErrHeaderInvalid
 		}
 		r.fixedLen = n
 		return nil
-	case asciiEqualFold(name, "Transfer-Encoding"):
+	case ascii.EqualFoldString(name, "Transfer-Encoding"):
 		return ErrHeaderInvalid
-	case asciiEqualFold(name, "Connection"):
-		if asciiEqualFold(value, "close") {
+	case ascii.EqualFoldString(name, "Connection"):
+		if ascii.EqualFoldString(value, "close") {
 			r.wantClose = true
 			return nil
 		}
@@ -314,10 +315,6 @@ func (r *Request) SetHeader(name, value string) error {
 	r.hdrs = b
 	r.nhdrs++
 	return nil
-}
-
-func asciiEqualFold(a, b string) bool {
-	return hc.EqualFold(unsafe.Slice(unsafe.StringData(a), len(a)), b)
 }
 
 // Send writes the whole reply with body (ESP's httpd_resp_send). body is
