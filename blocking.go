@@ -284,21 +284,13 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 		return c.rejectUnread(503, 0)
 	}
 	if r.bp.left != 0 {
-		c.continue100Req(p)
+		c.continue100(p)
 		if c.x.bodyDL == 0 {
 			c.startBody()
 		}
 	}
 	c.feedBlocking()
 	return false
-}
-
-func (c *Session) continue100Req(p interface{ ExpectContinue() bool }) {
-	if p.ExpectContinue() && !c.x.expect100 {
-		c.x.expect100 = true
-		c.lp.out = append(c.lp.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
-		c.flush()
-	}
 }
 
 // pushItem queues an item that must not be lost (worker to loop). A full
@@ -334,8 +326,9 @@ func (c *Session) feedBlocking() {
 	src := c.inPeek()
 	bodyDone := bp.left == 0 || (bp.left < 0 && c.x.cd.Done())
 	if bodyDone {
-		// Input beyond the body waits for the handler to finish; cap it.
-		if len(src) > c.lp.srv.cfg.MaxRequestLine+c.lp.srv.cfg.MaxHeaderBytes+int(c.lp.srv.cfg.MaxDrain) {
+		// Input beyond the body waits for the handler to finish; cap it
+		// as a stalled session's.
+		if len(src) > c.inboundCap() {
 			c.abort()
 		}
 		return
@@ -371,10 +364,7 @@ func (c *Session) feedBlocking() {
 		return
 	}
 	// Chunked: decode into scratch, then hand over.
-	if len(c.lp.scratch) < 16<<10 {
-		c.lp.scratch = make([]byte, 16<<10)
-	}
-	dst := c.lp.scratch
+	dst := c.lp.scratchBuf()
 	if room < len(dst) {
 		dst = dst[:room]
 	}

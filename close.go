@@ -14,15 +14,9 @@ func (c *Session) closeAfterReply() {
 	c.flush()
 	c.st = stLinger
 	c.releaseRequest()
-	if tr := c.transport(); tr != nil && !c.trClosed {
-		// The transport's last message (a TLS close_notify) must leave
-		// before the write side is shut.
-		c.trClosed = true
-		if w := tr.Close(c.lp.wire[:0]); len(w) > 0 {
-			_ = c.ec.Write(w)
-			c.lp.wire = w[:0]
-		}
-	}
+	// The transport's last message (a TLS close_notify) must leave
+	// before the write side is shut.
+	c.closeTransport()
 	_ = c.ec.CloseWrite()
 	x := c.rq()
 	x.headDL, x.recvDL, x.bodyDL, c.idleDL = 0, 0, 0, 0
@@ -59,6 +53,20 @@ func (c *Session) linger() {
 	x.lingered += int64(len(b))
 	if x.lingered > c.lp.srv.cfg.MaxDrain {
 		c.abort()
+	}
+}
+
+// closeTransport ends the session's Transport once, writing its last
+// message (a TLS close_notify).
+func (c *Session) closeTransport() {
+	tr := c.transport()
+	if tr == nil || c.trClosed {
+		return
+	}
+	c.trClosed = true
+	if w := tr.Close(c.lp.wire[:0]); len(w) > 0 {
+		_ = c.ec.Write(w)
+		c.lp.wire = w[:0]
 	}
 }
 

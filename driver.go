@@ -72,13 +72,7 @@ func (d driver) OnOpen(ec engine.Conn) {
 func (s *Server) reject(ec engine.Conn, lp *loop) {
 	s.rejects.Add(1)
 	ec.SetContext(&rejected{})
-	b := hc.AppendStatusLine(lp.out[:0], 1, 503, "")
-	b = append(b, "Content-Type: text/html\r\nConnection: close\r\n"...)
-	b = hc.AppendDate(b)
-	body := hc.ErrorBody(503)
-	b = hc.AppendContentLength(b, int64(len(body)))
-	b = append(b, "\r\n"...)
-	b = append(b, body...)
+	b := hc.AppendErrorResponse(lp.out[:0], 503, true, false)
 	_ = ec.Write(b)
 	lp.out = b[:0]
 	_ = ec.CloseWrite()

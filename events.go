@@ -67,6 +67,14 @@ func (s *Server) emit(e Event) {
 
 // emitSess emits an event about a session; it costs a nil check when no
 // OnEvent is set.
+// emitError reports an error on the session (EventError), with the HTTP
+// status it was answered with, 0 if none.
+func (c *Session) emitError(status int, err error) {
+	if f := c.lp.srv.cfg.OnEvent; f != nil {
+		f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Status: status, Err: err})
+	}
+}
+
 func (c *Session) emit(k EventKind, n int) {
 	if f := c.lp.srv.cfg.OnEvent; f != nil {
 		f(Event{Kind: k, ID: c.id, Fd: c.ec.Fd(), Len: n})

@@ -86,6 +86,9 @@ func TestWSIdleFootprint(t *testing.T) {
 	srv := wsCaseServer(t)
 	for _, path := range []string{"/echo", "/deflate"} {
 		t.Run(path, func(t *testing.T) {
+			// The previous subtest's session may still be closing; work
+			// queued for it would never run.
+			waitFor(t, "no session left", 10*time.Second, func() bool { return srv.Stats().Sessions == 0 })
 			c := wsCaseDial(t, srv, path)
 			c.sendFrames(chopWhole, text("hello"))
 			c.expect(0, text("hello"))

@@ -52,6 +52,17 @@ type errLimiter struct {
 	dropped int   // errors not logged since the last line
 }
 
+// runHandler runs the handler of r on the loop: inHandler marks the call
+// (a WSSend there is flushed with the reply, not at once) and the session's
+// LRU stamp records the use.
+func (c *Session) runHandler(r *Request) (err error, panicked bool) {
+	c.inHandler = true
+	err, panicked = c.lp.srv.callHandler(c, r)
+	c.inHandler = false
+	c.lru.Store(c.lp.stamp())
+	return err, panicked
+}
+
 // callHandler runs a handler and recovers a panic.
 func (s *Server) callHandler(c *Session, r *Request) (err error, panicked bool) {
 	defer func() {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/evhttpd/httpd/codec/ws"
+	"github.com/evhttpd/httpd/internal/ascii"
 )
 
 // MethodAny registers a handler for every method (ESP's HTTP_ANY).
@@ -125,31 +126,6 @@ func (g *registry) init(max int, match func(string, string, int) bool) {
 	g.errs.Store(&m)
 }
 
-func validMethodToken(m string) bool {
-	if m == "" {
-		return false
-	}
-	for i := 0; i < len(m); i++ {
-		if !isTchar(m[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// isTchar reports whether c is a token character (RFC 9110 §5.6.2).
-func isTchar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
-}
-
 func (g *registry) rebuild(list []*handler) *handlerTable {
 	t := &handlerTable{list: list, methods: make(map[string]struct{}, 8)}
 	for _, h := range list {
@@ -163,7 +139,7 @@ func (g *registry) rebuild(list []*handler) *handlerTable {
 }
 
 func (g *registry) register(u URIHandler) error {
-	if u.URI == "" || u.Handler == nil || !validMethodToken(u.Method) {
+	if u.URI == "" || u.Handler == nil || !ascii.IsTokenString(u.Method) {
 		return ErrInvalidHandler
 	}
 	for _, m := range standardMethods {

@@ -85,9 +85,7 @@ func (c *Session) protocolError(err error) {
 		status = pe.Status
 	}
 	c.lp.srv.log.Debug("httpd: bad request", "session", c.id, "err", err)
-	if f := c.lp.srv.cfg.OnEvent; f != nil {
-		f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Status: status, Err: err})
-	}
+	c.emitError(status, err)
 	c.replyError(status, msg, nil, true)
 }
 
@@ -123,10 +121,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		return c.rejectUnread(status, n)
 	}
 	c.x.h = h
-	limit := s.cfg.MaxBodySize
-	if h.MaxBodySize > 0 {
-		limit = h.MaxBodySize
-	}
+	limit := c.bodyLimit()
 	if cl > limit {
 		c.replyError(413, "", p, true)
 		return false
@@ -146,7 +141,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		c.initChunked(s.chunkLimits(limit))
 		c.x.body = c.x.body[:0]
 		c.st = stChunked
-		c.continue100()
+		c.continue100(p)
 		c.x.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
 		c.startBody()
 		return true
@@ -164,7 +159,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 			return !c.closing
 		}
 		c.st = stBody
-		c.continue100()
+		c.continue100(p)
 		c.x.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
 		c.x.inMark = c.inBuffered()
 		c.startBody()
@@ -192,9 +187,10 @@ func (c *Session) optionsServer(n int) bool {
 }
 
 // continue100 sends "100 Continue" once when the client waits for it
-// (RFC 9110 §10.1.1) and the body has not arrived yet.
-func (c *Session) continue100() {
-	if c.x.p.ExpectContinue() && !c.x.expect100 {
+// (RFC 9110 §10.1.1) and the body has not arrived yet. p holds the head:
+// the session's parser, or the one a Blocking request took.
+func (c *Session) continue100(p *hc.Parser) {
+	if p.ExpectContinue() && !c.x.expect100 {
 		c.x.expect100 = true
 		c.lp.out = append(c.lp.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
 		c.flush()
@@ -410,12 +406,10 @@ func (c *Session) drain() bool {
 		return true
 	}
 	// Chunked body: decode into scratch and drop.
-	if c.lp.scratch == nil {
-		c.lp.scratch = make([]byte, 16<<10)
-	}
+	scratch := c.lp.scratchBuf()
 	used := 0
 	for used < len(b) && !c.x.cd.Done() {
-		_, ns, err := c.x.cd.Decode(c.lp.scratch, b[used:])
+		_, ns, err := c.x.cd.Decode(scratch, b[used:])
 		used += ns
 		if err != nil {
 			c.inDiscard(used)
@@ -446,10 +440,7 @@ func (c *Session) drain() bool {
 func (c *Session) dispatch(body []byte) {
 	r := &c.lp.req
 	r.reset(c, c.x.h, c.x.p, body)
-	c.inHandler = true
-	err, panicked := c.lp.srv.callHandler(c, r)
-	c.inHandler = false
-	c.lru.Store(c.lp.stamp())
+	err, panicked := c.runHandler(r)
 	if a := r.async; a != nil && err == nil && !panicked && !c.closing {
 		// Detached: the reply stays open; the session reads no further
 		// request until AsyncReply.Done (endRequest keeps stAsync).

@@ -138,6 +138,15 @@ const (
 	bufMin       = 16 << 10
 )
 
+// scratchBuf returns the loop's 16 KiB decode target for chunked bodies
+// that are discarded or handed to a worker.
+func (lp *loop) scratchBuf() []byte {
+	if len(lp.scratch) < 16<<10 {
+		lp.scratch = make([]byte, 16<<10)
+	}
+	return lp.scratch
+}
+
 // getBuf returns an empty buffer with room for at least n bytes.
 func (lp *loop) getBuf(n int) []byte {
 	for i := len(lp.bufs) - 1; i >= 0; i-- {

@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	hc "github.com/evhttpd/httpd/codec/http"
+	"github.com/evhttpd/httpd/internal/ascii"
 )
 
 // Request is one HTTP request and its reply (ESP's httpd_req_t). It is valid
@@ -78,7 +79,6 @@ var (
 	ErrHeadersSent     = errors.New("httpd: response headers already sent")
 	ErrReplyDone       = errors.New("httpd: response already complete")
 	ErrLengthMismatch  = errors.New("httpd: body length differs from the Content-Length set")
-	ErrNotBlocking     = errors.New("httpd: Recv streams only in Blocking handlers before Body is used")
 	ErrRecvTimeout     = errors.New("httpd: receive timeout")
 	ErrBodyInterrupted = errors.New("httpd: body interrupted: the client closed or sent a bad body")
 )
@@ -304,20 +304,20 @@ func (r *Request) SetHeader(name, value string) error {
 		return ErrTooManyHeaders
 	}
 	switch {
-	case asciiEqualFold(name, "Content-Type"):
+	case ascii.EqualFoldString(name, "Content-Type"):
 		// One Content-Type: the reply's own, never a second line.
 		return r.SetType(value)
-	case asciiEqualFold(name, "Content-Length"):
+	case ascii.EqualFoldString(name, "Content-Length"):
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil || n < 0 {
 			return ErrHeaderInvalid
 		}
 		r.fixedLen = n
 		return nil
-	case asciiEqualFold(name, "Transfer-Encoding"):
+	case ascii.EqualFoldString(name, "Transfer-Encoding"):
 		return ErrHeaderInvalid
-	case asciiEqualFold(name, "Connection"):
-		if asciiEqualFold(value, "close") {
+	case ascii.EqualFoldString(name, "Connection"):
+		if ascii.EqualFoldString(value, "close") {
 			r.wantClose = true
 			return nil
 		}
@@ -330,10 +330,6 @@ func (r *Request) SetHeader(name, value string) error {
 	r.hdrs = b
 	r.nhdrs++
 	return nil
-}
-
-func asciiEqualFold(a, b string) bool {
-	return hc.EqualFold(unsafe.Slice(unsafe.StringData(a), len(a)), b)
 }
 
 // Send writes the whole reply with body (ESP's httpd_resp_send). body is

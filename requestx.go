@@ -15,6 +15,7 @@ import (
 	"time"
 
 	hc "github.com/evhttpd/httpd/codec/http"
+	"github.com/evhttpd/httpd/internal/ascii"
 )
 
 // ErrInformational is returned by SendInformational for a status outside
@@ -61,7 +62,7 @@ func (r *Request) SetTrailer(name, value string) error {
 		return ErrReplyDone
 	}
 	for _, f := range [...]string{"Content-Length", "Transfer-Encoding", "Host", "Trailer", "Content-Type", "Connection", "Content-Encoding", "Content-Range", "Cache-Control", "Expect", "Max-Forwards", "Pragma", "Range", "TE", "Authorization", "Set-Cookie"} {
-		if asciiEqualFold(name, f) {
+		if ascii.EqualFoldString(name, f) {
 			return ErrHeaderInvalid
 		}
 	}

@@ -453,12 +453,7 @@ func (s *Server) closeSession(c *Session, err error) {
 		if _, ok := tr.(Handshaker); ok {
 			s.handshakers.Delete(c)
 		}
-		if !c.trClosed {
-			c.trClosed = true
-			if w := tr.Close(c.lp.wire[:0]); len(w) > 0 {
-				_ = c.ec.Write(w)
-			}
-		}
+		c.closeTransport()
 		c.cx.tr = nil
 	}
 	c.unaccount()

@@ -173,10 +173,6 @@ func (c *Session) putRQ() {
 	}
 }
 
-// LRUStamp reports the session's last activity for LRU purge.
-// A session that never completed a request reports 0: the oldest.
-func (c *Session) LRUStamp() uint64 { return uint64(max(c.lru.Load(), 0)) }
-
 // ID returns the session's ID, valid for its whole life and stale after.
 func (c *Session) ID() SessionID { return c.id }
 

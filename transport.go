@@ -107,9 +107,7 @@ func (c *Session) pump() bool {
 		}
 		if err != nil {
 			c.lp.srv.log.Debug("httpd: transport receive failed", "session", c.id, "err", err)
-			if f := c.lp.srv.cfg.OnEvent; f != nil {
-				f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Err: errors.Join(ErrTransport, err)})
-			}
+			c.emitError(0, errors.Join(ErrTransport, err))
 			c.writeTransport()
 			c.abort()
 			return false

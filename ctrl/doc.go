@@ -16,7 +16,7 @@
 //
 // A producer, on any goroutine:
 //
-//	ring, err := q.Push(ctrl.Item{Fn: fn, Arg: arg, ID: uint64(id)})
+//	ring, err := q.Push(ctrl.Item{Kind: kindWork, Arg: fn, ID: uint64(id)})
 //	if err != nil {
 //		return err // ctrl.ErrFull: the loop is saturated
 //	}

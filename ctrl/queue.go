@@ -17,11 +17,10 @@ const (
 	MaxQueueCap     = 1 << 20 // largest capacity (48 MiB of ring); larger requests are lowered to it
 )
 
-// Item is one unit of work for an event loop. The loop calls Fn(Arg) or
-// interprets Kind and ID itself; Queue only carries the value. Pushing a
-// pre-built Item whose Arg is a pointer (or nil) allocates nothing.
+// Item is one unit of work for an event loop: the loop interprets Kind, ID
+// and Arg itself; Queue only carries the value. Pushing a pre-built Item
+// whose Arg is a pointer (or nil) allocates nothing.
 type Item struct {
-	Fn   func(arg any)
 	Arg  any
 	ID   uint64 // the session the work is for, if any
 	Kind uint8  // the server's own tag for the item

@@ -327,7 +327,7 @@ func BenchmarkQueue(b *testing.B) {
 	for _, producers := range []int{1, 2, 4} {
 		b.Run("producers="+itoa(producers), func(b *testing.B) {
 			q := NewQueue(DefaultQueueCap)
-			fn := func(any) {}
+			fn := func() {}
 			b.ReportAllocs()
 			b.ResetTimer()
 			var wg sync.WaitGroup
@@ -338,7 +338,7 @@ func BenchmarkQueue(b *testing.B) {
 					n += b.N % producers
 				}
 				wg.Go(func() {
-					it := Item{Fn: fn, Kind: uint8(p)}
+					it := Item{Arg: fn, Kind: uint8(p)}
 					for i := 0; i < n; {
 						if _, err := q.Push(it); err != nil {
 							runtime.Gosched()
@@ -350,7 +350,7 @@ func BenchmarkQueue(b *testing.B) {
 			}
 			got := 0
 			for got < b.N {
-				n, _ := q.Drain(0, func(it Item) { it.Fn(it.Arg) })
+				n, _ := q.Drain(0, func(it Item) { it.Arg.(func())() })
 				got += n
 				if n == 0 {
 					runtime.Gosched()

@@ -15,7 +15,7 @@
 //	id, ok := slab.Alloc(sess) // ok false: table full, refuse or purge
 //	...
 //	if s, ok := slab.Get(id); ok { // false once the session is gone
-//		s.Touch(&useCounter)
+//		s.stamp = useCounter.Next()
 //	}
 //	slab.Free(id) // true exactly once
 //

@@ -23,19 +23,6 @@ func (c *UseCounter) Next() uint64 { return c.n.Add(1) }
 // Load returns the most recent stamp handed out (0 before the first).
 func (c *UseCounter) Load() uint64 { return c.n.Load() }
 
-// Stamp holds one session's use stamp. Embed it in the session value to get
-// Touch and the LRUStamp method of Stamped. The zero value is "never used".
-// Safe for concurrent use.
-type Stamp struct {
-	v atomic.Uint64
-}
-
-// Touch records a use of the session now, taking the next stamp from c.
-func (s *Stamp) Touch(c *UseCounter) { s.v.Store(c.Next()) }
-
-// LRUStamp returns the last stamp Touch recorded, or 0.
-func (s *Stamp) LRUStamp() uint64 { return s.v.Load() }
-
 // Oldest returns the live session with the smallest LRUStamp among those for
 // which eligible returns true (eligible nil: all). Values whose T does not
 // implement Stamped count as stamp 0. ok is false when no live session is

@@ -1,6 +1,10 @@
 package http
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/evhttpd/httpd/internal/ascii"
+)
 
 // CookieValue returns the value of the first cookie named name in the value
 // of a Cookie header field, "a=b; c=d" (RFC 6265 §4.2.1), in the manner of
@@ -26,27 +30,15 @@ func CookieValue(cookieHeader []byte, name string) (value []byte, ok bool) {
 		} else {
 			h = nil
 		}
-		pair = rspTrimOWS(pair)
+		pair = ascii.TrimOWS(pair)
 		i := bytes.IndexByte(pair, '=')
 		if i < 0 {
 			continue
 		}
-		if rspEqualFold(pair[:i], name) {
+		if ascii.EqualFold(pair[:i], name) {
 			v := pair[i+1:]
 			return v[:len(v):len(v)], true
 		}
 	}
 	return nil, false
-}
-
-// rspTrimOWS returns b without leading and trailing SP and HT
-// (OWS, RFC 9110 §5.6.3).
-func rspTrimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

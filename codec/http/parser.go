@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+
+	"github.com/evhttpd/httpd/internal/ascii"
 )
 
 // headState is the position of a Parser inside a request head. The zero
@@ -59,15 +61,10 @@ var parseClass = func() (t [256]uint8) {
 	}
 	t[' '] |= classValue
 	t['\t'] |= classValue
-	for c := '0'; c <= '9'; c++ {
-		t[c] |= classToken
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] |= classToken
-		t[c-'a'+'A'] |= classToken
-	}
-	for _, c := range []byte("!#$%&'*+-.^_`|~") {
-		t[c] |= classToken
+	for c := 0; c < 0x100; c++ {
+		if ascii.IsTchar(byte(c)) {
+			t[c] |= classToken
+		}
 	}
 	// unreserved and sub-delims (RFC 3986 §2.2, §2.3) without ','.
 	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+;=") {
@@ -853,23 +850,6 @@ func foldEq(b []byte, lower string) bool {
 	return true
 }
 
-// foldEqual reports whether a and b are equal under ASCII case folding.
-func foldEqual(a []byte, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
-		}
-		if x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z' {
-			return false
-		}
-	}
-	return true
-}
-
 // The accessors below are valid after ParseHead returned (n, nil); before
 // that they return zero values. Returned slices alias the b of the
 // ParseHead call that returned (n, nil) (or of a later call, or of Rebind)
@@ -975,7 +955,7 @@ func (p *Parser) field(i int) (name, value []byte) {
 func (p *Parser) Header(name string) []byte {
 	for i := 0; i < p.NumHeaders(); i++ {
 		n, v := p.field(i)
-		if foldEqual(n, name) {
+		if ascii.EqualFold(n, name) {
 			return v
 		}
 	}
@@ -1068,4 +1048,4 @@ func (p *Parser) EffectiveHost() []byte {
 
 // EqualFold reports whether a equals b under ASCII case folding, as header
 // field names compare (RFC 9110 §5.1). Non-ASCII bytes compare exactly.
-func EqualFold(a []byte, b string) bool { return foldEqual(a, b) }
+func EqualFold(a []byte, b string) bool { return ascii.EqualFold(a, b) }

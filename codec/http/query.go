@@ -3,6 +3,8 @@ package http
 import (
 	"bytes"
 	"errors"
+
+	"github.com/evhttpd/httpd/internal/ascii"
 )
 
 // ErrBadEscape is returned by Unescape when a '%' is not followed by two hex
@@ -43,7 +45,7 @@ func QueryValue(query []byte, key string) (value []byte, ok bool) {
 		if i := bytes.IndexByte(pair, '='); i >= 0 {
 			name, val = pair[:i], pair[i+1:]
 		}
-		if rspEqualFold(name, key) {
+		if ascii.EqualFold(name, key) {
 			return val[:len(val):len(val)], true
 		}
 	}
@@ -96,30 +98,6 @@ func Unescape(dst, src []byte, plus bool) ([]byte, error) {
 		}
 	}
 	return dst, nil
-}
-
-// rspEqualFold reports whether b and s are equal under ASCII case folding.
-// Bytes outside A-Z and a-z compare exactly.
-func rspEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		x, y := b[i], s[i]
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // rspUnhex maps a hex digit to its value and every other byte to -1.

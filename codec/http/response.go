@@ -3,6 +3,8 @@ package http
 import (
 	"errors"
 	"strconv"
+
+	"github.com/evhttpd/httpd/internal/ascii"
 )
 
 // ErrInvalidHeader is returned by AppendHeader and AppendHeaderBytes when the
@@ -192,7 +194,7 @@ func ValidHeaderName(name string) bool {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
-		if !rspTchar[name[i]] {
+		if !ascii.IsTchar(name[i]) {
 			return false
 		}
 	}
@@ -221,23 +223,4 @@ func rspValidValue[T string | []byte](v T) bool {
 // and obs-text (RFC 9112 §4), the same bytes a field value allows.
 func rspValidReason(s string) bool {
 	return rspValidValue(s)
-}
-
-// rspTchar marks the token characters (RFC 9110 §5.6.2):
-// "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" /
-// "`" / "|" / "~" / DIGIT / ALPHA.
-var rspTchar = [256]bool{
-	'!': true, '#': true, '$': true, '%': true, '&': true, '\'': true,
-	'*': true, '+': true, '-': true, '.': true, '^': true, '_': true,
-	'`': true, '|': true, '~': true,
-	'0': true, '1': true, '2': true, '3': true, '4': true,
-	'5': true, '6': true, '7': true, '8': true, '9': true,
-	'A': true, 'B': true, 'C': true, 'D': true, 'E': true, 'F': true, 'G': true,
-	'H': true, 'I': true, 'J': true, 'K': true, 'L': true, 'M': true, 'N': true,
-	'O': true, 'P': true, 'Q': true, 'R': true, 'S': true, 'T': true, 'U': true,
-	'V': true, 'W': true, 'X': true, 'Y': true, 'Z': true,
-	'a': true, 'b': true, 'c': true, 'd': true, 'e': true, 'f': true, 'g': true,
-	'h': true, 'i': true, 'j': true, 'k': true, 'l': true, 'm': true, 'n': true,
-	'o': true, 'p': true, 'q': true, 'r': true, 's': true, 't': true, 'u': true,
-	'v': true, 'w': true, 'x': true, 'y': true, 'z': true,
 }
