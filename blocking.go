@@ -7,6 +7,7 @@ package httpd
 import (
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,10 +27,10 @@ type workerPool struct {
 
 func newWorkerPool(n int) *workerPool { return &workerPool{max: int32(n)} }
 
-// tryGo runs f on a new goroutine if a worker slot is free. f must call
-// release once its handler is done and before it hands the reply to the
-// loop, so that a client who has read the reply finds the slot free.
-func (p *workerPool) tryGo(f func(release func())) bool {
+// tryGo runs the Blocking request r on a new goroutine if a worker slot
+// is free (runBlocking). It takes no closure: a request costs the
+// goroutine and nothing more here.
+func (p *workerPool) tryGo(r *Request) bool {
 	if p.busy.Add(1) > p.max {
 		p.busy.Add(-1)
 		return false
@@ -42,17 +43,52 @@ func (p *workerPool) tryGo(f func(release func())) bool {
 	}
 	p.wg.Add(1)
 	p.mu.Unlock()
-	go func() {
-		var once sync.Once
-		release := func() { once.Do(func() { p.busy.Add(-1) }) }
-		defer func() {
-			release()
-			p.wg.Done()
-		}()
-		f(release)
-	}()
+	go p.work(r)
 	return true
 }
+
+// work runs a Blocking request's handler on its worker goroutine. The
+// slot is freed once the handler is done and before the reply is handed to
+// the loop, so that a client who has read the reply finds it free.
+func (p *workerPool) work(r *Request) {
+	released := false
+	defer func() {
+		if !released {
+			p.busy.Add(-1)
+		}
+		p.wg.Done()
+	}()
+	s := r.srv
+	err, panicked := s.callHandler(r.s, r)
+	if r.hij == nil {
+		r.keep = r.finish(err, panicked)
+	}
+	r.handlerReturned()
+	released = true
+	p.busy.Add(-1)
+	if err != nil && !panicked {
+		s.handlerFailed(r, err)
+	}
+	s.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockDone, ID: uint64(r.s.id), Arg: r})
+}
+
+// blockingRequest is what a Blocking request allocates at once: the
+// Request, its body pipe, and room for its head.
+type blockingRequest struct {
+	Request
+	pipe bodyPipe
+	ctx  reqCtx
+	head [blockHeadRoom]byte
+	out  [blockOutRoom]byte // the first reply bytes (Request.wbuf)
+}
+
+// blockOutRoom is the reply size a Blocking request produces without an
+// allocation of its own: a typical small reply, head included.
+const blockOutRoom = 2048
+
+// blockHeadRoom is the head size kept inside a blockingRequest; a larger
+// head gets its own allocation.
+const blockHeadRoom = 1024
 
 func (p *workerPool) stop() {
 	p.mu.Lock()
@@ -91,10 +127,11 @@ type bodyPipe struct {
 	raw             bool    // hijacked: every input byte is the stream's (hijack.go)
 	ctx             *reqCtx // Request.Context, made on first use (context.go)
 	ctxDone         bool    // the handler returned: a context made now is cancelled
+	ctxStore        *reqCtx // where ctx is made (inside the blockingRequest)
 }
 
-func newPipe(left int64) *bodyPipe {
-	return &bodyPipe{left: left, wake: make(chan struct{}, 1), eof: left == 0}
+func (bp *bodyPipe) init(left int64) {
+	bp.left, bp.wake, bp.eof = left, make(chan struct{}, 1), left == 0
 }
 
 func (bp *bodyPipe) signal() {
@@ -162,7 +199,7 @@ func (bp *bodyPipe) fail(err error) {
 
 // read is Request.Recv for blocking handlers (worker side): it waits at
 // most timeout (0: no limit) for bytes, and never past the read deadline.
-func (bp *bodyPipe) read(p []byte, timeout time.Duration, refill func()) (int, error) {
+func (bp *bodyPipe) read(p []byte, timeout time.Duration, r *Request) (int, error) {
 	var timer, dlTimer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -184,7 +221,7 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, refill func()) (int, e
 			bp.starved = false
 			bp.mu.Unlock()
 			if ask {
-				refill()
+				r.refill()
 			}
 			return k, nil
 		}
@@ -201,7 +238,7 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, refill func()) (int, e
 		bp.starved = false
 		bp.mu.Unlock()
 		if ask {
-			refill()
+			r.refill()
 		}
 		var limitC, dlC <-chan time.Time
 		if timer == nil && timeout > 0 {
@@ -237,12 +274,20 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, refill func()) (int, e
 func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	s := c.lp.srv
 	p := c.x.p
-	r := &Request{}
+	br := &blockingRequest{}
+	r := &br.Request
 	r.reset(c, c.x.h, p, nil)
 	r.blocking = true
 	// What a worker may ask of the session, read now on the loop.
-	r.remote, r.local, r.tr = c.ec.RemoteAddr(), c.ec.LocalAddr(), c.transport()
-	head := append([]byte(nil), b[:n]...)
+	r.remote, r.local = c.addrs()
+	r.tr = c.transport()
+	var head []byte
+	if n <= len(br.head) {
+		head = br.head[:n]
+		copy(head, b)
+	} else {
+		head = append([]byte(nil), b[:n]...)
+	}
 	p.Rebind(head)
 	left := p.ContentLength()
 	if p.Chunked() {
@@ -251,29 +296,17 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	} else if left < 0 {
 		left = 0
 	}
-	r.bp = newPipe(left)
+	r.wbuf = br.out[:0]
+	r.bp = &br.pipe
+	r.bp.init(left)
+	r.bp.ctxStore = &br.ctx
 	// The worker owns the parser until the request is done.
 	c.x.p = nil
 	c.inDiscard(n)
 	c.x.headLen = 0
 	c.st = stBlocking
 	c.x.breq = r
-	id := c.id
-	lp := c.lp
-	refill := func() { s.pushItem(lp, ctrl.Item{Kind: kindBlockRefill, ID: uint64(id), Arg: r}) }
-	r.refill = refill
-	ok := s.pool.tryGo(func(release func()) {
-		err, panicked := s.callHandler(c, r)
-		if r.hij == nil {
-			r.keep = r.finish(err, panicked)
-		}
-		r.handlerReturned()
-		release()
-		if err != nil && !panicked {
-			s.handlerFailed(r, err)
-		}
-		s.pushItem(lp, ctrl.Item{Kind: kindBlockDone, ID: uint64(id), Arg: r})
-	})
+	ok := s.pool.tryGo(r)
 	if !ok {
 		// Every worker is busy: 503, and the body is skipped like any
 		// unrouted request's.
@@ -291,6 +324,21 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	}
 	c.feedBlocking()
 	return false
+}
+
+// refill asks the loop for more body bytes (worker side).
+func (r *Request) refill() {
+	r.srv.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockRefill, ID: uint64(r.s.id), Arg: r})
+}
+
+// addrs returns the session's addresses, read once per session: the
+// engine copies them at every call.
+func (c *Session) addrs() (remote, local net.Addr) {
+	x := c.ext()
+	if x.remote == nil {
+		x.remote, x.local = c.ec.RemoteAddr(), c.ec.LocalAddr()
+	}
+	return x.remote, x.local
 }
 
 // pushItem queues an item that must not be lost (worker to loop). A full

@@ -79,7 +79,7 @@ func (r *Request) Context() context.Context {
 		bp.mu.Lock()
 		defer bp.mu.Unlock()
 		if bp.ctx == nil {
-			bp.ctx = &reqCtx{}
+			bp.ctx = bp.ctxStore
 			if bp.err == ErrSessionClosed || bp.ctxDone {
 				bp.ctx.reason = ErrSessionClosed
 			}

@@ -128,7 +128,7 @@ func (h *hijackConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := h.r.bp.read(p, 0, h.r.refill)
+	n, err := h.r.bp.read(p, 0, h.r)
 	if err == ErrSessionClosed || err == ErrBodyInterrupted {
 		if h.closed.Load() {
 			return n, errHijackedClosed

@@ -46,7 +46,6 @@ type Request struct {
 	blocking bool
 	bp       *bodyPipe
 	wbuf     []byte // reply bytes produced on the worker, not yet handed to the loop
-	refill   func() // asks the loop for more body bytes
 	keep     bool   // the session may stay open (set when the handler is done)
 
 	headEvent bool // the loop emitted EventHeadersSent for a worker's reply
@@ -233,7 +232,7 @@ func (r *Request) ProtoMinor() int {
 // body. It returns 0, io.EOF at the end of the body.
 func (r *Request) Recv(p []byte) (int, error) {
 	if r.bp != nil {
-		return r.bp.read(p, r.srv.cfg.RecvWaitTimeout, r.refill)
+		return r.bp.read(p, r.srv.cfg.RecvWaitTimeout, r)
 	}
 	if r.bodyRead >= len(r.body) {
 		return 0, io.EOF

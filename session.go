@@ -85,6 +85,8 @@ type sessExt struct {
 	ctx, tctx ctxSlot
 	tr        Transport
 	ctx2      *reqCtx // Session.Context, cancelled at close (context.go)
+
+	remote, local net.Addr // cached for Blocking requests (Session.addrs)
 }
 
 // ctxSlot is a context and the function that frees it.

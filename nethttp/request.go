@@ -29,6 +29,7 @@ type exchange struct {
 	body body
 	rw   handle
 	vals [16]string
+	str  [1024]byte // the head's strings, when they fit
 }
 
 // body is the request's http.Request.Body.
@@ -69,7 +70,10 @@ func buildRequest(x *exchange, r *httpd.Request) error {
 		k, v := r.HeaderAt(i)
 		n += len(k) + len(v)
 	}
-	buf := make([]byte, 0, n)
+	buf := x.str[:0]
+	if n > len(x.str) {
+		buf = make([]byte, 0, n)
+	}
 	buf = append(buf, target...)
 	tEnd := len(buf)
 	buf = appendAddr(buf, r.RemoteAddr())
