@@ -63,12 +63,13 @@ type wsConn struct {
 	fl       *wsFlate // set when permessage-deflate was negotiated
 	in       *wsIn    // frame or message in progress; nil between messages
 	subproto int16    // index in h.Subprotocols of the chosen one, -1 for none
-	flags    uint8    // wsCloseSent
+	flags    uint8    // wsCloseSent, wsHandshaking
 }
 
 // wsConn.flags.
 const (
-	wsCloseSent uint8 = 1 << iota // a close frame was sent: no more frames
+	wsCloseSent   uint8 = 1 << iota // a close frame was sent: no more frames
+	wsHandshaking                   // the handler runs for the handshake: frames wait for the 101
 )
 
 func (w *wsConn) closeSent() bool { return w.flags&wsCloseSent != 0 }
@@ -273,7 +274,8 @@ func (c *Session) wsRelease() {
 // IsWSHandshake reports whether the request is the opening handshake of a
 // WebSocket endpoint (ESP's req->method == HTTP_GET in a ws handler). A
 // handler that sends a reply here refuses the upgrade; returning nil
-// without a reply accepts it.
+// without a reply accepts it. Frames it sends with WSSend go out right
+// after the 101 response, in order (a welcome message).
 func (r *Request) IsWSHandshake() bool { return r.wsHandshake }
 
 // WSFrame returns the received WebSocket frame or message (ESP's
@@ -290,7 +292,9 @@ func (r *Request) WSSubprotocol() string {
 }
 
 // WSSend sends a frame on the request's WebSocket session (ESP's
-// httpd_ws_send_frame). Sending a WSClose frame starts the closing
+// httpd_ws_send_frame). During the opening handshake (IsWSHandshake) the
+// frame is held and written right after the 101 response; it is dropped
+// if the handshake is refused. Sending a WSClose frame starts the closing
 // handshake; the payload of a close frame is the status code and reason
 // (use WSCloseFrame).
 func (r *Request) WSSend(f WSFrame) error { return r.s.WSSend(f) }
@@ -322,14 +326,25 @@ func (c *Session) WSSend(f WSFrame) error {
 			payload, rsv = out, ws.Rsv1
 		}
 	}
-	c.lp.out = ws.AppendFrame(c.lp.out, f.Type, fin, rsv, payload)
+	if w.flags&wsHandshaking != 0 {
+		// RFC 6455 §4.2.2: frames follow the server's handshake response,
+		// which is written when the handler returns: hold them until
+		// then in the request's own output buffer (unused by loop
+		// handlers).
+		r := &c.lp.req
+		r.wbuf = ws.AppendFrame(r.wbuf, f.Type, fin, rsv, payload)
+	} else {
+		c.lp.out = ws.AppendFrame(c.lp.out, f.Type, fin, rsv, payload)
+	}
 	if cap(c.lp.deflate) > 1<<20 {
 		c.lp.deflate = nil
 	}
 	c.emit(EventSentData, len(f.Payload))
 	if f.Type == ws.OpClose {
 		w.flags |= wsCloseSent
-		c.wsFinish()
+		if w.flags&wsHandshaking == 0 {
+			c.wsFinish()
+		}
 		return nil
 	}
 	if !c.inHandler {
@@ -400,10 +415,14 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	r.reset(c, h, p, nil)
 	r.wsHandshake = true
 	c.ws = w
+	w.flags |= wsHandshaking
 	c.inHandler = true
 	err, panicked := s.callHandler(c, r)
 	c.inHandler = false
 	r.wsHandshake = false
+	w.flags &^= wsHandshaking
+	held := r.wbuf // frames the handler sent (WSSend)
+	r.wbuf = nil
 	if err != nil || panicked || r.headSent {
 		c.ws = nil
 		if w.fl != nil {
@@ -416,6 +435,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 		return c.skipBody(keep, n)
 	}
 	c.lp.out = ws.AppendAccept(c.lp.out, hs.Key, w.subprotocol(), extResp, r.hdrs)
+	c.lp.out = append(c.lp.out, held...)
 	r.p = nil
 	c.aflags.Or(flagUpgraded)
 	c.lru.Store(c.lp.stamp())
@@ -428,6 +448,9 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 		c.idleDL = c.lp.now + int64(d)
 	}
 	c.emit(EventHeadersSent, 0)
+	if w.closeSent() {
+		c.wsFinish() // the handler closed right away
+	}
 	return true
 }
 
