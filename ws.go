@@ -54,6 +54,32 @@ var (
 	ErrWSRefused = errors.New("httpd: WebSocket handshake refused by the handler")
 )
 
+// Frames RFC 6455 forbids a server to send. WSSend refuses them with these
+// errors and sends nothing; the session and a fragmented message in
+// progress stay as they were.
+var (
+	// ErrWSInvalidUTF8: a text frame, or the text message its fragments
+	// assemble, that is not UTF-8 (§5.6, §8.1). Fragments are checked as
+	// they are sent: a code point may span two fragments, and the final
+	// fragment must end on a code point boundary.
+	ErrWSInvalidUTF8 = errors.New("httpd: WebSocket text is not valid UTF-8")
+	// ErrWSNoMessage: a WSContinue frame while no fragmented message is in
+	// progress (§5.4).
+	ErrWSNoMessage = errors.New("httpd: WebSocket continuation without a fragmented message in progress")
+	// ErrWSMessageOpen: a WSText or WSBinary frame while a fragmented message
+	// is unfinished (§5.4: fragments of messages are not interleaved).
+	ErrWSMessageOpen = errors.New("httpd: WebSocket data frame inside an unfinished fragmented message")
+	// ErrWSControlFrame: a control frame with more than 125 bytes of payload
+	// or sent as a fragment (§5.5).
+	ErrWSControlFrame = errors.New("httpd: WebSocket control frame over 125 bytes or fragmented")
+	// ErrWSClosePayload: a close payload of one byte, with a code that may
+	// not be sent, or a reason that is not UTF-8 (§5.5.1, §7.4); use
+	// WSCloseFrame.
+	ErrWSClosePayload = errors.New("httpd: WebSocket close payload invalid")
+	// ErrWSOpcode: a reserved opcode (§5.2).
+	ErrWSOpcode = errors.New("httpd: WebSocket opcode reserved")
+)
+
 // wsConn is the state an upgraded session keeps for its life (loop only),
 // 32 bytes. The state of a frame or message being received lives in a
 // ws.Reader borrowed from the loop, so an idle WebSocket session holds no
@@ -64,6 +90,10 @@ type wsConn struct {
 	in       *wsIn    // frame or message in progress; nil between messages
 	subproto int16    // index in h.Subprotocols of the chosen one, -1 for none
 	flags    uint8    // wsCloseSent, wsHandshaking
+	// Send state: the data message being sent in fragments (WSText or
+	// WSBinary, 0 for none) and the UTF-8 state of its text.
+	sendOp  ws.Opcode
+	sendUTF ws.UTF8Validator
 }
 
 // wsConn.flags.
@@ -71,6 +101,12 @@ const (
 	wsCloseSent   uint8 = 1 << iota // a close frame was sent: no more frames
 	wsHandshaking                   // the handler runs for the handshake: frames wait for the 101
 )
+
+// flagWSHandshake is a Session.aflags bit: the session is in its opening
+// handshake, so WSSendAsync queues frames for it (they run once the
+// handshake is decided) instead of refusing a session that is about to
+// be a WebSocket.
+const flagWSHandshake = flagUpgraded << 1
 
 func (w *wsConn) closeSent() bool { return w.flags&wsCloseSent != 0 }
 
@@ -296,7 +332,9 @@ func (r *Request) WSSubprotocol() string {
 // frame is held and written right after the 101 response; it is dropped
 // if the handshake is refused. Sending a WSClose frame starts the closing
 // handshake; the payload of a close frame is the status code and reason
-// (use WSCloseFrame).
+// (use WSCloseFrame). Frames RFC 6455 forbids a server to send are refused
+// with ErrWSInvalidUTF8, ErrWSNoMessage, ErrWSMessageOpen,
+// ErrWSControlFrame, ErrWSClosePayload or ErrWSOpcode.
 func (r *Request) WSSend(f WSFrame) error { return r.s.WSSend(f) }
 
 // WSSend sends a frame on the session; see Request.WSSend. On the session's
@@ -310,12 +348,8 @@ func (c *Session) WSSend(f WSFrame) error {
 		return ErrWSClosing
 	}
 	fin := !f.Fragmented || f.Final
-	if f.Type.IsControl() {
-		if len(f.Payload) > 125 || !fin {
-			return ws.ErrControlTooLong
-		}
-	} else if !f.Type.IsData() && f.Type != ws.OpContinuation {
-		return ws.ErrReservedOpcode
+	if err := w.checkSend(f.Type, fin, f.Payload); err != nil {
+		return err
 	}
 	payload := f.Payload
 	var rsv byte
@@ -353,6 +387,51 @@ func (c *Session) WSSend(f WSFrame) error {
 	return nil
 }
 
+// checkSend applies the rules of RFC 6455 a server's frame must follow
+// and, when the frame passes, records the message it starts or ends.
+func (w *wsConn) checkSend(op ws.Opcode, fin bool, p []byte) error {
+	if !op.Valid() {
+		return ErrWSOpcode
+	}
+	if op.IsControl() {
+		// §5.5: control frames fit 125 bytes and are never fragmented.
+		if len(p) > ws.MaxControlPayload || !fin {
+			return ErrWSControlFrame
+		}
+		if op == ws.OpClose {
+			if _, _, err := ws.ParseClosePayload(p); err != nil {
+				return ErrWSClosePayload
+			}
+		}
+		return nil
+	}
+	msgOp := op
+	if op == ws.OpContinuation {
+		if w.sendOp == 0 {
+			return ErrWSNoMessage
+		}
+		msgOp = w.sendOp
+	} else if w.sendOp != 0 {
+		return ErrWSMessageOpen
+	}
+	if msgOp == ws.OpText {
+		v := w.sendUTF
+		if op == ws.OpText {
+			v.Reset()
+		}
+		if !v.Write(p) || fin && !v.Done() {
+			return ErrWSInvalidUTF8
+		}
+		w.sendUTF = v
+	}
+	if fin {
+		w.sendOp = 0
+	} else {
+		w.sendOp = msgOp
+	}
+	return nil
+}
+
 // wsCompressMin is the smallest payload worth compressing.
 const wsCompressMin = 64
 
@@ -363,12 +442,47 @@ func WSCloseFrame(code ws.StatusCode, reason string) WSFrame {
 
 // WSSendAsync sends a frame on a WebSocket session from any goroutine (ESP's
 // httpd_ws_send_frame_async). The payload is copied; the frame leaves
-// through the session's loop in the order queued. A stale id returns
-// ErrStaleSession.
+// through the session's loop in the order queued.
+//
+// What can be known at the call is returned: ErrStaleSession for a closed
+// session, ErrNotWebSocket for a session that is neither upgraded nor in
+// its opening handshake (a frame queued during the handshake goes out after
+// the 101), ErrWSControlFrame, ErrWSClosePayload, ErrWSOpcode, and
+// ErrWSInvalidUTF8 for a text frame that starts a message, ErrQueueFull and
+// ErrServerStopped. What only the loop can see when the frame's turn comes
+// (the handshake was refused, a close was sent meanwhile, a WSContinue
+// without a message, a data frame inside an unfinished message, text whose
+// fragments together are not UTF-8) drops the frame and is reported through
+// Config.OnEvent as an EventError with the session's ID and that error. A
+// session that closes before its frames are sent drops them (counted in
+// Stats.StaleWork). To learn the outcome of each send, call Session.WSSend
+// inside QueueWork instead.
 func (s *Server) WSSendAsync(id SessionID, f WSFrame) error {
+	if s.state.Load() == stateStopped {
+		return ErrServerStopped
+	}
+	c, ok := s.slab.Get(id)
+	if !ok {
+		return ErrStaleSession
+	}
+	if c.aflags.Load()&(flagUpgraded|flagWSHandshake) == 0 {
+		return ErrNotWebSocket
+	}
+	if f.Type != ws.OpContinuation {
+		// The rules that do not depend on the message in progress.
+		var alone wsConn
+		if err := alone.checkSend(f.Type, !f.Fragmented || f.Final, f.Payload); err != nil {
+			return err
+		}
+	}
 	f.Payload = append([]byte(nil), f.Payload...)
 	return s.enqueue(id, kindWork, func(c *Session) {
-		_ = c.WSSend(f)
+		if err := c.WSSend(f); err != nil {
+			c.lp.srv.log.Debug("httpd: asynchronous WebSocket frame dropped", "session", c.id, "err", err)
+			if fn := c.lp.srv.cfg.OnEvent; fn != nil {
+				fn(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Err: err})
+			}
+		}
 	})
 }
 
@@ -416,6 +530,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	r.wsHandshake = true
 	c.ws = w
 	w.flags |= wsHandshaking
+	c.aflags.Or(flagWSHandshake)
 	c.inHandler = true
 	err, panicked := s.callHandler(c, r)
 	c.inHandler = false
@@ -425,6 +540,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	r.wbuf = nil
 	if err != nil || panicked || r.headSent {
 		c.ws = nil
+		c.aflags.And(^uint32(flagWSHandshake))
 		if w.fl != nil {
 			w.fl.comp.Release()
 			w.fl.decomp.Release()
@@ -437,7 +553,9 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	c.lp.out = ws.AppendAccept(c.lp.out, hs.Key, w.subprotocol(), extResp, r.hdrs)
 	c.lp.out = append(c.lp.out, held...)
 	r.p = nil
+	// Upgraded before the handshake bit goes: WSSendAsync always sees one.
 	c.aflags.Or(flagUpgraded)
+	c.aflags.And(^uint32(flagWSHandshake))
 	c.lru.Store(c.lp.stamp())
 	c.inDiscard(n)
 	c.st = stWS

@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -108,4 +109,166 @@ func TestWSSendDuringHandshake(t *testing.T) {
 		c.expect(2, text("right behind"))
 		c.finish()
 	})
+}
+
+// TestWSSendRefusesForbiddenFrames: WSSend refuses, with its documented
+// error, every frame RFC 6455 forbids a server to send, sends nothing for
+// it, and leaves a fragmented message in progress as it was; text is
+// validated across the fragments of a message.
+func TestWSSendRefusesForbiddenFrames(t *testing.T) {
+	srv := startTest(t, Config{})
+	type step struct {
+		f   WSFrame
+		err error
+	}
+	p := func(s string) []byte { return []byte(s) }
+	steps := []step{
+		{WSFrame{Type: WSText, Payload: p("bad \xff")}, ErrWSInvalidUTF8},
+		{WSFrame{Type: WSText, Payload: p("\xed\xa0\x80")}, ErrWSInvalidUTF8}, // a surrogate
+		{WSFrame{Type: WSText, Payload: p("cut \xe2\x82")}, ErrWSInvalidUTF8},
+		{WSFrame{Type: WSContinue, Fragmented: true, Payload: p("x")}, ErrWSNoMessage},
+		{WSFrame{Type: WSContinue, Payload: p("x")}, ErrWSNoMessage},
+		{WSFrame{Type: WSPing, Payload: bytes.Repeat(p("x"), 126)}, ErrWSControlFrame},
+		{WSFrame{Type: WSPong, Fragmented: true, Payload: p("x")}, ErrWSControlFrame},
+		{WSFrame{Type: WSClose, Payload: p("\x03")}, ErrWSClosePayload},
+		{WSFrame{Type: WSClose, Payload: closeP(1005, "")}, ErrWSClosePayload},
+		{WSFrame{Type: WSClose, Payload: closeP(1000, "\xff")}, ErrWSClosePayload},
+		{WSFrame{Type: 3, Payload: p("x")}, ErrWSOpcode},
+		{WSFrame{Type: 0xB}, ErrWSOpcode},
+		// A fragmented text message whose code points span fragments.
+		{WSFrame{Type: WSText, Fragmented: true, Payload: p("ab\xe2")}, nil},
+		{WSFrame{Type: WSBinary, Payload: p("x")}, ErrWSMessageOpen},
+		{WSFrame{Type: WSText, Fragmented: true, Payload: p("x")}, ErrWSMessageOpen},
+		{WSFrame{Type: WSPing, Payload: p("mid")}, nil}, // control frames may come between fragments
+		{WSFrame{Type: WSContinue, Fragmented: true, Payload: p("\x82")}, nil},
+		{WSFrame{Type: WSContinue, Fragmented: true, Final: true, Payload: p("\xff")}, ErrWSInvalidUTF8},
+		{WSFrame{Type: WSContinue, Fragmented: true, Final: true}, ErrWSInvalidUTF8}, // would end inside a code point
+		{WSFrame{Type: WSContinue, Fragmented: true, Final: true, Payload: p("\xac!")}, nil},
+		{WSFrame{Type: WSContinue, Fragmented: true, Final: true, Payload: p("x")}, ErrWSNoMessage},
+		// Binary is not checked; its fragments follow the same order rules.
+		{WSFrame{Type: WSBinary, Fragmented: true, Payload: p("\xff")}, nil},
+		{WSFrame{Type: WSContinue, Fragmented: true, Final: true, Payload: p("\xfe")}, nil},
+		{WSFrame{Type: WSText, Payload: p("end")}, nil},
+	}
+	errs := make(chan []error, 1)
+	wsEcho(t, srv, URIHandler{Handler: func(r *Request) error {
+		if r.IsWSHandshake() {
+			return nil
+		}
+		var got []error
+		for _, s := range steps {
+			got = append(got, r.WSSend(s.f))
+		}
+		errs <- got
+		return nil
+	}})
+	c := wsCaseDial(t, srv, "/ws")
+	c.sendFrames(chopWhole, text("go"))
+	for i, w := range []wsF{frag(ws.OpText, "ab\xe2"), ctl(ws.OpPing, []byte("mid")), frag(ws.OpContinuation, "\x82"),
+		final(ws.OpContinuation, "\xac!"), frag(ws.OpBinary, "\xff"), final(ws.OpContinuation, "\xfe"), text("end")} {
+		c.expect(i, w)
+	}
+	got := <-errs
+	for i, s := range steps {
+		if got[i] != s.err {
+			t.Errorf("step %d: WSSend(%v fragmented=%v final=%v %q) = %v; want %v", i, s.f.Type, s.f.Fragmented, s.f.Final, s.f.Payload, got[i], s.err)
+		}
+	}
+	c.finish()
+}
+
+// TestWSSendAsyncChecks: WSSendAsync reports at once what it can know (a
+// session that is not a WebSocket, a frame no server may send whatever
+// came before), reports what only the loop can see as an EventError, and
+// queues frames for a session in its handshake, which leave after the 101.
+func TestWSSendAsyncChecks(t *testing.T) {
+	events := make(eventRecorder, 16)
+	srv := startTest(t, Config{OnEvent: events.onEvent})
+	queued := make(chan error, 1)
+	ids := make(chan SessionID, 4)
+	mustRegister(t, srv, URIHandler{URI: "/id", Method: "GET", Handler: func(r *Request) error {
+		ids <- r.Session().ID()
+		return r.SendString("ok")
+	}})
+	wsEcho(t, srv, URIHandler{Handler: func(r *Request) error {
+		if r.IsWSHandshake() {
+			id := r.Session().ID()
+			ids <- id
+			if r.Header("X-Queue") != nil {
+				// From another goroutine while the handshake is decided.
+				go func() {
+					queued <- srv.WSSendAsync(id, WSFrame{Type: WSText, Payload: []byte("queued during the handshake")})
+				}()
+				if err := <-queued; err != nil {
+					return err
+				}
+				if string(r.Header("X-Queue")) == "refuse" {
+					return r.SendErr(403, "")
+				}
+			}
+			return nil
+		}
+		f, _ := r.WSFrame()
+		return r.WSSend(f)
+	}})
+
+	// An HTTP session.
+	rc := dial(t, srv)
+	rc.write(req("GET", "/id"))
+	rc.response("GET")
+	httpID := <-ids
+	if err := srv.WSSendAsync(httpID, WSFrame{Type: WSText, Payload: []byte("x")}); err != ErrNotWebSocket {
+		t.Errorf("WSSendAsync(HTTP session) = %v; want %v", err, ErrNotWebSocket)
+	}
+
+	// A frame queued during the handshake follows the 101.
+	c := wsCaseDial(t, srv, "/ws", "X-Queue: accept")
+	id := <-ids
+	c.expect(0, text("queued during the handshake"))
+
+	// Frames no server may send are refused at the call.
+	for _, tc := range []struct {
+		f   WSFrame
+		err error
+	}{
+		{WSFrame{Type: WSText, Payload: []byte("\xc0\xaf")}, ErrWSInvalidUTF8},
+		{WSFrame{Type: WSText, Fragmented: true, Payload: []byte("\xff")}, ErrWSInvalidUTF8},
+		{WSFrame{Type: WSPing, Payload: make([]byte, 126)}, ErrWSControlFrame},
+		{WSFrame{Type: WSClose, Payload: []byte{3}}, ErrWSClosePayload},
+		{WSFrame{Type: 7}, ErrWSOpcode},
+	} {
+		if err := srv.WSSendAsync(id, tc.f); err != tc.err {
+			t.Errorf("WSSendAsync(%v %s) = %v; want %v", tc.f.Type, wsShow(tc.f.Payload), err, tc.err)
+		}
+	}
+	// What depends on the message in progress is seen on the loop: the
+	// frame is dropped and reported.
+	if err := srv.WSSendAsync(id, WSFrame{Type: WSContinue, Fragmented: true, Final: true, Payload: []byte("orphan")}); err != nil {
+		t.Fatalf("WSSendAsync(continuation) = %v; want nil (checked on the loop)", err)
+	}
+	if ev := events.next(t); ev.ID != id || ev.Err != ErrWSNoMessage {
+		t.Errorf("EventError = session %v, %v; want session %v, %v", ev.ID, ev.Err, id, ErrWSNoMessage)
+	}
+	if err := srv.WSSendAsync(id, WSFrame{Type: WSText, Payload: []byte("after")}); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(1, text("after")) // the orphan never left
+	c.finish()
+
+	// A frame queued during a handshake that is then refused is dropped
+	// and reported.
+	rc = dial(t, srv)
+	rc.write(req("GET", "/ws", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: "+wsKey, "Sec-WebSocket-Version: 13", "X-Queue: refuse"))
+	if resp := rc.response("GET"); resp.StatusCode != 403 {
+		t.Fatalf("refused handshake = %d; want 403", resp.StatusCode)
+	}
+	refused := <-ids
+	for ev := events.next(t); ; ev = events.next(t) {
+		if ev.ID == refused && ev.Err == ErrNotWebSocket {
+			break
+		}
+		if !errors.Is(ev.Err, ErrWSRefused) {
+			t.Fatalf("EventError = %v; want the refusal, then %v", ev.Err, ErrNotWebSocket)
+		}
+	}
 }
