@@ -292,6 +292,20 @@ func (c *Session) wsFinish() {
 	c.rq().lingerDL = c.lp.now + int64(c.lp.srv.cfg.LingerTimeout)
 }
 
+// wsGoAway starts the closing handshake of an upgraded session for
+// Shutdown: close 1001 (RFC 6455 §7.4.1 "going away"). The client's answer
+// is awaited until Shutdown's context ends rather than LingerTimeout;
+// Shutdown closes what is left then.
+func (c *Session) wsGoAway() {
+	if c.ws == nil || c.st != stWS || c.closing {
+		return
+	}
+	c.wsClose(ws.StatusGoingAway, "")
+	if c.st == stLinger {
+		c.rq().lingerDL = 0
+	}
+}
+
 // wsRelease returns the session's WebSocket buffers and flate state.
 func (c *Session) wsRelease() {
 	w := c.ws

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -113,4 +114,70 @@ func TestBrowserWelcome(t *testing.T) {
 	srv := startServer(t, welcomeHandlers()...)
 	runScript(t, browserTimeout, dir, node, "page.mjs", "http://"+srv.Addr().String()+"/",
 		"received: welcome, client ", "received: hello back")
+}
+
+// echoHandler is a plain WebSocket echo endpoint at uri.
+func echoHandler(uri string) httpd.URIHandler {
+	return httpd.URIHandler{URI: uri, Method: "GET", IsWebSocket: true, Handler: func(r *httpd.Request) error {
+		if r.IsWSHandshake() {
+			return nil
+		}
+		f, _ := r.WSFrame()
+		return r.WSSend(httpd.WSFrame{Type: f.Type, Payload: f.Payload})
+	}}
+}
+
+// gorillaConnect dials path on srv and checks an echo.
+func gorillaConnect(t *testing.T, srv *httpd.Server, path string) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), goClientTimeout)
+	defer cancel()
+	c, _, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+srv.Addr().String()+path, nil)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetReadDeadline(time.Now().Add(goClientTimeout))
+	gorillaEcho(t, c, websocket.TextMessage, []byte("before shutdown"), "echo")
+	return c
+}
+
+// TestGorillaShutdown: Shutdown sends gorilla clients close 1001 (Going
+// Away). Clients that answer (gorilla's default close handler echoes the
+// close) and close let Shutdown return nil; one that never reads is forced
+// closed when ctx ends, and Shutdown returns ctx's error.
+func TestGorillaShutdown(t *testing.T) {
+	wantGoingAway := func(t *testing.T, c *websocket.Conn) {
+		t.Helper()
+		_, _, err := c.ReadMessage()
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+			t.Fatalf("ReadMessage() error = %v; want a close frame with 1001", err)
+		}
+	}
+	t.Run("clients answer", func(t *testing.T) {
+		srv := startServer(t, echoHandler("/ws"))
+		a, b := gorillaConnect(t, srv, "/ws"), gorillaConnect(t, srv, "/ws")
+		shut := make(chan error, 1)
+		ctx, cancel := context.WithTimeout(context.Background(), goClientTimeout)
+		defer cancel()
+		go func() { shut <- srv.Shutdown(ctx) }()
+		for _, c := range []*websocket.Conn{a, b} {
+			wantGoingAway(t, c)
+			c.Close()
+		}
+		if err := <-shut; err != nil {
+			t.Fatalf("Shutdown = %v; want nil", err)
+		}
+	})
+	t.Run("a client never answers", func(t *testing.T) {
+		srv := startServer(t, echoHandler("/ws"))
+		silent := gorillaConnect(t, srv, "/ws")
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		if err := srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Shutdown = %v; want %v", err, context.DeadlineExceeded)
+		}
+		wantGoingAway(t, silent) // it was sent before the forced close
+	})
 }
