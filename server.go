@@ -430,6 +430,11 @@ func (s *Server) closeSession(c *Session, err error) {
 		c.x.breq.bp.abandon()
 		c.x.breq = nil
 	}
+	if w := c.ws; w != nil && w.h.WSOnClose != nil && c.aflags.Load()&flagUpgraded != 0 {
+		// The handler's own close hook, while the contexts are still set.
+		f := w.h.WSOnClose
+		_ = s.callHook(c, func() error { f(c); return nil })
+	}
 	if f := s.cfg.OnClose; f != nil {
 		_ = s.callHook(c, func() error { f(c); return nil })
 	}
