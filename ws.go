@@ -146,10 +146,13 @@ func (lp *loop) getWSIn(w *wsConn) *wsIn {
 	return in
 }
 
-// putWSIn returns receive state to the loop, its buffers to the loop's
-// free list, and drops its references to the session.
+// putWSIn returns receive state to the loop and its buffers to the loop's
+// free list. Its configuration stays until the next getWSIn replaces it
+// (a pointer to the last session's decompressor, whose dictionary was
+// released or stays with that session): clearing it would cost as much
+// as the rest of a small message's bookkeeping.
 func (lp *loop) putWSIn(in *wsIn) {
-	in.Init(ws.ReaderConfig{})
+	in.Release()
 	lp.wsIns.put(in)
 }
 

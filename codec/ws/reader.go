@@ -126,10 +126,12 @@ type Reader struct {
 	ctl       [MaxControlPayload]byte
 }
 
-// Init resets r, giving back any buffer it holds, and configures it.
+// Init resets r, giving back any buffer it holds, and configures it. It is
+// cheap enough to call for every message: a server may lend one Reader to
+// whichever connection has a message in progress.
 func (r *Reader) Init(cfg ReaderConfig) {
 	r.Release()
-	*r = Reader{cfg: cfg, ready: true}
+	r.cfg, r.ready = cfg, true
 	r.fp.Config = ParserConfig{
 		AllowRSV1:   cfg.Inflate != nil,
 		RequireMask: !cfg.Client,
@@ -157,16 +159,18 @@ func (r *Reader) Buffered() int { return len(r.msg) + len(r.delivered) }
 // the read state; the configuration is kept. The payload of the last
 // delivery is invalid afterwards.
 func (r *Reader) Release() {
-	r.putBuf(r.msg)
-	r.putBuf(r.delivered)
-	if r.cfg.Pool != nil && r.spare != nil {
-		r.cfg.Pool.Put(r.spare)
+	if r.msg != nil || r.delivered != nil || r.spare != nil {
+		r.putBuf(r.msg)
+		r.putBuf(r.delivered)
+		if r.cfg.Pool != nil && r.spare != nil {
+			r.cfg.Pool.Put(r.spare)
+		}
+		r.msg, r.delivered, r.spare = nil, nil, nil
 	}
-	r.msg, r.delivered, r.spare = nil, nil, nil
 	r.fp.Reset()
 	r.seq.Init(r.cfg.MaxMessage)
 	r.utf.Reset()
-	r.state, r.hdr, r.pos, r.err, r.ctlN = readHeader, Header{}, 0, nil, 0
+	r.state, r.pos, r.err, r.ctlN = readHeader, 0, nil, 0
 }
 
 // Read consumes bytes of the connection's input from the start of b.
