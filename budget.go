@@ -21,7 +21,7 @@ func (c *Session) heldBytes() int64 {
 		n += len(x.tin) + len(x.body)
 	}
 	if w := c.ws; w != nil && w.in != nil {
-		n += len(w.in.msg)
+		n += w.in.Buffered()
 	}
 	return int64(n)
 }

@@ -76,6 +76,13 @@ type URIHandler struct {
 	// accepts a missing Origin or one naming the request's Host and refuses
 	// others with 403.
 	WSCheckOrigin func(r *Request) bool
+	// WSOnClose runs on the session's loop once for every session this
+	// handler upgraded, when it closes for any reason (closing handshake,
+	// protocol error, Stop, Shutdown, TriggerClose, LRU purge, a dropped
+	// connection): before Config.OnClose and before the session's contexts
+	// are freed, so a room can drop its member without a registry of its
+	// own. Sessions whose handshake was refused never get it.
+	WSOnClose func(s *Session)
 }
 
 // ErrHandlerFunc answers an error for which a handler is registered with

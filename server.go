@@ -437,6 +437,11 @@ func (s *Server) closeSession(c *Session, err error) {
 		c.x.async.closed()
 		c.x.async = nil
 	}
+	if w := c.ws; w != nil && w.h.WSOnClose != nil && c.aflags.Load()&flagUpgraded != 0 {
+		// The handler's own close hook, while the contexts are still set.
+		f := w.h.WSOnClose
+		_ = s.callHook(c, func() error { f(c); return nil })
+	}
 	if f := s.cfg.OnClose; f != nil {
 		_ = s.callHook(c, func() error { f(c); return nil })
 	}
@@ -517,19 +522,27 @@ func (s *Server) Stop() error {
 	return s.stop(context.Background(), false)
 }
 
-// Shutdown stops accepting, lets requests in progress finish (replies are
-// sent with Connection: close) and idle sessions close, then stops as Stop
-// does when all sessions are gone or ctx is done, whichever is first.
+// Shutdown stops the server gracefully: it stops accepting, closes idle
+// keep-alive sessions at once, lets requests in progress finish (their
+// replies carry Connection: close), and starts the closing handshake of
+// every WebSocket session with close 1001, Going Away (RFC 6455 §7.4.1),
+// then waits until every session has closed or ctx is done, whichever is
+// first, and stops as Stop does. A WebSocket client has until ctx is done
+// to answer the close and close its side; with a ctx that never ends,
+// Shutdown waits as long as a client takes. It returns ctx's error when it
+// had to force sessions closed because ctx ended first, nil when all of
+// them closed in time.
 func (s *Server) Shutdown(ctx context.Context) error {
 	return s.stop(ctx, true)
 }
 
 func (s *Server) stop(ctx context.Context, graceful bool) error {
+	var forced error
 	s.stopOnce.Do(func() {
 		s.state.Store(stateStopping)
 		s.eng.StopAccepting()
 		if graceful {
-			s.waitIdle(ctx)
+			forced = s.waitIdle(ctx)
 		}
 		// Close every session on its own loop through the control channel.
 		acks := make([]chan struct{}, 0, len(s.loops))
@@ -567,32 +580,45 @@ func (s *Server) stop(ctx context.Context, graceful bool) error {
 		close(s.stopped)
 	})
 	<-s.stopped
+	if forced != nil {
+		return errors.Join(forced, s.stopErr)
+	}
 	return s.stopErr
 }
 
-// waitIdle closes idle sessions and waits until none is left or ctx ends.
-func (s *Server) waitIdle(ctx context.Context) {
+// waitIdle winds the sessions down for Shutdown until none is left, and
+// returns nil then, or ctx's error if ctx ends first. Each round asks every
+// session's loop to close it if it is idle, or to send close 1001 if it is
+// an upgraded WebSocket (shutdownSession); a session busy with a request
+// is asked again next round, once its reply has gone.
+func (s *Server) waitIdle(ctx context.Context) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		busy := 0
 		s.slab.Range(func(id SessionID, c *Session) bool {
 			busy++
-			_ = s.enqueue(id, kindWork, func(c *Session) {
-				if c.st == stHead && (c.x == nil || c.x.p == nil && c.x.breq == nil) {
-					c.abort()
-				}
-			})
+			_ = s.enqueue(id, kindWork, shutdownSession)
 			return true
 		})
 		if busy == 0 {
-			return
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return ctx.Err()
 		case <-tick.C:
 		}
+	}
+}
+
+// shutdownSession is Shutdown's step for one session, on its loop.
+func shutdownSession(c *Session) {
+	switch {
+	case c.st == stWS:
+		c.wsGoAway()
+	case c.st == stHead && (c.x == nil || c.x.p == nil && c.x.breq == nil):
+		c.abort()
 	}
 }
 

@@ -1,11 +1,14 @@
 package httpd
 
+// This file holds a session's WebSocket side: the public API (WSFrame,
+// WSSend, WSSendAsync, the handshake accessors) and the glue between the
+// loop and codec/ws, which owns the protocol: the handshake rules
+// (ws.CheckHandshake, ws.AppendAccept) and message assembly (ws.Reader).
+
 import (
-	"bytes"
 	"errors"
 	"slices"
 
-	hc "github.com/evhttpd/httpd/codec/http"
 	"github.com/evhttpd/httpd/codec/ws"
 )
 
@@ -45,19 +48,67 @@ type WSFrame struct {
 var (
 	ErrNotWebSocket = errors.New("httpd: not a WebSocket session")
 	ErrWSClosing    = errors.New("httpd: WebSocket close already sent")
+	// ErrWSRefused is the error of the EventError a handler's refusal of
+	// an opening handshake emits (a reply, an error or a panic during
+	// IsWSHandshake), joined with the handler's error if it returned one.
+	ErrWSRefused = errors.New("httpd: WebSocket handshake refused by the handler")
 )
 
-// wsConn is the state an upgraded session keeps for its life (loop only).
-// The state of a frame or message being received lives in a wsIn borrowed
-// from the loop, so an idle WebSocket session holds no parser state and no
-// buffer.
+// Frames RFC 6455 forbids a server to send. WSSend refuses them with these
+// errors and sends nothing; the session and a fragmented message in
+// progress stay as they were.
+var (
+	// ErrWSInvalidUTF8: a text frame, or the text message its fragments
+	// assemble, that is not UTF-8 (§5.6, §8.1). Fragments are checked as
+	// they are sent: a code point may span two fragments, and the final
+	// fragment must end on a code point boundary.
+	ErrWSInvalidUTF8 = errors.New("httpd: WebSocket text is not valid UTF-8")
+	// ErrWSNoMessage: a WSContinue frame while no fragmented message is in
+	// progress (§5.4).
+	ErrWSNoMessage = errors.New("httpd: WebSocket continuation without a fragmented message in progress")
+	// ErrWSMessageOpen: a WSText or WSBinary frame while a fragmented message
+	// is unfinished (§5.4: fragments of messages are not interleaved).
+	ErrWSMessageOpen = errors.New("httpd: WebSocket data frame inside an unfinished fragmented message")
+	// ErrWSControlFrame: a control frame with more than 125 bytes of payload
+	// or sent as a fragment (§5.5).
+	ErrWSControlFrame = errors.New("httpd: WebSocket control frame over 125 bytes or fragmented")
+	// ErrWSClosePayload: a close payload of one byte, with a code that may
+	// not be sent, or a reason that is not UTF-8 (§5.5.1, §7.4); use
+	// WSCloseFrame.
+	ErrWSClosePayload = errors.New("httpd: WebSocket close payload invalid")
+	// ErrWSOpcode: a reserved opcode (§5.2).
+	ErrWSOpcode = errors.New("httpd: WebSocket opcode reserved")
+)
+
+// wsConn is the state an upgraded session keeps for its life (loop only),
+// 32 bytes. The state of a frame or message being received lives in a
+// ws.Reader borrowed from the loop, so an idle WebSocket session holds no
+// parser state and no buffer.
 type wsConn struct {
-	h         *handler
-	fl        *wsFlate // set when permessage-deflate was negotiated
-	in        *wsIn    // frame or message in progress; nil between messages
-	subproto  int32    // index in h.Subprotocols of the chosen one, -1 for none
-	closeSent bool
+	h        *handler
+	fl       *wsFlate // set when permessage-deflate was negotiated
+	in       *wsIn    // frame or message in progress; nil between messages
+	subproto int16    // index in h.Subprotocols of the chosen one, -1 for none
+	flags    uint8    // wsCloseSent, wsHandshaking
+	// Send state: the data message being sent in fragments (WSText or
+	// WSBinary, 0 for none) and the UTF-8 state of its text.
+	sendOp  ws.Opcode
+	sendUTF ws.UTF8Validator
 }
+
+// wsConn.flags.
+const (
+	wsCloseSent   uint8 = 1 << iota // a close frame was sent: no more frames
+	wsHandshaking                   // the handler runs for the handshake: frames wait for the 101
+)
+
+// flagWSHandshake is a Session.aflags bit: the session is in its opening
+// handshake, so WSSendAsync queues frames for it (they run once the
+// handshake is decided) instead of refusing a session that is about to
+// be a WebSocket.
+const flagWSHandshake = flagUpgraded << 1
+
+func (w *wsConn) closeSent() bool { return w.flags&wsCloseSent != 0 }
 
 // subprotocol returns the subprotocol chosen at the handshake, "" if none.
 func (w *wsConn) subprotocol() string {
@@ -75,44 +126,41 @@ func (w *wsConn) maxMsg() int64 {
 	return DefaultWSMaxMessage
 }
 
-// wsIn is the receive state of a WebSocket session while a frame header,
-// a frame or a fragmented message is incomplete (loop only, pooled).
-type wsIn struct {
-	fp     ws.FrameParser
-	seq    ws.Sequencer
-	utf    ws.UTF8Validator
-	hdr    ws.Header // frame in progress
-	pos    int64     // payload bytes of hdr consumed
-	inBody bool      // reading hdr's payload
-	msg    []byte    // message reassembly (pooled), nil when idle
-	ctrl   []byte    // partial control payload (pooled), nil when idle
-}
-
-// idle reports whether in holds nothing between two messages.
-func (in *wsIn) idle() bool {
-	return !in.inBody && in.fp.Idle() && !in.seq.InMessage() && in.msg == nil && in.ctrl == nil
-}
+// wsIn is a WebSocket session's receive state while a frame or message is
+// incomplete: codec/ws's Reader, borrowed from the loop (lp.wsIns).
+type wsIn = ws.Reader
 
 // getWSIn borrows receive state for w from the loop.
 func (lp *loop) getWSIn(w *wsConn) *wsIn {
 	in, _ := lp.wsIns.get()
-	in.fp.Config = ws.ParserConfig{AllowRSV1: w.fl != nil, RequireMask: true}
-	in.seq.MaxFragments = w.h.WSMaxFragments
-	in.seq.Init(w.maxMsg())
+	cfg := ws.ReaderConfig{
+		MaxMessage:   w.maxMsg(),
+		MaxFragments: w.h.WSMaxFragments,
+		Frames:       w.h.WSFrames,
+		Pool:         wsBufs{lp},
+	}
+	if w.fl != nil {
+		cfg.Inflate = &w.fl.decomp
+	}
+	in.Init(cfg)
 	return in
 }
 
-// putWSIn returns receive state to the loop, releasing its buffers.
+// putWSIn returns receive state to the loop and its buffers to the loop's
+// free list. Its configuration stays until the next getWSIn replaces it
+// (a pointer to the last session's decompressor, whose dictionary was
+// released or stays with that session): clearing it would cost as much
+// as the rest of a small message's bookkeeping.
 func (lp *loop) putWSIn(in *wsIn) {
-	if in.msg != nil {
-		lp.putBuf(in.msg)
-	}
-	if in.ctrl != nil {
-		lp.putBuf(in.ctrl)
-	}
-	*in = wsIn{}
+	in.Release()
 	lp.wsIns.put(in)
 }
+
+// wsBufs lends a Reader the loop's message buffers (getBuf, putBuf).
+type wsBufs struct{ lp *loop }
+
+func (b wsBufs) Get(n int) []byte { return b.lp.getBuf(n) }
+func (b wsBufs) Put(p []byte)     { b.lp.putBuf(p) }
 
 // wsFlate is a session's permessage-deflate state, allocated only when the
 // extension is negotiated.
@@ -121,216 +169,70 @@ type wsFlate struct {
 	decomp ws.Decompressor
 }
 
-// readWS parses and delivers frames, borrowing receive state from the loop
-// while a frame or message is incomplete.
+// readWS hands what the input holds to the session's Reader and delivers
+// at most one message, borrowing the Reader from the loop while a frame or
+// message is incomplete.
 func (c *Session) readWS() bool {
 	w := c.ws
+	b := c.inPeek()
+	if len(b) == 0 {
+		return false
+	}
 	if w.in == nil {
-		if c.inBuffered() == 0 {
-			return false
-		}
 		w.in = c.lp.getWSIn(w)
 	}
 	in := w.in
-	more := c.readFrame(w, in)
-	if w.in == in && (in.idle() || c.closing || c.st != stWS) {
+	n, m, err := in.Read(b)
+	if d := c.lp.srv.cfg.WSIdleTimeout; d > 0 && n > 0 {
+		c.idleDL = c.lp.now + int64(d)
+	}
+	more := false
+	switch {
+	case err == ws.ErrNeedMore:
+		c.inDiscard(n)
+	case err != nil:
+		c.wsFail(err)
+	default:
+		// m.Payload may point into b: deliver before discarding.
+		if m.Op.IsControl() {
+			c.wsControl(m)
+		} else {
+			c.wsDeliver(WSFrame{Type: m.Op, Final: m.Fin, Fragmented: !(m.Fin && m.Op != ws.OpContinuation), Payload: m.Payload})
+		}
+		c.inDiscard(n)
+		more = !c.closing && c.st == stWS
+	}
+	if w.in == in && (in.Idle() || c.closing || c.st != stWS) {
 		w.in = nil
 		c.lp.putWSIn(in)
 	}
 	return more
 }
 
-// readFrame parses and delivers what the input holds of one frame.
-func (c *Session) readFrame(w *wsConn, in *wsIn) bool {
-	b := c.inPeek()
-	if len(b) == 0 {
-		return false
-	}
-	if !in.inBody {
-		n, h, err := in.fp.ParseHeader(b)
-		if err == ws.ErrNeedMore {
-			c.inDiscard(n)
-			return false
-		}
-		if err != nil {
-			c.wsFail(err)
-			return false
-		}
-		c.inDiscard(n)
-		if d := c.lp.srv.cfg.WSIdleTimeout; d > 0 {
-			c.idleDL = c.lp.now + int64(d)
-		}
-		if err := in.seq.Frame(h); err != nil {
-			c.wsFail(err)
-			return false
-		}
-		in.hdr, in.pos, in.inBody = h, 0, true
-		if h.Op.IsData() {
-			in.utf.Reset()
-		}
-		if h.Length > 0 {
-			return true
-		}
-		b = nil
-	}
-	h := &in.hdr
-	k := h.Length - in.pos
-	if int64(len(b)) < k {
-		k = int64(len(b))
-	}
-	p := b[:k]
-	if h.Masked {
-		ws.Mask(h.Mask, int(in.pos), p)
-	}
-	in.pos += k
-	done := in.pos == h.Length
-	if h.Op.IsControl() {
-		if !done || in.ctrl != nil {
-			if in.ctrl == nil {
-				in.ctrl = c.lp.getBuf(125)
-			}
-			in.ctrl = append(in.ctrl, p...)
-		}
-		if !done {
-			c.inDiscard(int(k))
-			return false
-		}
-		payload := p
-		if in.ctrl != nil {
-			payload = in.ctrl
-		}
-		in.inBody = false
-		c.wsControl(h.Op, payload)
-		if in.ctrl != nil {
-			c.lp.putBuf(in.ctrl)
-			in.ctrl = nil
-		}
-		c.inDiscard(int(k))
-		return !c.closing && c.st == stWS
-	}
-	compressed := in.seq.Compressed()
-	text := in.seq.MessageOp() == ws.OpText
-	if text && !compressed && !in.utf.Write(p) {
-		c.wsFail(ws.ErrInvalidUTF8)
-		return false
-	}
-	if w.h.WSFrames && !compressed {
-		return c.wsFrameDelivery(in, p, k, done)
-	}
-	msgDone := done && h.Fin
-	if msgDone && in.msg == nil && !compressed {
-		// Fast path: a whole unfragmented message in the input: no copy.
-		in.inBody = false
-		if text && !in.utf.Done() {
-			c.wsFail(ws.ErrInvalidUTF8)
-			return false
-		}
-		c.wsDeliver(WSFrame{Type: in.seq.MessageOp(), Final: true, Payload: p})
-		c.inDiscard(int(k))
-		return !c.closing && c.st == stWS
-	}
-	if in.msg == nil {
-		in.msg = c.lp.getBuf(int(min(in.seq.MessageSize(), 64<<10)))
-	}
-	in.msg = append(in.msg, p...)
-	c.inDiscard(int(k))
-	if !done {
-		return false
-	}
-	in.inBody = false
-	if !h.Fin {
-		return true
-	}
-	msg := in.msg
-	if compressed {
-		out, err := w.fl.decomp.Decompress(c.lp.inflate[:0], msg, w.maxMsg())
-		if err != nil {
-			c.wsFail(err)
-			return false
-		}
-		c.lp.inflate = out[:0]
-		if text && !ws.ValidUTF8(out) {
-			c.wsFail(ws.ErrInvalidUTF8)
-			return false
-		}
-		msg = out
-	} else if text && !in.utf.Done() {
-		c.wsFail(ws.ErrInvalidUTF8)
-		return false
-	}
-	c.wsDeliver(WSFrame{Type: in.seq.MessageOp(), Final: true, Payload: msg})
-	if in.msg != nil {
-		c.lp.putBuf(in.msg)
-		in.msg = nil
-	}
-	if cap(c.lp.inflate) > 1<<20 {
-		c.lp.inflate = nil
-	}
-	return !c.closing && c.st == stWS
-}
-
-// wsFrameDelivery hands each complete frame to a handler that asked for
-// frames (URIHandler.WSFrames): a frame split across reads is gathered first.
-func (c *Session) wsFrameDelivery(in *wsIn, p []byte, k int64, done bool) bool {
-	h := &in.hdr
-	if !done || in.msg != nil {
-		if in.msg == nil {
-			in.msg = c.lp.getBuf(int(min(h.Length, 64<<10)))
-		}
-		in.msg = append(in.msg, p...)
-		c.inDiscard(int(k))
-		if !done {
-			return false
-		}
-		p = in.msg
-		k = 0
-	}
-	in.inBody = false
-	if h.Fin && in.seq.MessageOp() == ws.OpText && !in.utf.Done() {
-		c.wsFail(ws.ErrInvalidUTF8)
-		return false
-	}
-	c.wsDeliver(WSFrame{Type: h.Op, Final: h.Fin, Fragmented: !(h.Fin && h.Op != ws.OpContinuation), Payload: p})
-	if k > 0 {
-		c.inDiscard(int(k))
-	}
-	if in.msg != nil {
-		c.lp.putBuf(in.msg)
-		in.msg = nil
-	}
-	return !c.closing && c.st == stWS
-}
-
-// wsControl answers or delivers a control frame.
-func (c *Session) wsControl(op ws.Opcode, payload []byte) {
+// wsControl answers or delivers a control frame (its close payload was
+// checked by the Reader).
+func (c *Session) wsControl(m ws.Message) {
 	w := c.ws
-	var code ws.StatusCode
-	if op == ws.OpClose {
-		var err error
-		code, _, err = ws.ParseClosePayload(payload)
-		if err != nil {
-			c.wsFail(err)
-			return
-		}
-	}
 	if w.h.HandleWSControlFrames {
-		c.wsDeliver(WSFrame{Type: op, Final: true, Payload: payload})
+		c.wsDeliver(WSFrame{Type: m.Op, Final: true, Payload: m.Payload})
 		if c.closing || c.ws == nil {
 			return
 		}
-	} else if op == ws.OpPing && !w.closeSent {
-		c.lp.out = ws.AppendFrame(c.lp.out, ws.OpPong, true, 0, payload)
+	} else if m.Op == ws.OpPing && !w.closeSent() {
+		// RFC 6455 §5.5.3: a pong carries the ping's application data.
+		c.lp.out = ws.AppendFrame(c.lp.out, ws.OpPong, true, 0, m.Payload)
 	}
-	if op != ws.OpClose {
+	if m.Op != ws.OpClose {
 		return
 	}
 	// RFC 6455 §5.5.1: answer a close with a close, echoing the code.
-	if !w.closeSent {
+	if !w.closeSent() {
+		code := m.Code
 		if code == ws.StatusNoStatusRcvd {
 			code = 0
 		}
 		c.lp.out = ws.AppendClose(c.lp.out, code, "")
-		w.closeSent = true
+		w.flags |= wsCloseSent
 	}
 	c.wsFinish()
 }
@@ -353,12 +255,12 @@ func (c *Session) wsDeliver(f WSFrame) {
 	}
 }
 
-// wsFail closes the connection for a protocol violation with its close code.
+// wsFail closes the connection for a protocol violation with its close code
+// (RFC 6455 §7.1.7).
 func (c *Session) wsFail(err error) {
-	code := ws.StatusProtocolError
-	var pe *ws.ProtocolError
-	if errors.As(err, &pe) {
-		code = pe.Code
+	code, ok := ws.CloseCode(err)
+	if !ok {
+		code = ws.StatusProtocolError
 	}
 	c.lp.srv.log.Debug("httpd: WebSocket protocol error", "session", c.id, "err", err)
 	if f := c.lp.srv.cfg.OnEvent; f != nil {
@@ -370,15 +272,21 @@ func (c *Session) wsFail(err error) {
 // wsClose sends a close frame (once) and ends the session after it.
 func (c *Session) wsClose(code ws.StatusCode, reason string) {
 	w := c.ws
-	if !w.closeSent {
+	if !w.closeSent() {
 		c.lp.out = ws.AppendClose(c.lp.out, code, reason)
-		w.closeSent = true
+		w.flags |= wsCloseSent
 	}
 	c.wsFinish()
 }
 
-// wsFinish shuts the write side after the close frame and lingers briefly.
+// wsFinish shuts the write side after the close frame and lingers briefly:
+// the client reads the close, answers it if it likes, and closes its side,
+// which ends the session (RFC 6455 §7.1.1: the server closes the TCP
+// connection first).
 func (c *Session) wsFinish() {
+	if c.st != stWS {
+		return // finished already
+	}
 	c.wsRelease()
 	c.flush()
 	c.st = stLinger
@@ -387,21 +295,28 @@ func (c *Session) wsFinish() {
 	c.rq().lingerDL = c.lp.now + int64(c.lp.srv.cfg.LingerTimeout)
 }
 
+// wsGoAway starts the closing handshake of an upgraded session for
+// Shutdown: close 1001 (RFC 6455 §7.4.1 "going away"). The client's answer
+// is awaited until Shutdown's context ends rather than LingerTimeout;
+// Shutdown closes what is left then.
+func (c *Session) wsGoAway() {
+	if c.ws == nil || c.st != stWS || c.closing {
+		return
+	}
+	c.wsClose(ws.StatusGoingAway, "")
+	if c.st == stLinger {
+		c.rq().lingerDL = 0
+	}
+}
+
 // wsRelease returns the session's WebSocket buffers and flate state.
 func (c *Session) wsRelease() {
 	w := c.ws
 	if w == nil {
 		return
 	}
-	if in := w.in; in != nil {
-		if in.msg != nil {
-			c.lp.putBuf(in.msg)
-			in.msg = nil
-		}
-		if in.ctrl != nil {
-			c.lp.putBuf(in.ctrl)
-			in.ctrl = nil
-		}
+	if w.in != nil {
+		w.in.Release()
 	}
 	if w.fl != nil {
 		w.fl.comp.Release()
@@ -412,7 +327,8 @@ func (c *Session) wsRelease() {
 // IsWSHandshake reports whether the request is the opening handshake of a
 // WebSocket endpoint (ESP's req->method == HTTP_GET in a ws handler). A
 // handler that sends a reply here refuses the upgrade; returning nil
-// without a reply accepts it.
+// without a reply accepts it. Frames it sends with WSSend go out right
+// after the 101 response, in order (a welcome message).
 func (r *Request) IsWSHandshake() bool { return r.wsHandshake }
 
 // WSFrame returns the received WebSocket frame or message (ESP's
@@ -429,9 +345,13 @@ func (r *Request) WSSubprotocol() string {
 }
 
 // WSSend sends a frame on the request's WebSocket session (ESP's
-// httpd_ws_send_frame). Sending a WSClose frame starts the closing
+// httpd_ws_send_frame). During the opening handshake (IsWSHandshake) the
+// frame is held and written right after the 101 response; it is dropped
+// if the handshake is refused. Sending a WSClose frame starts the closing
 // handshake; the payload of a close frame is the status code and reason
-// (use WSCloseFrame).
+// (use WSCloseFrame). Frames RFC 6455 forbids a server to send are refused
+// with ErrWSInvalidUTF8, ErrWSNoMessage, ErrWSMessageOpen,
+// ErrWSControlFrame, ErrWSClosePayload or ErrWSOpcode.
 func (r *Request) WSSend(f WSFrame) error { return r.s.WSSend(f) }
 
 // WSSend sends a frame on the session; see Request.WSSend. On the session's
@@ -441,16 +361,12 @@ func (c *Session) WSSend(f WSFrame) error {
 	if w == nil {
 		return ErrNotWebSocket
 	}
-	if w.closeSent || c.closing {
+	if w.closeSent() || c.closing {
 		return ErrWSClosing
 	}
 	fin := !f.Fragmented || f.Final
-	if f.Type.IsControl() {
-		if len(f.Payload) > 125 || !fin {
-			return ws.ErrControlTooLong
-		}
-	} else if !f.Type.IsData() && f.Type != ws.OpContinuation {
-		return ws.ErrReservedOpcode
+	if err := w.checkSend(f.Type, fin, f.Payload); err != nil {
+		return err
 	}
 	payload := f.Payload
 	var rsv byte
@@ -458,21 +374,77 @@ func (c *Session) WSSend(f WSFrame) error {
 		out, err := w.fl.comp.Compress(c.lp.deflate[:0], payload)
 		if err == nil {
 			c.lp.deflate = out[:0]
-			payload, rsv = out, 0x4
+			payload, rsv = out, ws.Rsv1
 		}
 	}
-	c.lp.out = ws.AppendFrame(c.lp.out, f.Type, fin, rsv, payload)
+	if w.flags&wsHandshaking != 0 {
+		// RFC 6455 §4.2.2: frames follow the server's handshake response,
+		// which is written when the handler returns: hold them until
+		// then in the request's own output buffer (unused by loop
+		// handlers).
+		r := &c.lp.req
+		r.wbuf = ws.AppendFrame(r.wbuf, f.Type, fin, rsv, payload)
+	} else {
+		c.lp.out = ws.AppendFrame(c.lp.out, f.Type, fin, rsv, payload)
+	}
 	if cap(c.lp.deflate) > 1<<20 {
 		c.lp.deflate = nil
 	}
 	c.emit(EventSentData, len(f.Payload))
 	if f.Type == ws.OpClose {
-		w.closeSent = true
-		c.wsFinish()
+		w.flags |= wsCloseSent
+		if w.flags&wsHandshaking == 0 {
+			c.wsFinish()
+		}
 		return nil
 	}
 	if !c.inHandler {
 		c.flush()
+	}
+	return nil
+}
+
+// checkSend applies the rules of RFC 6455 a server's frame must follow
+// and, when the frame passes, records the message it starts or ends.
+func (w *wsConn) checkSend(op ws.Opcode, fin bool, p []byte) error {
+	if !op.Valid() {
+		return ErrWSOpcode
+	}
+	if op.IsControl() {
+		// §5.5: control frames fit 125 bytes and are never fragmented.
+		if len(p) > ws.MaxControlPayload || !fin {
+			return ErrWSControlFrame
+		}
+		if op == ws.OpClose {
+			if _, _, err := ws.ParseClosePayload(p); err != nil {
+				return ErrWSClosePayload
+			}
+		}
+		return nil
+	}
+	msgOp := op
+	if op == ws.OpContinuation {
+		if w.sendOp == 0 {
+			return ErrWSNoMessage
+		}
+		msgOp = w.sendOp
+	} else if w.sendOp != 0 {
+		return ErrWSMessageOpen
+	}
+	if msgOp == ws.OpText {
+		v := w.sendUTF
+		if op == ws.OpText {
+			v.Reset()
+		}
+		if !v.Write(p) || fin && !v.Done() {
+			return ErrWSInvalidUTF8
+		}
+		w.sendUTF = v
+	}
+	if fin {
+		w.sendOp = 0
+	} else {
+		w.sendOp = msgOp
 	}
 	return nil
 }
@@ -487,83 +459,81 @@ func WSCloseFrame(code ws.StatusCode, reason string) WSFrame {
 
 // WSSendAsync sends a frame on a WebSocket session from any goroutine (ESP's
 // httpd_ws_send_frame_async). The payload is copied; the frame leaves
-// through the session's loop in the order queued. A stale id returns
-// ErrStaleSession.
+// through the session's loop in the order queued.
+//
+// What can be known at the call is returned: ErrStaleSession for a closed
+// session, ErrNotWebSocket for a session that is neither upgraded nor in
+// its opening handshake (a frame queued during the handshake goes out after
+// the 101), ErrWSControlFrame, ErrWSClosePayload, ErrWSOpcode, and
+// ErrWSInvalidUTF8 for a text frame that starts a message, ErrQueueFull and
+// ErrServerStopped. What only the loop can see when the frame's turn comes
+// (the handshake was refused, a close was sent meanwhile, a WSContinue
+// without a message, a data frame inside an unfinished message, text whose
+// fragments together are not UTF-8) drops the frame and is reported through
+// Config.OnEvent as an EventError with the session's ID and that error. A
+// session that closes before its frames are sent drops them (counted in
+// Stats.StaleWork). To learn the outcome of each send, call Session.WSSend
+// inside QueueWork instead.
 func (s *Server) WSSendAsync(id SessionID, f WSFrame) error {
+	if s.state.Load() == stateStopped {
+		return ErrServerStopped
+	}
+	c, ok := s.slab.Get(id)
+	if !ok {
+		return ErrStaleSession
+	}
+	if c.aflags.Load()&(flagUpgraded|flagWSHandshake) == 0 {
+		return ErrNotWebSocket
+	}
+	if f.Type != ws.OpContinuation {
+		// The rules that do not depend on the message in progress.
+		var alone wsConn
+		if err := alone.checkSend(f.Type, !f.Fragmented || f.Final, f.Payload); err != nil {
+			return err
+		}
+	}
 	f.Payload = append([]byte(nil), f.Payload...)
 	return s.enqueue(id, kindWork, func(c *Session) {
-		_ = c.WSSend(f)
+		if err := c.WSSend(f); err != nil {
+			c.lp.srv.log.Debug("httpd: asynchronous WebSocket frame dropped", "session", c.id, "err", err)
+			if fn := c.lp.srv.cfg.OnEvent; fn != nil {
+				fn(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Err: err})
+			}
+		}
 	})
 }
 
-// wsHandshake validates an opening handshake (RFC 6455 §4.2.1) and reports
-// the status to refuse it with, 0 if it is acceptable.
+// wsHandshake answers an opening handshake whose head b[:n] was routed to a
+// WebSocket handler: codec/ws checks it (RFC 6455 §4.2.1), the handler
+// sees it and may refuse it with a reply, else the 101 is written and the
+// session is upgraded. It reports whether input processing goes on.
 func (c *Session) wsHandshake(b []byte, n int) bool {
 	p := c.x.p
 	h := c.x.h
 	s := c.lp.srv
-	status, vers := 0, false
-	var key []byte
-	keys := 0
-	var protos, exts [8][]byte
-	np, ne := 0, 0
-	for i := 0; i < p.NumHeaders(); i++ {
-		name, v := p.HeaderAt(i)
-		switch {
-		case hc.EqualFold(name, "Sec-WebSocket-Key"):
-			key = v
-			keys++
-		case hc.EqualFold(name, "Sec-WebSocket-Version"):
-			vers = vers || string(v) == "13"
-			if string(v) != "13" {
-				vers = false
-				status = 426
-			}
-		case hc.EqualFold(name, "Sec-WebSocket-Protocol"):
-			if np < len(protos) {
-				protos[np] = v
-				np++
-			}
-		case hc.EqualFold(name, "Sec-WebSocket-Extensions"):
-			if ne < len(exts) {
-				exts[ne] = v
-				ne++
-			}
-		}
-	}
-	switch {
-	case string(p.Method()) != "GET" || p.Minor() == 0,
-		!ws.HasToken(p.Header("Upgrade"), "websocket"),
-		!ws.HasToken(p.Header("Connection"), "upgrade"),
-		p.ContentLength() > 0 || p.Chunked():
-		status = 400
-	case !vers || status == 426:
-		status = 426
-	case keys != 1 || !ws.ValidKey(key):
-		status = 400
-	}
-	if status == 0 {
+	var hs ws.Handshake
+	err := ws.CheckHandshake(p, &hs)
+	if err == nil {
 		if h.WSCheckOrigin != nil {
 			r := &c.lp.req
 			r.reset(c, h, p, nil)
 			if !h.WSCheckOrigin(r) {
-				status = 403
+				err = ws.ErrHandshakeOrigin
 			}
-		} else if o := p.Header("Origin"); o != nil && !sameOrigin(o, p.EffectiveHost()) {
-			status = 403
+		} else {
+			err = ws.CheckOrigin(hs.Origin, p.EffectiveHost())
 		}
 	}
-	if status != 0 {
-		return c.wsRefuse(status, b, n)
+	if err != nil {
+		return c.wsRefuse(err, n)
 	}
-	w := &wsConn{h: h}
-	w.subproto = -1
-	if sp, ok := ws.SelectSubprotocolFields(protos[:np], h.Subprotocols); ok {
-		w.subproto = int32(slices.Index(h.Subprotocols, sp))
+	w := &wsConn{h: h, subproto: -1}
+	if sp, ok := ws.SelectSubprotocolFields(hs.Protocols(), h.Subprotocols); ok {
+		w.subproto = int16(slices.Index(h.Subprotocols, sp))
 	}
 	var extResp []byte
-	if h.WSDeflate != nil && ne > 0 {
-		params, resp, ok := ws.NegotiateDeflate(exts[:ne], *h.WSDeflate)
+	if exts := hs.Extensions(); h.WSDeflate != nil && len(exts) > 0 {
+		params, resp, ok := ws.NegotiateDeflate(exts, *h.WSDeflate)
 		fl := &wsFlate{}
 		if ok && fl.comp.Init(params.ServerMaxWindowBits, !params.ServerNoContextTakeover, h.WSDeflate.Level) == nil &&
 			fl.decomp.Init(params.ClientMaxWindowBits, !params.ClientNoContextTakeover) == nil {
@@ -576,75 +546,82 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	r.reset(c, h, p, nil)
 	r.wsHandshake = true
 	c.ws = w
+	w.flags |= wsHandshaking
+	c.aflags.Or(flagWSHandshake)
 	c.inHandler = true
 	err, panicked := s.callHandler(c, r)
 	c.inHandler = false
 	r.wsHandshake = false
+	w.flags &^= wsHandshaking
+	held := r.wbuf // frames the handler sent (WSSend)
+	r.wbuf = nil
 	if err != nil || panicked || r.headSent {
 		c.ws = nil
+		c.aflags.And(^uint32(flagWSHandshake))
 		if w.fl != nil {
 			w.fl.comp.Release()
 			w.fl.decomp.Release()
 		}
 		keep := r.finish(err, panicked)
+		c.wsRefused(r.status, err)
 		r.p = nil
 		return c.skipBody(keep, n)
 	}
-	out := append(c.lp.out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
-	out = ws.AcceptKey(out, key)
-	out = append(out, "\r\n"...)
-	if sp := w.subprotocol(); sp != "" {
-		out = append(out, "Sec-WebSocket-Protocol: "...)
-		out = append(out, sp...)
-		out = append(out, "\r\n"...)
-	}
-	if extResp != nil {
-		out = append(out, "Sec-WebSocket-Extensions: "...)
-		out = append(out, extResp...)
-		out = append(out, "\r\n"...)
-	}
-	out = append(out, r.hdrs...)
-	out = append(out, "\r\n"...)
-	c.lp.out = out
+	c.lp.out = ws.AppendAccept(c.lp.out, hs.Key, w.subprotocol(), extResp, r.hdrs)
+	c.lp.out = append(c.lp.out, held...)
 	r.p = nil
+	// Upgraded before the handshake bit goes: WSSendAsync always sees one.
 	c.aflags.Or(flagUpgraded)
+	c.aflags.And(^uint32(flagWSHandshake))
 	c.lru.Store(c.lp.stamp())
 	c.inDiscard(n)
 	c.st = stWS
 	c.x.h = nil
 	c.releaseRequest()
 	c.x.headDL, c.x.recvDL, c.idleDL = 0, 0, 0
-	c.idleDL = 0
 	if d := s.cfg.WSIdleTimeout; d > 0 {
 		c.idleDL = c.lp.now + int64(d)
 	}
 	c.emit(EventHeadersSent, 0)
+	if w.closeSent() {
+		c.wsFinish() // the handler closed right away
+	}
 	return true
 }
 
-// wsRefuse answers a handshake that cannot be accepted; the request was
-// well framed, so the session stays open unless the reply says otherwise.
-func (c *Session) wsRefuse(status int, b []byte, n int) bool {
+// wsRefuse answers a handshake that codec/ws refused with the status its
+// error carries (426 with Sec-WebSocket-Version: 13, RFC 6455 §4.4) and
+// emits an EventError with it. The request was well framed, so the
+// session stays open unless the reply says otherwise; a body is skipped,
+// never parsed.
+func (c *Session) wsRefuse(err error, n int) bool {
+	status, ok := ws.HandshakeStatus(err)
+	if !ok {
+		status = 400
+	}
+	c.lp.srv.log.Debug("httpd: WebSocket handshake refused", "session", c.id, "status", status, "err", err)
+	if f := c.lp.srv.cfg.OnEvent; f != nil {
+		f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Status: status, Err: err})
+	}
 	r := &c.lp.req
 	r.reset(c, nil, c.x.p, nil)
-	if status == 426 {
+	if err == ws.ErrHandshakeVersion {
 		_ = r.SetHeader("Sec-WebSocket-Version", "13")
 	}
 	keep := c.replyErrorReq(r, status, "", false)
 	return c.skipBody(keep, n)
 }
 
-// sameOrigin reports whether an Origin header names the host the request
-// was sent to (RFC 6454 §4: scheme, host and port; the scheme is not known
-// behind a transport, so host and port are compared).
-func sameOrigin(origin, host []byte) bool {
-	i := bytes.Index(origin, []byte("://"))
-	if i < 0 || len(host) == 0 {
-		return false
+// wsRefused emits the EventError of a handshake the handler refused with a
+// reply of the given status, or with err.
+func (c *Session) wsRefused(status int, err error) {
+	f := c.lp.srv.cfg.OnEvent
+	if f == nil {
+		return
 	}
-	o := origin[i+3:]
-	if j := bytes.IndexByte(o, '/'); j >= 0 {
-		o = o[:j]
+	e := ErrWSRefused
+	if err != nil {
+		e = errors.Join(ErrWSRefused, err)
 	}
-	return bytes.EqualFold(o, host)
+	f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Status: status, Err: e})
 }

@@ -160,3 +160,118 @@ func TestDecompressLargeAlloc(t *testing.T) {
 		t.Fatalf("Decompress(256 KiB into a large enough dst) allocs = %v; want 0", allocs)
 	}
 }
+
+// stackPool is a BufferPool that keeps what it is given, as a server's
+// per-loop free list does.
+type stackPool struct{ bufs [][]byte }
+
+func (p *stackPool) Get(n int) []byte {
+	for i := len(p.bufs) - 1; i >= 0; i-- {
+		if b := p.bufs[i]; cap(b) >= n {
+			p.bufs = append(p.bufs[:i], p.bufs[i+1:]...)
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+func (p *stackPool) Put(b []byte) { p.bufs = append(p.bufs, b[:0]) }
+
+// TestReaderAlloc: in steady state a Reader allocates nothing per message,
+// delivered in place, gathered from pieces (with a pool and with its own
+// buffers), with control frames between fragments, and inflated.
+func TestReaderAlloc(t *testing.T) {
+	key := [4]byte{1, 2, 3, 4}
+	text := strings.Repeat("steady text é€ ", 64)
+	var c Compressor
+	if err := c.Init(15, false, 1); err != nil {
+		t.Fatal(err)
+	}
+	z, err := c.Compress(nil, []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := AppendMaskedFrame(nil, OpText, true, 0, key, []byte(text))
+	frags := AppendMaskedFrame(nil, OpText, false, 0, key, []byte(text[:100]))
+	frags = AppendMaskedFrame(frags, OpPing, true, 0, key, []byte("ping"))
+	frags = AppendMaskedFrame(frags, OpContinuation, true, 0, key, []byte(text[100:]))
+	compressed := AppendMaskedFrame(nil, OpText, true, Rsv1, key, z)
+	for _, tc := range []struct {
+		name    string
+		in      []byte
+		split   int // bytes per Read; 0 for the whole input
+		pool    bool
+		deflate bool
+		msgs    int
+	}{
+		{"in place", whole, 0, true, false, 1},
+		{"gathered, pool", whole, 100, true, false, 1},
+		{"gathered, own buffers", whole, 100, false, false, 1},
+		{"fragments and ping, pool", frags, 37, true, false, 2},
+		{"fragments and ping, own buffers", frags, 37, false, false, 2},
+		{"inflated, pool", compressed, 0, true, true, 1},
+		{"inflated in pieces, own buffers", compressed, 50, false, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cfg ReaderConfig
+			if tc.pool {
+				cfg.Pool = &stackPool{}
+			}
+			var d Decompressor
+			if tc.deflate {
+				cfg.Inflate = &d
+			}
+			var r Reader
+			r.Init(cfg)
+			work := make([]byte, len(tc.in))
+			step := func() {
+				copy(work, tc.in) // Read unmasks in place
+				got := 0
+				for rest := work; len(rest) > 0; {
+					b := rest
+					if tc.split > 0 && len(b) > tc.split {
+						b = b[:tc.split]
+					}
+					n, m, err := r.Read(b)
+					rest = rest[n:]
+					if err == ErrNeedMore {
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if m.Op == OpText && len(m.Payload) != len(text) {
+						t.Fatalf("message of %d bytes; want %d", len(m.Payload), len(text))
+					}
+					got++
+				}
+				if got != tc.msgs {
+					t.Fatalf("%d deliveries; want %d", got, tc.msgs)
+				}
+			}
+			step()
+			if allocs := testing.AllocsPerRun(200, step); allocs != 0 {
+				t.Errorf("allocs per message = %v; want 0", allocs)
+			}
+			r.Release()
+		})
+	}
+}
+
+func TestHandshakeAlloc(t *testing.T) {
+	req := handshake("Sec-WebSocket-Protocol: chat", "Sec-WebSocket-Extensions: permessage-deflate", "Origin: http://example.com").freeze()
+	dst := make([]byte, 0, 512)
+	allocs := testing.AllocsPerRun(200, func() {
+		var h Handshake
+		if err := CheckHandshake(req, &h); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckOrigin(h.Origin, []byte("example.com")); err != nil {
+			t.Fatal(err)
+		}
+		dst = AppendAccept(dst[:0], h.Key, "chat", nil, nil)
+	})
+	if allocs != 0 {
+		t.Fatalf("CheckHandshake, CheckOrigin, AppendAccept allocs = %v; want 0", allocs)
+	}
+}

@@ -279,6 +279,9 @@ type Decompressor struct {
 	bits     int // 0 means 15
 	takeover bool
 	dict     *dictBuf
+	// lastSize is the inflated size of the last message, the Reader's
+	// guess for the next one's output buffer.
+	lastSize int
 }
 
 // Init configures d and drops any dictionary: windowBits 8..15 (0 means 15)
@@ -390,6 +393,7 @@ func (d *Decompressor) finish(f *inflater, err error, dst []byte, start int) ([]
 	if !f.ended(err) {
 		return dst[:start], ErrBadDeflate
 	}
+	d.lastSize = len(dst) - start
 	d.remember(dst[start:])
 	return dst, nil
 }
@@ -422,6 +426,7 @@ func (d *Decompressor) decompressCounting(f *inflater, dst []byte, start int, to
 			return dst[:start], ErrBadDeflate
 		}
 	}
+	d.lastSize = len(out) - start
 	d.remember(out[start:])
 	return out, nil
 }

@@ -18,7 +18,15 @@
 //   - §5.5.1, §7.4 close frames: AppendClose, ParseClosePayload, ValidCloseCode.
 //   - §8.1 UTF-8 for text: UTF8Validator keeps its state across fragments and
 //     fails at the first impossible byte.
-//   - §4.2.1, §4.2.2 opening handshake: AcceptKey, ValidKey, SelectSubprotocol,
+//   - Reader assembles what a connection receives into messages (or frames)
+//     and control frames, with the same consumed-bytes / ErrNeedMore
+//     contract as codec/http's Parser: it drives the parser, the sequencer,
+//     unmasking, UTF-8 validation, close payload checks and inflating, with
+//     buffers from a BufferPool; a message that arrives whole is delivered
+//     in place.
+//   - §4.2.1, §4.2.2 opening handshake: CheckHandshake (a *HandshakeError
+//     with the HTTP status and reason per refused rule), CheckOrigin,
+//     AppendAccept (the 101 head), AcceptKey, ValidKey, SelectSubprotocol,
 //     HasToken.
 //   - RFC 7692 permessage-deflate: NegotiateDeflate (§5, §7.1), Compressor and
 //     Decompressor (§7.2), RSV1 handling (§6).
@@ -35,7 +43,22 @@
 // dictionary until Release. DeflateConfig's no_context_takeover switches
 // avoid that cost.
 //
-// A server reading frames from a buffer b:
+// A server reading messages from the bytes b its connection holds:
+//
+//	var r ws.Reader
+//	r.Init(ws.ReaderConfig{MaxMessage: 1 << 20})
+//	n, m, err := r.Read(b)
+//	switch {
+//	case err == ws.ErrNeedMore:
+//		// n bytes were used and kept by r: drop them, read more
+//	case err != nil:
+//		code, _ := ws.CloseCode(err)
+//		out = ws.AppendClose(out, code, "")
+//	default:
+//		// m.Op, m.Payload (valid until the next Read); then drop n bytes
+//	}
+//
+// The same with the lower-level pieces, a frame at a time:
 //
 //	var p ws.FrameParser
 //	p.Config = ws.ParserConfig{RequireMask: true}
