@@ -112,6 +112,7 @@ func (a *AsyncReply) finish(c *Session, err error) {
 	if err != nil {
 		c.lp.srv.handlerFailed(a.r, err)
 	}
+	c.requestDone(a.r, err)
 	c.x.async = nil
 	c.st = stHead
 	if !keep || c.closing {

@@ -584,6 +584,7 @@ func (c *Session) blockDone(r *Request) {
 		// The conn lives on without its handler (hijack.go).
 		return
 	}
+	c.requestDone(r, nil)
 	c.x.breq = nil
 	c.x.pollDL = 0
 	c.lru.Store(c.lp.stamp())

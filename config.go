@@ -217,6 +217,12 @@ type Config struct {
 
 	// TimerResolution is the granularity of the timeouts above. Default 50ms.
 	TimerResolution time.Duration
+
+	// OnRequestDone is called once per HTTP request when its reply ended
+	// (a handler's, an error reply's, a Blocking handler's), on the
+	// session's event loop; it must not block. The RequestDone is valid
+	// only during the call. AccessLog returns one that logs. nil: none.
+	OnRequestDone func(*RequestDone)
 }
 
 // Defaults for Config fields.

@@ -3,6 +3,7 @@ package httpd
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -120,6 +121,10 @@ type registry struct {
 	table atomic.Pointer[handlerTable]
 	max   int
 	match func(template, uri string, matchUpTo int) bool
+	// patterns: the matcher is MatchPattern, and routing is by precedence
+	// (route.go); exact: the default matcher (registration warns about
+	// wildcard characters it will not read as such).
+	patterns, exact bool
 
 	errMu sync.Mutex
 	errs  atomic.Pointer[map[int]ErrHandlerFunc]
@@ -128,6 +133,8 @@ type registry struct {
 func (g *registry) init(max int, match func(string, string, int) bool) {
 	g.max = max
 	g.match = match
+	g.patterns = isMatchPattern(match)
+	g.exact = reflect.ValueOf(match).Pointer() == reflect.ValueOf(matchExact).Pointer()
 	g.table.Store(&handlerTable{methods: map[string]struct{}{}})
 	m := map[int]ErrHandlerFunc{}
 	g.errs.Store(&m)
@@ -170,16 +177,28 @@ func (g *registry) register(u URIHandler) error {
 	if len(old.list) >= g.max {
 		return ErrHandlersFull
 	}
+	if g.patterns {
+		if err := checkPatterns(old.list, u.URI); err != nil {
+			return err
+		}
+	}
 	for _, h := range old.list {
 		// ESP's duplicate rule: the new URI is matched against each
-		// registered template with the configured matcher.
-		if h.Method == u.Method && g.match(h.URI, u.URI, len(u.URI)) {
+		// registered template with the configured matcher (patterns: the
+		// same pattern).
+		if h.Method == u.Method && (g.patterns && h.URI == u.URI || !g.patterns && g.match(h.URI, u.URI, len(u.URI))) {
 			return ErrHandlerExists
 		}
 	}
 	list := make([]*handler, len(old.list), len(old.list)+1)
 	copy(list, old.list)
 	list = append(list, &handler{u})
+	if g.patterns {
+		var err error
+		if list, err = sortByPrecedence(list); err != nil {
+			return err
+		}
+	}
 	g.table.Store(g.rebuild(list))
 	return nil
 }
@@ -234,8 +253,12 @@ func (g *registry) lookup(method []byte, path string) (*handler, lookupResult) {
 	t := g.table.Load()
 	var anyH, getH *handler
 	uriSeen := false
+	best := ""
+	if g.patterns {
+		best = t.patternURI(path) // the most specific pattern's handlers only
+	}
 	for _, h := range t.list {
-		if !g.match(h.URI, path, len(path)) {
+		if g.patterns && h.URI != best || !g.patterns && !g.match(h.URI, path, len(path)) {
 			continue
 		}
 		switch h.Method {
@@ -295,8 +318,12 @@ func (t *handlerTable) recognised(method []byte) bool {
 func (g *registry) allowFor(path string) string {
 	t := g.table.Load()
 	set := map[string]bool{}
+	best := ""
+	if g.patterns {
+		best = t.patternURI(path)
+	}
 	for _, h := range t.list {
-		if g.match(h.URI, path, len(path)) {
+		if g.patterns && h.URI == best || !g.patterns && g.match(h.URI, path, len(path)) {
 			set[h.Method] = true
 			if h.Method == "GET" && !h.IsWebSocket {
 				set["HEAD"] = true

@@ -94,6 +94,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	s := c.lp.srv
 	p := c.x.p
 	c.x.headLen = n
+	c.markStart()
 	c.emit(EventOnHeader, 0)
 	path := p.Path()
 	h, res := s.reg.lookup(p.Method(), unsafe.String(unsafe.SliceData(path), len(path)))
@@ -183,6 +184,7 @@ func (c *Session) optionsServer(n int) bool {
 	r.reset(c, nil, c.x.p, nil)
 	_ = r.SetHeader("Allow", c.lp.srv.reg.allowAll())
 	keep := r.finish(r.Send(nil), false)
+	c.requestDone(r, nil)
 	return c.skipBody(keep, n)
 }
 
@@ -458,6 +460,7 @@ func (c *Session) dispatch(body []byte) {
 	if err != nil && !panicked {
 		c.lp.srv.handlerFailed(r, err)
 	}
+	c.requestDone(r, err)
 	r.p = nil
 	r.body = nil
 	if !keep || c.closing {
@@ -497,6 +500,7 @@ func (c *Session) replyErrorReq(r *Request, status int, msg string, mustClose bo
 	if r.wantClose || r.badReply {
 		keep = false
 	}
+	c.requestDone(r, nil)
 	r.p = nil
 	if !keep {
 		c.closeAfterReply()

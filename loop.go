@@ -27,12 +27,13 @@ type loop struct {
 	xs       freeList[reqState] // Session.rq, putRQ
 	wsIns    freeList[wsIn]     // readWS
 	cds      freeList[hc.ChunkedDecoder]
-	bufs     [][]byte  // free message and body buffers (getBuf, putBuf)
-	bufBytes int       // their total capacity
-	req      Request   // reused for loop handlers
-	now      int64     // monotonic ns, refreshed every tick (OnTick)
-	wall     time.Time // wall time of the same reading, for the Date header
-	scratch  []byte    // decode target for discarded chunked bodies
+	bufs     [][]byte    // free message and body buffers (getBuf, putBuf)
+	bufBytes int         // their total capacity
+	req      Request     // reused for loop handlers
+	done     RequestDone // Config.OnRequestDone's argument (reqdone.go)
+	now      int64       // monotonic ns, refreshed every tick (OnTick)
+	wall     time.Time   // wall time of the same reading, for the Date header
+	scratch  []byte      // decode target for discarded chunked bodies
 
 	held       int64 // bytes its sessions hold (budget.go)
 	shedAt     int64 // lp.now of the last shed

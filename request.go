@@ -69,6 +69,7 @@ type Request struct {
 	local      net.Addr    //
 	tr         Transport   //
 	hij        *hijackConn // set once a Blocking handler hijacked the connection
+	recvd      int64       // body bytes Recv returned on a worker (Config.OnRequestDone)
 }
 
 // Reply errors.
@@ -232,7 +233,9 @@ func (r *Request) ProtoMinor() int {
 // body. It returns 0, io.EOF at the end of the body.
 func (r *Request) Recv(p []byte) (int, error) {
 	if r.bp != nil {
-		return r.bp.read(p, r.srv.cfg.RecvWaitTimeout, r)
+		n, err := r.bp.read(p, r.srv.cfg.RecvWaitTimeout, r)
+		r.recvd += int64(n)
+		return n, err
 	}
 	if r.bodyRead >= len(r.body) {
 		return 0, io.EOF
@@ -340,13 +343,19 @@ func (r *Request) Send(body []byte) error {
 	if r.headSent {
 		return ErrHeadersSent
 	}
-	if r.fixedLen >= 0 && r.fixedLen != int64(len(body)) {
-		r.badReply = true
-		r.srv.log.Debug("httpd: handler body length differs from its Content-Length",
-			"session", r.s.id, "set", r.fixedLen, "sent", len(body))
-		return ErrLengthMismatch
+	n := int64(len(body))
+	if r.fixedLen >= 0 && r.fixedLen != n {
+		if !r.headMethod || n != 0 {
+			r.badReply = true
+			r.srv.log.Debug("httpd: handler body length differs from its Content-Length",
+				"session", r.s.id, "set", r.fixedLen, "sent", len(body))
+			return ErrLengthMismatch
+		}
+		// A HEAD reply without a body announces the length a GET
+		// would have (RFC 9110 §9.3.2).
+		n = r.fixedLen
 	}
-	r.writeHead(int64(len(body)), false)
+	r.writeHead(n, false)
 	err := r.writeBody(body)
 	r.done = true
 	return err

@@ -169,6 +169,7 @@ func (s *Server) RegisterURIHandler(h URIHandler) error {
 	if s.stopping() {
 		return ErrServerStopped
 	}
+	s.warnUnmatchable(h.URI)
 	return s.reg.register(h)
 }
 

@@ -144,7 +144,8 @@ type reqState struct {
 
 	// Blocking handler in progress (shared with its worker).
 	breq     *Request
-	hijacked bool // breq hijacked the connection (hijack.go)
+	hijacked bool  // breq hijacked the connection (hijack.go)
+	start    int64 // when the head ended, for Config.OnRequestDone (reqdone.go)
 	// Detached reply in progress (async.go).
 	async *AsyncReply
 

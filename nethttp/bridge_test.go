@@ -47,6 +47,12 @@ func testLogger() *slog.Logger {
 // returns its base URL and a client that is closed with the test.
 func start(t testing.TB, cfg httpd.Config, h http.Handler) (*httpd.Server, string, *http.Client) {
 	t.Helper()
+	return startAt(t, cfg, "/*", h)
+}
+
+// startAt is start with h mounted at uri.
+func startAt(t testing.TB, cfg httpd.Config, uri string, h http.Handler) (*httpd.Server, string, *http.Client) {
+	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	if cfg.EventLoops == 0 {
 		cfg.EventLoops = 2
@@ -59,7 +65,7 @@ func start(t testing.TB, cfg httpd.Config, h http.Handler) (*httpd.Server, strin
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	if err := Mount(srv, httpd.URIHandler{URI: "/*"}, h); err != nil {
+	if err := Mount(srv, httpd.URIHandler{URI: uri}, h); err != nil {
 		t.Fatalf("Mount: %v", err)
 	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
@@ -568,5 +574,26 @@ func TestHijackEcho(t *testing.T) {
 				t.Fatal("echo differs")
 			}
 		})
+	}
+}
+
+// TestPathValues: PathValue works for a mounted ServeMux's patterns and for
+// the server's own (httpd.MatchPattern) wildcards.
+func TestPathValues(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /std/items/{id}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "mux %s %s", r.PathValue("id"), r.Pattern)
+	})
+	srv, base, cl := startAt(t, httpd.Config{URIMatch: httpd.MatchPattern}, "/std/", mux)
+	if err := Mount(srv, httpd.URIHandler{URI: "/native/{id}/{rest...}"}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "native %s %s", r.PathValue("id"), r.PathValue("rest"))
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if _, b := get(t, cl, base+"/std/items/42"); b != "mux 42 GET /std/items/{id}" {
+		t.Errorf("mux: %q", b)
+	}
+	if _, b := get(t, cl, base+"/native/7/a/b"); b != "native 7 a/b" {
+		t.Errorf("native: %q", b)
 	}
 }

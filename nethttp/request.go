@@ -135,6 +135,13 @@ func buildRequest(x *exchange, r *httpd.Request) error {
 		return err
 	}
 	q.URL = &x.url
+	if strings.IndexByte(r.Pattern(), '{') >= 0 {
+		// The server routes with httpd.MatchPattern: its wildcards are the
+		// request's path values (copied: the path may live in a buffer
+		// the server reuses).
+		r.PathValues(func(name, value string) { q.SetPathValue(name, strings.Clone(value)) })
+		q.Pattern = r.Pattern()
+	}
 	if x.url.Host != "" {
 		// Absolute-form: its authority wins over Host (RFC 9112 §3.2.2).
 		q.Host = x.url.Host
