@@ -11,10 +11,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"math/big"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -99,11 +99,11 @@ func get(t testing.TB, cl *http.Client, url string) (*http.Response, string) {
 func TestRequestFields(t *testing.T) {
 	type seen struct {
 		Method, URL, Path, RawPath, RawQuery, Proto, Host, RequestURI, RemoteAddr string
-		Header                                                                   http.Header
-		ContentLength                                                            int64
-		TE                                                                       []string
-		Body                                                                     string
-		TLS                                                                      bool
+		Header                                                                    http.Header
+		ContentLength                                                             int64
+		TE                                                                        []string
+		Body                                                                      string
+		TLS                                                                       bool
 	}
 	var mu sync.Mutex
 	var got seen
