@@ -8,6 +8,13 @@
 //	GET /events            Server-Sent Events: a counter once a second (?every=200ms, ?count=N)
 //	GET /                  a page whose script talks to /ws
 //
+// and, through the net/http bridge (package nethttp), on the Blocking pool:
+//
+//	/std/                  a ServeMux behind gzip and an access log: GET /std/items
+//	                       lists the items as JSON, GET, PUT and DELETE /std/items/{id}
+//	GET /static/           http.FileServer over sample files (listing, Range, 304s)
+//	/debug/pprof/          net/http/pprof, only when listening on loopback
+//
 // HEAD is served by the GET handlers; another method on a known URI gets 405
 // with Allow (DELETE /hello), and an absolute-form target
 // (GET http://host/hello) is routed by its path.

@@ -18,8 +18,13 @@ import (
 // one piece is echoed with Content-Length, a larger one streams back chunked.
 const echoChunk = 64 << 10
 
-// Start starts a server with the demo's routes.
+// Start starts a server with the demo's routes. Unless cfg sets a URI
+// matcher it uses httpd.MatchWildcard, for the prefixes the net/http routes
+// are mounted at ("/std/*"); the ESP routes are literal either way.
 func Start(cfg httpd.Config, log *slog.Logger) (*httpd.Server, error) {
+	if cfg.URIMatch == nil {
+		cfg.URIMatch = httpd.MatchWildcard
+	}
 	srv, err := httpd.Start(cfg)
 	if err != nil {
 		return nil, err
@@ -46,6 +51,9 @@ func Register(srv *httpd.Server, log *slog.Logger) error {
 		if err := srv.RegisterURIHandler(h); err != nil {
 			return err
 		}
+	}
+	if err := registerStd(srv, log); err != nil {
+		return err
 	}
 	return registerWS(srv, log)
 }
