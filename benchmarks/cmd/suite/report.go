@@ -96,6 +96,7 @@ func report(dir string, res *Results) ([]check, error) {
 		{"micro.benchstat.txt", "benchstat of the codec microbenchmarks (codec/ws: Mask, ParseHeader, Deflate; this module: WSMask and WSFrameHeader against gobwas/ws)"},
 		{"parse.benchstat.txt", "benchstat of the parser microbenchmarks (BenchmarkParse*, against fasthttp and net/http)"},
 		{"parse.ratios.txt", "parser medians and ratios (cmd/ratios)"},
+		{"bridge.txt", "net/http bridge: one http.Handler on evhttpd's bridge, net/http and fasthttpadaptor (bridge.sh)"},
 	} {
 		t, err := os.ReadFile(filepath.Join(dir, "results", f.file))
 		if err != nil {

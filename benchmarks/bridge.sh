@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The net/http bridge comparison (issue 13): one http.Handler (cmd/peers'
+# stdHandler) served by evhttpd's bridge on the Blocking pool ("bridge"),
+# the same registered to run on the loop ("bridge-loop"), net/http
+# ("nethttp-std") and fasthttp's fasthttpadaptor ("fhadaptor"). Each server
+# runs on core 0 with GOMAXPROCS=1 and one event loop, wrk on core 1; the
+# servers are interleaved (A B C D A B C D ...), each freshly started on its
+# own 127.0.0.1 port. Scenarios:
+#
+#   plain     GET /plaintext, 64 connections
+#   pipe16    the same, 16 requests per write (pipeline.lua)
+#   upload    POST /upload with a 1 MiB body read through r.Body, 8 connections
+#   download  GET /download, 1 MiB written with one Write, 8 connections
+#
+# Writes the samples to results/bridge.raw and the medians, ratios, peak
+# server RSS and allocations per request (TestBridgeAllocs) to
+# results/bridge.txt, which RESULTS.md includes (go run ./cmd/suite -report).
+#
+#   ./bridge.sh              5 s runs, 3 repetitions
+#   QUICK=1 ./bridge.sh      2 s runs, 1 repetition
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ "${QUICK:-0}" = 1 ]; then
+  DURATION=${DURATION:-2s}; REPS=${REPS:-1}
+else
+  DURATION=${DURATION:-5s}; REPS=${REPS:-3}
+fi
+SERVERS=${SERVERS:-"bridge bridge-loop nethttp-std fhadaptor"}
+PORT=${PORT:-19080}
+mkdir -p results
+
+need=()
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get install -y "${need[@]}" >/dev/null || { apt-get update >/dev/null && apt-get install -y "${need[@]}" >/dev/null; }
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+go build -o "$work/peers" ./cmd/peers
+srvpin=() clipin=()
+notes=()
+if [ "$(nproc)" -ge 2 ]; then
+  srvpin=(taskset -c 0)
+  clipin=(taskset -c 1)
+else
+  notes+=("not pinned: fewer than 2 CPUs")
+fi
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+raw=results/bridge.raw
+{
+  echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+  echo "# wrk -t1 -d$DURATION; $REPS repetitions; scenario server repetition requests/s peak-RSS-KiB"
+} >"$raw"
+
+port=$PORT
+for rep in $(seq 1 "$REPS"); do
+  for scenario in plain pipe16 upload download; do
+    for s in $SERVERS; do
+      port=$((port + 1))
+      addr=127.0.0.1:$port
+      GOMAXPROCS=1 "${srvpin[@]}" "$work/peers" -server "$s" -addr "$addr" -loops 1 -procs 1 >"$work/$s.log" 2>&1 &
+      pid=$!
+      pids+=("$pid")
+      for _ in $(seq 1 100); do
+        grep -q '^ready' "$work/$s.log" && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      if ! grep -q '^ready' "$work/$s.log"; then
+        echo "bridge.sh: $s did not start:" >&2
+        cat "$work/$s.log" >&2
+        exit 1
+      fi
+      case $scenario in
+        plain) args=(-c64 "http://$addr/plaintext") ;;
+        pipe16) args=(-c64 "http://$addr/plaintext" -s pipeline.lua -- 16) ;;
+        upload) args=(-c8 "http://$addr/upload" -s upload.lua -- 1) ;;
+        download) args=(-c8 "http://$addr/download") ;;
+      esac
+      if ! "${clipin[@]}" wrk -t1 -d"$DURATION" "${args[@]}" >"$work/wrk.out" 2>&1; then
+        notes+=("$scenario $s rep $rep: wrk failed: $(tail -1 "$work/wrk.out")")
+      fi
+      rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
+      rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+      errs=$(grep -E 'Socket errors|Non-2xx' "$work/wrk.out" | tr -s ' ' | paste -sd';' - || true)
+      [ -z "$errs" ] || notes+=("$scenario $s rep $rep: $errs")
+      echo "$scenario $s $rep ${rps:-0} ${rss:-0}" | tee -a "$raw"
+      kill "$pid"
+      wait "$pid" || notes+=("$s exited with status $? on stop")
+    done
+  done
+done
+
+allocs=$(cd cmd/peers && go test -count=1 -run TestBridgeAllocs -v . 2>&1 | sed -n '/allocations per request/,/^---/p' | grep -E '^ +[a-z]' | sed 's/^ *//' || true)
+
+{
+  head -2 "$raw"
+  echo "# server: 1 core (taskset -c 0), GOMAXPROCS=1, 1 event loop; wrk on core 1"
+  echo "# load average (1/5/15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+  echo
+  awk -v servers="$SERVERS" '
+    !/^#/ { v[$1" "$2] = v[$1" "$2] " " $4; r[$1" "$2] = ($5 > r[$1" "$2] ? $5 : r[$1" "$2]) }
+    function median(s,   a, n, i, j, t) {
+      n = split(s, a, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    END {
+      ns = split(servers, sv, " ")
+      split("plain pipe16 upload download", sc, " ")
+      split("1.5 5 1.2 1.2", target, " ")
+      printf "%-9s %-12s %12s %10s %14s %14s %12s\n", "scenario", "server", "req/s", "MiB/s", "bridge/this", "peak RSS MiB", ""
+      for (k = 1; k <= 4; k++) {
+        b = median(v[sc[k] " bridge"])
+        for (i = 1; i <= ns; i++) {
+          m = median(v[sc[k] " " sv[i]])
+          mib = (sc[k] == "upload" || sc[k] == "download") ? sprintf("%.0f", m) : "-"
+          ratio = (m > 0 && sv[i] != "bridge") ? sprintf("%.2fx", b / m) : "-"
+          printf "%-9s %-12s %12.0f %10s %14s %14.1f\n", sc[k], sv[i], m, mib, ratio, r[sc[k] " " sv[i]] / 1024
+        }
+      }
+      print ""
+      print "Targets (bridge req/s over the other server): plain >= 1.5x nethttp-std and >= 1.2x fhadaptor;"
+      print "pipe16 >= 5x nethttp-std; upload and download >= 1.2x nethttp-std (1 MiB each, so MiB/s = req/s)."
+      for (k = 1; k <= 4; k++) {
+        b = median(v[sc[k] " bridge"]); n = median(v[sc[k] " nethttp-std"])
+        if (n > 0) printf "  %-9s bridge/nethttp-std %.2fx (target %sx): %s\n", sc[k], b / n, target[k], (b / n >= target[k] ? "met" : "MISSED")
+      }
+      f = median(v["plain fhadaptor"])
+      if (f > 0) printf "  %-9s bridge/fhadaptor   %.2fx (target 1.2x): %s\n", "plain", median(v["plain bridge"]) / f, (median(v["plain bridge"]) / f >= 1.2 ? "met" : "MISSED")
+    }' "$raw"
+  echo
+  echo "Heap allocations per request, same handler, in one process (cmd/peers TestBridgeAllocs; server, path, allocs):"
+  echo "${allocs:-  (TestBridgeAllocs printed nothing)}" | sed 's/^/  /'
+  if [ ${#notes[@]} -gt 0 ]; then
+    echo
+    printf 'note: %s\n' "${notes[@]}"
+  fi
+} >results/bridge.txt
+echo
+cat results/bridge.txt
