@@ -2,6 +2,9 @@
 # Installs what the interop tests need on a fresh Debian machine, as root:
 # Python's websocket-client and websockets, Node.js with npm, Debian's
 # Chromium, and the node/ package (ws, playwright-core) from its lock file.
+# internal/bridgeinterop (the net/http bridge against chi, promhttp, gzhttp,
+# gorilla, coder...) needs curl and Chromium from here; its Go modules come
+# through its own go.mod.
 # Safe to run again: apt-get and npm ci skip what is already in place.
 #
 #   internal/interop/setup.sh
