@@ -575,14 +575,15 @@ func (r *Request) flushWorker(final bool) error {
 
 // blockDone completes a blocking request on the loop.
 func (c *Session) blockDone(r *Request) {
+	if c.x.hijacked {
+		// The conn lives on without its handler (hijack.go), and other
+		// goroutines may be writing through it: r.wbuf is theirs.
+		return
+	}
 	c.blockEvents(r, len(r.wbuf))
 	if len(r.wbuf) > 0 {
 		c.lp.out = append(c.lp.out, r.wbuf...)
 		r.wbuf = nil
-	}
-	if c.x.hijacked {
-		// The conn lives on without its handler (hijack.go).
-		return
 	}
 	c.requestDone(r, nil)
 	c.x.breq = nil
