@@ -5,6 +5,8 @@
 //	GET, PUT, POST /adder  a per-session accumulator freed when the connection closes
 //	GET /ws                WebSocket echo (subprotocol chat, permessage-deflate, 16 MiB
 //	                       messages); the text "Trigger async" gets "Async data" back
+//	GET /chat              WebSocket chat room: a greeting after the 101, every text
+//	                       message broadcast to every member
 //	GET /events            Server-Sent Events: a counter once a second (?every=200ms, ?count=N)
 //	GET /                  a page whose script talks to /ws
 //
