@@ -1,0 +1,100 @@
+// Package enginetest is the conformance suite every engine backend must
+// pass: black-box tests of the engine.Engine, engine.Conn and
+// engine.Handler contract over real loopback sockets (echo with pipelining,
+// exactly-once OnClose, closes from every callback, CloseWrite after a
+// large queued write, timers, ticks, Wake from many goroutines, junk on the
+// control socket, EMFILE back-off, allocation gates, leaks after Stop).
+// A backend's package runs it from its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		enginetest.Run(t, enginetest.Suite{Backend: "mybackend"})
+//	}
+//
+// What the suite checks of loops is the contract's, not one poller's: the
+// callbacks of one loop never overlap and a connection's callbacks run on
+// its loop; it does not require a loop to be one goroutine.
+package enginetest
+
+import (
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/evhttpd/httpd/engine"
+)
+
+// Suite names the backend under test.
+type Suite struct {
+	// Backend is the registered name (its package must be imported).
+	Backend string
+	// Options, when not nil, is passed as engine.Config.Options.
+	Options any
+	// LeakIgnore lists goroutines of the poller library that outlive an
+	// engine by design (process-wide pools and pollers).
+	LeakIgnore []goleak.Option
+}
+
+// emfileChildEnv marks the child process of the EMFILE test (Linux only).
+const emfileChildEnv = "EVHTTPD_ENGINE_EMFILE_CHILD"
+
+// suite is the Suite being run (Run is not for parallel use).
+var suite Suite
+
+type namedTest struct {
+	name string
+	f    func(t *testing.T)
+}
+
+// tests is the suite; files with build constraints (allocation gates,
+// Linux-only EMFILE) add theirs in init.
+var tests = []namedTest{
+	{"Echo", testEcho},
+	{"StopConcurrent", testStopConcurrent},
+	{"StartInvalidConfig", testStartInvalidConfig},
+	{"ListenerAndCtrlPort", testListenerAndCtrlPort},
+	{"CloseInCallbacks", testCloseInCallbacks},
+	{"CloseOther", testCloseOther},
+	{"CloseWrite", testCloseWrite},
+	{"CloseWriteImmediate", testCloseWriteImmediate},
+	{"PeerClose", testPeerClose},
+	{"PeerSendsAndCloses", testPeerSendsAndCloses},
+	{"BackpressureCount", testBackpressureCount},
+	{"LeftoverKept", testLeftoverKept},
+	{"ConnAddrs", testConnAddrs},
+	{"WakeConcurrent", testWakeConcurrent},
+	{"WakeBadLoop", testWakeBadLoop},
+	{"JunkDatagrams", testJunkDatagrams},
+	{"Timers", testTimers},
+	{"Ticks", testTicks},
+}
+
+// Run runs the whole suite against s.Backend as subtests of t.
+func Run(t *testing.T, s Suite) {
+	suite = s
+	// The EMFILE test's child process runs only that subtest.
+	child := os.Getenv(emfileChildEnv) != ""
+	for _, tc := range tests {
+		if !child || tc.name == "AcceptEMFILE" {
+			t.Run(tc.name, tc.f)
+		}
+	}
+}
+
+// Bench runs the suite's benchmarks against s.Backend as sub-benchmarks.
+func Bench(b *testing.B, s Suite) {
+	suite = s
+	b.Run("Wake", benchWake)
+	b.Run("WakeUncoalesced", benchWakeUncoalesced)
+	b.Run("EchoLoopback", benchEchoLoopback)
+	b.Run("Connect", benchConnect)
+}
+
+// config returns cfg aimed at the backend under test.
+func config(cfg engine.Config) engine.Config {
+	cfg.Backend = suite.Backend
+	if cfg.Options == nil {
+		cfg.Options = suite.Options
+	}
+	return cfg
+}
