@@ -5,14 +5,24 @@ import (
 	"os"
 	"testing"
 
+	cwnetpoll "github.com/cloudwego/netpoll"
+
 	"github.com/evhttpd/httpd/engine/gnet"
+	"github.com/evhttpd/httpd/engine/netpoll"
 )
 
 // EVHTTPD_ENGINE runs the whole suite on another engine backend (every
 // Start without Config.Engine uses it): EVHTTPD_ENGINE=netpoll go test .
 func init() {
-	if v := os.Getenv("EVHTTPD_ENGINE"); v != "" {
-		defaultEngine = v
+	v := os.Getenv("EVHTTPD_ENGINE")
+	if v == "" {
+		return
+	}
+	defaultEngine = v
+	if v == netpoll.Name && netpoll.Supported {
+		// netpoll's pollers live as long as the process; start them
+		// before any test takes its goroutine and descriptor baseline.
+		cwnetpoll.Initialize()
 	}
 }
 

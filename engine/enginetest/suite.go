@@ -33,6 +33,10 @@ type Suite struct {
 	// LeakIgnore lists goroutines of the poller library that outlive an
 	// engine by design (process-wide pools and pollers).
 	LeakIgnore []goleak.Option
+	// PollerAllocs is how many heap allocations the poller library itself
+	// makes per readable event, which the allocation gate allows for (the
+	// engine's own share must be zero). gnet: 0.
+	PollerAllocs int
 }
 
 // emfileChildEnv marks the child process of the EMFILE test (Linux only).

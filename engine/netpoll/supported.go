@@ -1,0 +1,8 @@
+//go:build (linux && (amd64 || arm64 || loong64)) || ((darwin || freebsd) && (amd64 || arm64))
+
+package netpoll
+
+// Supported reports whether the backend is built for this platform (and so
+// registered): cloudwego/netpoll v0.7.2 builds on linux (amd64, arm64,
+// loong64), darwin and freebsd (amd64, arm64).
+const Supported = true
