@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -211,5 +212,52 @@ func testLeftoverKept(t *testing.T) {
 	got := make([]byte, len(want))
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
 		t.Fatalf("echo %q, %v; want %q", got, err, want)
+	}
+}
+
+// testIdleNoGoroutine: an idle connection holds no goroutine, whatever the
+// poller does while bytes flow. 200 connections each complete an echo and
+// stay open; the process may keep a few pooled goroutines of the poller
+// library, never one per connection.
+func testIdleNoGoroutine(t *testing.T) {
+	e := startEngine(t, engine.Config{Loops: 2}, newEcho())
+	defer stopEngine(t, e)
+	base := runtime.NumGoroutine()
+	const n = 200
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range n {
+		c, err := net.Dial("tcp", e.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		msg := []byte{'a' + byte(i%26)}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Pooled goroutines wind down on their own (gnet's enrolment pool
+	// keeps up to its bound for 10s); none may stay per connection.
+	var extra int
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		extra = runtime.NumGoroutine() - base
+		if extra < n/4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("%d idle connections: %d goroutines above the engine's baseline", n, extra)
+	if extra >= n/4 {
+		t.Errorf("%d idle connections keep %d goroutines; want far fewer than one each", n, extra)
 	}
 }

@@ -65,6 +65,7 @@ var tests = []namedTest{
 	{"PeerSendsAndCloses", testPeerSendsAndCloses},
 	{"BackpressureCount", testBackpressureCount},
 	{"LeftoverKept", testLeftoverKept},
+	{"IdleNoGoroutine", testIdleNoGoroutine},
 	{"ConnAddrs", testConnAddrs},
 	{"WakeConcurrent", testWakeConcurrent},
 	{"WakeBadLoop", testWakeBadLoop},
