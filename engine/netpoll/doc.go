@@ -70,7 +70,7 @@
 // # Process-wide settings and what outlives an engine
 //
 // netpoll's pollers, its goroutine pool and its buffer sizes belong to the
-// process. The first Start applies Options.BufferSize (default 1 KiB
+// process. The first Start applies Options.BufferSize (default 512 bytes
 // instead of netpoll's 8 KiB: netpoll keeps one buffer node per idle
 // connection) and routes netpoll's log to that engine's Logger at Debug.
 // netpoll's pollers start on first use and run until the process exits.
