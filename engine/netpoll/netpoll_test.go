@@ -5,7 +5,6 @@ package netpoll
 import (
 	"testing"
 
-	"github.com/cloudwego/netpoll"
 	"go.uber.org/goleak"
 
 	"github.com/evhttpd/httpd/engine/enginetest"
@@ -27,7 +26,7 @@ var suite = enginetest.Suite{Backend: Name, LeakIgnore: leakIgnore, PollerAllocs
 // started first: they live as long as the process, not an engine, so the
 // suite's leak checks must not count them.
 func TestConformance(t *testing.T) {
-	netpoll.Initialize()
+	StartPollers()
 	enginetest.Run(t, suite)
 }
 

@@ -8,3 +8,6 @@ package netpoll
 // importing this package registers nothing and engine.Start with Backend
 // "netpoll" reports that no such backend exists.
 const Supported = false
+
+// StartPollers does nothing where the backend is not built.
+func StartPollers() {}
