@@ -13,7 +13,7 @@ import (
 // leakIgnore names netpoll's process-wide goroutines: its pollers, started
 // on first use, live as long as the process.
 var leakIgnore = []goleak.Option{
-	goleak.IgnoreAnyFunction("github.com/cloudwego/netpoll.(*defaultPoll).Wait"),
+	goleak.IgnoreAnyFunction(PollerFunction),
 }
 
 // netpoll allocates twice per readable event: the task closure its

@@ -14,3 +14,7 @@ const Supported = true
 // goroutine and two descriptors), so tests that compare goroutine and
 // descriptor counts before and after a server call this first.
 func StartPollers() { netpoll.Initialize() }
+
+// PollerFunction is the function netpoll's pollers run, for goroutine-leak
+// checks (goleak.IgnoreAnyFunction) that must not count them.
+const PollerFunction = "github.com/cloudwego/netpoll.(*defaultPoll).Wait"

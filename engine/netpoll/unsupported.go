@@ -11,3 +11,7 @@ const Supported = false
 
 // StartPollers does nothing where the backend is not built.
 func StartPollers() {}
+
+// PollerFunction is the function netpoll's pollers run, for goroutine-leak
+// checks (goleak.IgnoreAnyFunction) that must not count them.
+const PollerFunction = "github.com/cloudwego/netpoll.(*defaultPoll).Wait"
