@@ -12,7 +12,7 @@ import (
 	"github.com/evhttpd/httpd/engine"
 )
 
-func init() { tests = append(tests, namedTest{"EchoRoundTripAlloc", testEchoRoundTripAlloc}) }
+func init() { allocTests = append(allocTests, namedTest{"EchoRoundTrip", testEchoRoundTripAlloc}) }
 
 // testEchoRoundTripAlloc: a steady-state echo round trip (the poller's read,
 // OnTraffic, Peek, Write, Discard) allocates nothing beyond what the poller

@@ -35,8 +35,9 @@ type namedTest struct {
 	f    func(t *testing.T)
 }
 
-// tests is the suite; files with build constraints (allocation gates,
-// Linux-only EMFILE) add theirs in init.
+// tests is the suite; files with build constraints (Linux-only EMFILE)
+// add theirs in init. allocTests are the allocation gates, run apart
+// (RunAlloc) and only without the race detector.
 var tests = []namedTest{
 	{"Echo", testEcho},
 	{"StopConcurrent", testStopConcurrent},
@@ -59,7 +60,21 @@ var tests = []namedTest{
 	{"Ticks", testTicks},
 }
 
-// Run runs the whole suite against s.Backend as subtests of t.
+var allocTests []namedTest
+
+// RunAlloc runs the suite's allocation gates against s.Backend as subtests
+// of t. They are built without the race detector only (its instrumentation
+// allocates); a backend calls it from a test whose name contains "Alloc",
+// so that ./test.sh's allocation pass (-run Alloc) finds it.
+func RunAlloc(t *testing.T, s Suite) {
+	suite = s
+	for _, tc := range allocTests {
+		t.Run(tc.name, tc.f)
+	}
+}
+
+// Run runs the whole suite but the allocation gates against s.Backend as
+// subtests of t.
 func Run(t *testing.T, s Suite) {
 	suite = s
 	// The EMFILE test's child process runs only that subtest.

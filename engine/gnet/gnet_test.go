@@ -24,6 +24,9 @@ var suite = enginetest.Suite{Backend: Name, LeakIgnore: leakIgnore}
 // TestConformance runs the engine conformance suite on gnet.
 func TestConformance(t *testing.T) { enginetest.Run(t, suite) }
 
+// TestConformanceAlloc runs the suite's allocation gates (not under -race).
+func TestConformanceAlloc(t *testing.T) { enginetest.RunAlloc(t, suite) }
+
 func BenchmarkConformance(b *testing.B) { enginetest.Bench(b, suite) }
 
 // BenchmarkConnect varies EnrollQueue: a small bound costs no connection

@@ -30,4 +30,7 @@ func TestConformance(t *testing.T) {
 	enginetest.Run(t, suite)
 }
 
+// TestConformanceAlloc runs the suite's allocation gates (not under -race).
+func TestConformanceAlloc(t *testing.T) { enginetest.RunAlloc(t, suite) }
+
 func BenchmarkConformance(b *testing.B) { enginetest.Bench(b, suite) }
