@@ -128,6 +128,13 @@ func (bp *bodyPipe) abandon() {
 	bp.signal()
 }
 
+// broken reports whether the body failed or was abandoned (any side).
+func (bp *bodyPipe) broken() bool {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	return bp.err != nil
+}
+
 // fail reports a broken body to the handler.
 func (bp *bodyPipe) fail(err error) {
 	bp.mu.Lock()
@@ -219,7 +226,7 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 		r.keep = r.finish(err, panicked)
 		release()
 		if err != nil && !panicked {
-			s.log.Debug("httpd: handler returned an error; closing the session", "session", id, "err", err)
+			s.handlerFailed(r, err)
 		}
 		s.pushItem(lp, ctrl.Item{Kind: kindBlockDone, ID: uint64(id), Arg: r})
 	})
@@ -234,6 +241,9 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	}
 	if r.bp.left != 0 {
 		c.continue100Req(p)
+		if c.x.bodyDL == 0 {
+			c.startBody()
+		}
 	}
 	c.feedBlocking()
 	return false
@@ -304,6 +314,7 @@ func (c *Session) feedBlocking() {
 		bp.push(src[:k], bp.left == 0)
 		c.inDiscard(k)
 		c.emit(EventOnData, k)
+		c.blockBodyProgress(k, bp.left == 0)
 		if k < len(src) && bp.left > 0 {
 			bp.mu.Lock()
 			bp.starved = true
@@ -328,10 +339,25 @@ func (c *Session) feedBlocking() {
 	}
 	bp.push(dst[:nd], c.x.cd.Done())
 	c.emit(EventOnData, nd)
+	c.blockBodyProgress(ns, c.x.cd.Done())
 	if ns < len(src) && !c.x.cd.Done() {
 		bp.mu.Lock()
 		bp.starved = true
 		bp.mu.Unlock()
+	}
+}
+
+// blockBodyProgress moves the body deadline of a Blocking request as its
+// body is handed over, and clears it once the body is complete. (While
+// bytes wait in the input for the handler to read them, the deadline does
+// not end the request: see onTimer.)
+func (c *Session) blockBodyProgress(n int, done bool) {
+	if done {
+		c.x.bodyDL = 0
+		return
+	}
+	if c.x.bodyDL != 0 {
+		c.bodyProgress(n)
 	}
 }
 
@@ -463,9 +489,14 @@ func (c *Session) blockDone(r *Request) {
 	bp := r.bp
 	bp.mu.Lock()
 	complete := bp.eof && bp.err == nil
+	failed := bp.err != nil
 	bp.mu.Unlock()
 	c.st = stHead
 	switch {
+	case failed:
+		// The body timed out or broke: the rest of it, if it ever comes,
+		// must not be read as a request.
+		c.closeAfterReply()
 	case complete:
 		c.endRequest()
 	case bp.left < 0:

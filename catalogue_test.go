@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// catalogueCase is one row of shared/CATALOGUE.md's HTTP sections, run end
+// catalogueCase is one row of docs/behaviour.md's HTTP sections, run end
 // to end: the replies expected (status codes in order) and whether the
 // server closes the session after them.
 type catalogueCase struct {
@@ -79,6 +79,25 @@ func catalogueCases() []catalogueCase {
 		{name: "method with (", in: "GE(T /echo HTTP/1.1\r\n" + h11 + "\r\n", want: []int{400}, closed: true},
 		{name: "method with NUL", in: "GE\x00T /echo HTTP/1.1\r\n" + h11 + "\r\n", want: []int{400}, closed: true},
 		{name: "unused token method", in: "FROB /echo HTTP/1.1\r\n" + h11 + "\r\n", want: []int{501}},
+		{name: "405 lists Allow", in: "DELETE /echo HTTP/1.1\r\n" + h11 + "\r\n" + get, want: []int{405, 200},
+			check: wantHeader(0, "Allow", "GET, HEAD, POST")},
+		{name: "405 for PATCH", in: "PATCH /hdr HTTP/1.1\r\n" + h11 + "Content-Length: 3\r\n\r\nabc" + get, want: []int{405, 200},
+			check: wantHeader(0, "Allow", "GET, HEAD")},
+		{name: "405 for a method registered elsewhere", in: "BREW /echo HTTP/1.1\r\n" + h11 + "\r\n", want: []int{405}},
+		{name: "HEAD served by the GET handler", in: "HEAD /hdr HTTP/1.1\r\n" + h11 + "X-A: 12345\r\n\r\n" + get,
+			want: []int{200, 200}, method: "HEAD",
+			check: func(t *testing.T, rs []*http.Response) {
+				if rs[0].ContentLength != 5 || bodyOf(rs[0]) != "" {
+					t.Errorf("HEAD: Content-Length %d, body %q; want 5 and none", rs[0].ContentLength, bodyOf(rs[0]))
+				}
+			}},
+		{name: "HEAD of a chunked GET reply", in: "HEAD /chunks HTTP/1.1\r\n" + h11 + "\r\n" + get,
+			want: []int{200, 200}, method: "HEAD",
+			check: func(t *testing.T, rs []*http.Response) {
+				if len(rs[0].TransferEncoding) != 1 || bodyOf(rs[0]) != "" {
+					t.Errorf("HEAD: Transfer-Encoding %v, body %q; want chunked and none", rs[0].TransferEncoding, bodyOf(rs[0]))
+				}
+			}},
 		{name: "double space", in: "GET  /echo HTTP/1.1\r\n" + h11 + "\r\n", want: []int{400}, closed: true},
 		{name: "tab in request line", in: "GET\t/echo HTTP/1.1\r\n" + h11 + "\r\n", want: []int{400}, closed: true},
 		{name: "trailing space", in: "GET /echo HTTP/1.1 \r\n" + h11 + "\r\n", want: []int{400}, closed: true},
@@ -115,6 +134,25 @@ func catalogueCases() []catalogueCase {
 		{name: "bare LF line ends", in: "GET /echo HTTP/1.1\n" + "Host: x\n\n", want: []int{200}},
 		{name: "no Host on 1.1", in: "GET /echo HTTP/1.1\r\n\r\n", want: []int{400}, closed: true},
 		{name: "two Host fields", in: "GET /echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", want: []int{400}, closed: true},
+		{name: "Host list", in: "GET /echo HTTP/1.1\r\nHost: a, b\r\n\r\n", want: []int{400}, closed: true},
+		{name: "Host with space and path", in: "GET /echo HTTP/1.1\r\nHost: a b/c\r\n\r\n", want: []int{400}, closed: true},
+		{name: "Host port too large", in: "GET /echo HTTP/1.1\r\nHost: a:65536\r\n\r\n", want: []int{400}, closed: true},
+		{name: "Host IPv6 literal", in: "GET /echo HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", want: []int{200}},
+		{name: "absolute-form", in: "GET http://x/echo HTTP/1.1\r\nHost: y\r\n\r\n" + get, want: []int{200, 200}},
+		{name: "absolute-form POST with query", in: "POST HTTP://x:80/echo?q=1 HTTP/1.1\r\n" + h11 + "Content-Length: 2\r\n\r\nhi",
+			want: []int{200}, check: wantBody(0, "hi")},
+		{name: "absolute-form other scheme", in: "GET ftp://x/echo HTTP/1.1\r\n" + h11 + "\r\n", want: []int{400}, closed: true},
+		{name: "authority-form with GET", in: "GET x:80 HTTP/1.1\r\n" + h11 + "\r\n", want: []int{400}, closed: true},
+		{name: "asterisk with GET", in: "GET * HTTP/1.1\r\n" + h11 + "\r\n", want: []int{400}, closed: true},
+		{name: "OPTIONS *", in: "OPTIONS * HTTP/1.1\r\n" + h11 + "\r\n" + get, want: []int{200, 200},
+			check: func(t *testing.T, rs []*http.Response) {
+				allow := rs[0].Header.Get("Allow")
+				for _, m := range []string{"GET", "HEAD", "POST", "OPTIONS"} {
+					if !slices.Contains(strings.Split(allow, ", "), m) {
+						t.Errorf("OPTIONS * Allow = %q; want %s in it", allow, m)
+					}
+				}
+			}},
 		{name: "Expect other value", in: post("Content-Length: 5\r\nExpect: something\r\n", "hello"), want: []int{417}, closed: true},
 		{name: "three pipelined, body in the middle", in: get + post("Content-Length: 3\r\n", "abc") + get, want: []int{200, 200, 200},
 			check: wantBody(1, "abc")},
@@ -138,6 +176,14 @@ func catalogueCases() []catalogueCase {
 	return cases
 }
 
+func wantHeader(i int, name, value string) func(*testing.T, []*http.Response) {
+	return func(t *testing.T, rs []*http.Response) {
+		if got := rs[i].Header.Get(name); got != value {
+			t.Errorf("reply %d %s = %q; want %q", i, name, got, value)
+		}
+	}
+}
+
 func wantBody(i int, body string) func(*testing.T, []*http.Response) {
 	return func(t *testing.T, rs []*http.Response) {
 		if got := bodyOf(rs[i]); got != body {
@@ -148,11 +194,25 @@ func wantBody(i int, body string) func(*testing.T, []*http.Response) {
 
 func catalogueServer(t testing.TB) *Server {
 	srv := startTest(t, Config{MaxBodySize: 1 << 20, LingerTimeout: 500 * time.Millisecond})
+	catalogueHandlers(t, srv)
+	return srv
+}
+
+// catalogueHandlers registers the routes the catalogue rows use (over TCP
+// here, over TLS in tls_test.go).
+func catalogueHandlers(t testing.TB, srv *Server) {
 	mustRegister(t, srv,
 		URIHandler{URI: "/echo", Method: "POST", Handler: func(r *Request) error { return r.Send(r.Body()) }},
 		URIHandler{URI: "/echo", Method: "GET", Handler: func(r *Request) error { return r.Send(r.Body()) }},
 		URIHandler{URI: "/hdr", Method: "GET", Handler: func(r *Request) error { return r.Send(r.Header("X-A")) }},
 		URIHandler{URI: "/head", Method: "HEAD", Handler: sendString("hello world")},
+		URIHandler{URI: "/brew", Method: "BREW", Handler: sendString("coffee")},
+		URIHandler{URI: "/chunks", Method: "GET", Handler: func(r *Request) error {
+			if err := r.SendChunk([]byte("one ")); err != nil {
+				return err
+			}
+			return r.SendChunk([]byte("two"))
+		}},
 		URIHandler{URI: "/ignore", Method: "POST", Handler: sendString("ignored")},
 		URIHandler{URI: "/inject", Method: "GET", Handler: func(r *Request) error {
 			if r.SetHeader("X-Ok", "a\r\nX-Evil: 1") == nil || r.SetHeader("X-Evil\r\n", "1") == nil {
@@ -166,7 +226,6 @@ func catalogueServer(t testing.TB) *Server {
 			return nil
 		}},
 	)
-	return srv
 }
 
 // TestCatalogueHTTP runs every case whole, in 7-byte pieces and byte by

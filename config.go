@@ -32,22 +32,31 @@ type Config struct {
 
 	// BlockingWorkers bounds the goroutines that run handlers registered
 	// with Blocking set. When all are busy a new blocking request is answered
-	// 503. Default 4 * GOMAXPROCS.
+	// 503. A worker exists only while its handler runs, and a handler that
+	// streams a reply waits in SendChunk while its client is more than
+	// MaxOutbound/2 behind (up to SendWaitTimeout), so clients that do not
+	// read can hold workers that long: the default is generous. Default
+	// 64 * GOMAXPROCS.
 	BlockingWorkers int
 
 	// MaxOpenSockets caps concurrent sessions (ESP's max_open_sockets).
 	// Default 10000.
 	MaxOpenSockets int
 
-	// LRUPurgeEnable closes the least recently used session when a client
-	// connects while MaxOpenSockets sessions are open (ESP's
-	// lru_purge_enable). Without it the newcomer is answered 503 and closed.
-	// A session that has not yet completed a request and is younger than
-	// LRUGrace, or that has queued work, is never chosen. Default false.
+	// LRUPurgeEnable closes a session when a client connects while
+	// MaxOpenSockets sessions are open (ESP's lru_purge_enable); without it
+	// the newcomer is answered 503 and closed. Sessions that have not
+	// completed a request go first: the longest-open one older than
+	// LRUGrace; then, while such sessions fill half of MaxOpenSockets or
+	// more (a flood of connections that send nothing), the longest-open
+	// one even within LRUGrace; only then the session whose last request
+	// completed least recently (ESP's rule). A session with queued work or
+	// in its TLS handshake is never chosen. Default false.
 	LRUPurgeEnable bool
 
 	// LRUGrace protects a new session from LRU purge until it has completed
-	// a request or is this old. Default 1s.
+	// a request or is this old, unless sessions without a completed request
+	// fill half the table (see LRUPurgeEnable). Default 1s.
 	LRUGrace time.Duration
 
 	// MaxURIHandlers caps registered handlers (ESP's max_uri_handlers).
@@ -78,9 +87,10 @@ type Config struct {
 	// MaxOutbound bounds the reply bytes queued for a session: past it the
 	// session takes no new request or WebSocket message until the client
 	// has read half of it (a single larger reply is still sent whole), and
-	// the input it keeps sending meanwhile is capped at MaxOutbound plus the
-	// request and message limits, past which the session closes. Output that
-	// makes no progress for SendWaitTimeout closes the session. Default 4 MiB.
+	// the input it keeps sending meanwhile is capped at MaxOutbound plus
+	// MaxRequestLine and MaxHeaderBytes, past which the session closes.
+	// Output that makes no progress for SendWaitTimeout resets the session.
+	// Default 4 MiB.
 	MaxOutbound int
 
 	// HeaderTimeout bounds the time from the first byte of a request to the
@@ -91,6 +101,34 @@ type Config struct {
 	// recv_wait_timeout): on expiry the client gets 408 "Server closed this
 	// connection" and the session closes. Default 5s.
 	RecvWaitTimeout time.Duration
+	// BodyTimeout bounds the time a request body may take from the end of
+	// its head to its last byte, however steadily it trickles in: past it
+	// the client gets 408 and the session closes. Default 2m.
+	BodyTimeout time.Duration
+	// MinBodyRate is the slowest average rate, in bytes per second, at
+	// which a body may arrive: the body's deadline starts RecvWaitTimeout
+	// after its head and moves one second later for every MinBodyRate bytes
+	// received (never past BodyTimeout). A body slower than that gets 408
+	// and close, so a client sending a byte a second cannot hold a session
+	// (or a Blocking worker) for ever. Default 1024; -1 disables the rate
+	// check (BodyTimeout still applies).
+	MinBodyRate int64
+	// BlockingPrebuffer is how much of a Blocking handler's body the loop
+	// receives before the handler is given a worker: a Content-Length body
+	// arrives whole, or its first BlockingPrebuffer bytes, before a worker
+	// is taken, so a slow client costs no worker while it sends them (the
+	// rest streams through Request.Recv; chunked bodies stream at once).
+	// The bytes count against MaxBufferedBytes. Default 1 MiB; -1 disables
+	// it.
+	BlockingPrebuffer int
+	// MaxBufferedBytes is the server-wide budget for input and output held
+	// for sessions (bytes received and not yet consumed, replies queued
+	// and not yet sent, each rounded up to the power of two the engine's
+	// doubling buffers use). When the total goes over it, the sessions holding
+	// the most are reset (TCP RST) until it is back under 7/8 of it.
+	// Default 64 * (MaxOutbound + MaxBodySize) capped to 1 GiB, and never
+	// below 4 * (MaxOutbound + MaxBodySize); -1 disables it.
+	MaxBufferedBytes int64
 	// SendWaitTimeout bounds how long queued output may make no progress
 	// (ESP's send_wait_timeout) before the session closes. Default 5s.
 	SendWaitTimeout time.Duration
@@ -165,11 +203,20 @@ type Config struct {
 	// TLSHandshakeTimeout bounds a TLS handshake, counted from accept: a
 	// client that has not completed it by then is closed. Default 10s.
 	TLSHandshakeTimeout time.Duration
-	// TLSHandshakeWorkers bounds the goroutines that run TLS handshakes
-	// (they never run on an event loop). Default 2 * GOMAXPROCS.
+	// TLSHandshakeWorkers bounds the TLS handshakes that compute at once,
+	// off the event loops. A handshake holds a worker only while it
+	// computes, never while it waits for the client's next flight, so
+	// clients that stall mid-handshake do not delay others. Default
+	// 2 * GOMAXPROCS.
 	TLSHandshakeWorkers int
-	// TLSHandshakeQueue bounds the handshakes waiting for a worker; past
-	// it a new connection is closed. Default 1024.
+	// TLSHandshakeQueue bounds the TLS handshakes in progress beyond
+	// TLSHandshakeWorkers: those waiting for a worker and those waiting for
+	// the client (each of the latter keeps a parked goroutine, about 8 KiB
+	// of stack, plus its handshake state). A handshake counts from its
+	// complete ClientHello to its end; past TLSHandshakeWorkers +
+	// TLSHandshakeQueue in progress, a new one is refused and its
+	// connection closed (EventError matching ErrTLSHandshakeBusy).
+	// Default 1024.
 	TLSHandshakeQueue int
 
 	// OnEvent receives server events (ESP's ESP_HTTP_SERVER_EVENT). It runs
@@ -186,23 +233,26 @@ type Config struct {
 
 // Defaults for Config fields.
 const (
-	DefaultAddr            = "127.0.0.1:8080"
-	DefaultMaxOpenSockets  = 10000
-	DefaultMaxURIHandlers  = 512
-	DefaultMaxRespHeaders  = 32
-	DefaultMaxRequestLine  = 8 << 10
-	DefaultMaxHeaderBytes  = 32 << 10
-	DefaultMaxHeaders      = 100
-	DefaultMaxBodySize     = 8 << 20
-	DefaultMaxDrain        = 256 << 10
-	DefaultMaxOutbound     = 4 << 20
-	DefaultHeaderTimeout   = 10 * time.Second
-	DefaultRecvWaitTimeout = 5 * time.Second
-	DefaultSendWaitTimeout = 5 * time.Second
-	DefaultIdleTimeout     = 60 * time.Second
-	DefaultLingerTimeout   = 2 * time.Second
-	DefaultLRUGrace        = time.Second
-	DefaultTimerResolution = 50 * time.Millisecond
+	DefaultAddr              = "127.0.0.1:8080"
+	DefaultMaxOpenSockets    = 10000
+	DefaultMaxURIHandlers    = 512
+	DefaultMaxRespHeaders    = 32
+	DefaultMaxRequestLine    = 8 << 10
+	DefaultMaxHeaderBytes    = 32 << 10
+	DefaultMaxHeaders        = 100
+	DefaultMaxBodySize       = 8 << 20
+	DefaultMaxDrain          = 256 << 10
+	DefaultMaxOutbound       = 4 << 20
+	DefaultHeaderTimeout     = 10 * time.Second
+	DefaultRecvWaitTimeout   = 5 * time.Second
+	DefaultSendWaitTimeout   = 5 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+	DefaultLingerTimeout     = 2 * time.Second
+	DefaultBodyTimeout       = 2 * time.Minute
+	DefaultMinBodyRate       = 1024
+	DefaultBlockingPrebuffer = 1 << 20
+	DefaultLRUGrace          = time.Second
+	DefaultTimerResolution   = 50 * time.Millisecond
 )
 
 // ErrInvalidConfig is wrapped by every configuration error Start returns.
@@ -234,7 +284,7 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case !setInt(&c.EventLoops, procs) || c.EventLoops > 1024:
 		return bad("EventLoops must be 1..1024")
-	case !setInt(&c.BlockingWorkers, 4*procs):
+	case !setInt(&c.BlockingWorkers, 64*procs):
 		return bad("BlockingWorkers must be positive")
 	case !setInt(&c.MaxOpenSockets, DefaultMaxOpenSockets) || c.MaxOpenSockets > 1<<22:
 		return bad("MaxOpenSockets must be 1..4194304")
@@ -254,6 +304,7 @@ func (c Config) withDefaults() (Config, error) {
 		!setDur(&c.RecvWaitTimeout, DefaultRecvWaitTimeout),
 		!setDur(&c.SendWaitTimeout, DefaultSendWaitTimeout),
 		!setDur(&c.IdleTimeout, DefaultIdleTimeout),
+		!setDur(&c.BodyTimeout, DefaultBodyTimeout),
 		!setDur(&c.LingerTimeout, DefaultLingerTimeout),
 		!setDur(&c.LRUGrace, DefaultLRUGrace),
 		!setDur(&c.TimerResolution, DefaultTimerResolution):
@@ -289,6 +340,24 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxDrain < 0 {
 		return bad("MaxDrain must be positive")
+	}
+	switch {
+	case c.MinBodyRate == 0:
+		c.MinBodyRate = DefaultMinBodyRate
+	case c.MinBodyRate < -1:
+		return bad("MinBodyRate must be positive or -1")
+	}
+	switch {
+	case c.BlockingPrebuffer == 0:
+		c.BlockingPrebuffer = DefaultBlockingPrebuffer
+	case c.BlockingPrebuffer < -1 || c.BlockingPrebuffer > 64<<20:
+		return bad("BlockingPrebuffer must be 1..67108864 or -1")
+	}
+	switch per := int64(c.MaxOutbound) + c.MaxBodySize; {
+	case c.MaxBufferedBytes == 0:
+		c.MaxBufferedBytes = max(min(64*per, 1<<30), 4*per)
+	case c.MaxBufferedBytes < -1:
+		return bad("MaxBufferedBytes must be positive or -1")
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -35,6 +36,10 @@ type loop struct {
 	now      int64     // monotonic ns, refreshed every tick (OnTick)
 	wall     time.Time // wall time of the same reading, for the Date header
 	scratch  []byte    // decode target for discarded chunked bodies
+
+	held       int64 // bytes its sessions hold (budget.go)
+	shedAt     int64 // lp.now of the last shed
+	shedWarned int64 // lp.now of the last budget warning
 }
 
 const outKeep = 64 << 10 // an output buffer larger than this is dropped after use
@@ -267,6 +272,15 @@ func (lp *loop) stamp() int64 {
 // bytes allow.
 func (c *Session) process() {
 	for !c.closing {
+		if len(c.lp.out) > outKeep {
+			// Replies to pipelined requests answered in this callback go
+			// to the connection in batches of about outKeep: the loop's
+			// buffer stays small (it is not regrown to MaxOutbound on
+			// every callback), and once the connection holds MaxOutbound
+			// the session stalls instead of queueing replies to a whole
+			// read's worth of requests.
+			c.flush()
+		}
 		if !c.unstall() {
 			return
 		}
@@ -286,6 +300,8 @@ func (c *Session) process() {
 			c.feedBlocking()
 		case stWS:
 			more = c.readWS()
+		case stAsync:
+			// A detached reply is open: further input waits for Done.
 		}
 		if !more {
 			return
@@ -340,14 +356,22 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	h, res := s.reg.lookup(p.Method(), unsafe.String(unsafe.SliceData(path), len(path)))
 	cl := p.ContentLength()
 	chunked := p.Chunked()
+	if res != lookupFound && p.Form() == hc.AsteriskForm {
+		return c.optionsServer(n) // OPTIONS * (the parser allows * with OPTIONS only)
+	}
 	if res != lookupFound {
 		status := 404
 		switch res {
 		case lookupNoMethod:
-			status = 405
 			if ws.HasToken(p.Header("Upgrade"), "websocket") {
 				status = 400 // a WebSocket handshake must be a GET (RFC 6455 §4.1)
+				break
 			}
+			// 405 must say what the URI serves (RFC 9110 §15.5.6).
+			r := &c.lp.req
+			r.reset(c, nil, p, nil)
+			_ = r.SetHeader("Allow", s.reg.allowFor(unsafe.String(unsafe.SliceData(path), len(path))))
+			return c.skipBody(c.replyErrorReq(r, 405, "", false), n)
 		case lookupUnknownVer:
 			status = 501
 		}
@@ -365,7 +389,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	if h.IsWebSocket {
 		return c.wsHandshake(b, n)
 	}
-	if h.Blocking {
+	if h.Blocking && !c.prebuffer(cl, chunked, len(b)-n) {
 		return c.startBlocking(b, n, limit)
 	}
 	switch {
@@ -379,9 +403,15 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		c.st = stChunked
 		c.continue100()
 		c.x.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
+		c.startBody()
 		return true
 	case cl > 0:
 		c.x.need = n + int(cl)
+		if h.Blocking {
+			// Prebuffering: the worker is taken once the first
+			// BlockingPrebuffer bytes (or the whole body) are in.
+			c.x.need = n + int(min(cl, int64(s.cfg.BlockingPrebuffer)))
+		}
 		if len(b) >= c.x.need {
 			c.emit(EventOnData, int(cl))
 			c.dispatch(b[n:c.x.need])
@@ -392,7 +422,9 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		c.continue100()
 		c.x.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
 		c.x.inMark = c.inBuffered()
-		if c.x.inMark > n {
+		c.startBody()
+		c.bodyProgress(c.x.inMark - n)
+		if c.x.inMark > n && !h.Blocking {
 			c.emit(EventOnData, c.x.inMark-n)
 		}
 		return false
@@ -403,6 +435,17 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	}
 }
 
+// optionsServer answers "OPTIONS *" when no handler is registered for "*":
+// 200 with an Allow listing every method the server serves (RFC 9110
+// §9.3.7). The request's body, if any, is skipped like an unrouted one's.
+func (c *Session) optionsServer(n int) bool {
+	r := &c.lp.req
+	r.reset(c, nil, c.x.p, nil)
+	_ = r.SetHeader("Allow", c.lp.srv.reg.allowAll())
+	keep := r.finish(r.Send(nil), false)
+	return c.skipBody(keep, n)
+}
+
 // continue100 sends "100 Continue" once when the client waits for it
 // (RFC 9110 §10.1.1) and the body has not arrived yet.
 func (c *Session) continue100() {
@@ -411,6 +454,39 @@ func (c *Session) continue100() {
 		c.lp.out = append(c.lp.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
 		c.flush()
 	}
+}
+
+// prebuffer reports whether a Blocking handler's body is received on the
+// loop before the handler gets a worker (Config.BlockingPrebuffer): a
+// Content-Length body small enough that has not fully arrived (have body
+// bytes are in). A slow client then costs no worker while it sends.
+func (c *Session) prebuffer(cl int64, chunked bool, have int) bool {
+	return !chunked && cl > 0 && int64(have) < min(cl, int64(c.lp.srv.cfg.BlockingPrebuffer))
+}
+
+// startBody arms the whole-body deadline when a body starts to arrive.
+func (c *Session) startBody() {
+	x := c.x
+	x.bodyStart, x.bodyRecv = c.lp.now, 0
+	c.bodyProgress(0)
+}
+
+// bodyProgress counts n more body bytes and moves the body deadline: it
+// starts RecvWaitTimeout after the head, moves a second later per
+// MinBodyRate bytes, and never passes BodyTimeout.
+func (c *Session) bodyProgress(n int) {
+	x := c.x
+	cfg := &c.lp.srv.cfg
+	x.bodyRecv += int64(n)
+	dl := x.bodyStart + int64(cfg.BodyTimeout)
+	if rate := cfg.MinBodyRate; rate > 0 {
+		// In float: bodyRecv * 1e9 overflows int64 past 9 GB.
+		grant := float64(x.bodyRecv) / float64(rate) * float64(time.Second)
+		if r := float64(x.bodyStart) + float64(cfg.RecvWaitTimeout) + grant; r < float64(dl) {
+			dl = int64(r)
+		}
+	}
+	x.bodyDL = dl
 }
 
 // consume drops n input bytes after a request and moves to the next one.
@@ -425,8 +501,8 @@ func (c *Session) endRequest() {
 	x.h = nil
 	x.headLen, x.need = 0, 0
 	x.expect100 = false
-	x.recvDL = 0
-	if c.st == stLinger || c.closing {
+	x.recvDL, x.bodyDL = 0, 0
+	if c.st == stLinger || c.st == stAsync || c.closing {
 		return
 	}
 	c.st = stHead
@@ -449,9 +525,13 @@ func (c *Session) endRequest() {
 
 func (c *Session) readBody() bool {
 	have := c.inBuffered()
+	blocking := c.x.h.Blocking // prebuffering for a worker: it emits ON_DATA
 	if have < c.x.need {
 		if have > c.x.inMark { // progress: restart the receive timeout
-			c.emit(EventOnData, have-c.x.inMark)
+			if !blocking {
+				c.emit(EventOnData, have-c.x.inMark)
+			}
+			c.bodyProgress(have - c.x.inMark)
 			c.x.inMark = have
 			c.x.recvDL = c.lp.now + int64(c.lp.srv.cfg.RecvWaitTimeout)
 		}
@@ -460,6 +540,10 @@ func (c *Session) readBody() bool {
 	b := c.inPeek()
 	c.x.p.Rebind(b)
 	c.st = stHead
+	if blocking {
+		c.x.recvDL, c.x.bodyDL = 0, 0
+		return c.startBlocking(b, c.x.headLen, c.bodyLimit())
+	}
 	c.emit(EventOnData, c.x.need-c.x.inMark)
 	c.dispatch(b[c.x.headLen:c.x.need])
 	c.consume(c.x.need)
@@ -471,10 +555,7 @@ func (c *Session) readChunked() bool {
 	if len(src) == 0 {
 		return false
 	}
-	limit := c.lp.srv.cfg.MaxBodySize
-	if c.x.h.MaxBodySize > 0 {
-		limit = c.x.h.MaxBodySize
-	}
+	limit := c.bodyLimit()
 	used := 0
 	for used < len(src) && !c.x.cd.Done() {
 		if len(c.x.body) == cap(c.x.body) {
@@ -494,6 +575,7 @@ func (c *Session) readChunked() bool {
 	}
 	c.inDiscard(used)
 	c.x.recvDL = c.lp.now + int64(c.lp.srv.cfg.RecvWaitTimeout)
+	c.bodyProgress(used)
 	if !c.x.cd.Done() {
 		return false
 	}
@@ -506,6 +588,14 @@ func (c *Session) readChunked() bool {
 	return !c.closing
 }
 
+// bodyLimit is the body size cap of the request in progress.
+func (c *Session) bodyLimit() int64 {
+	if h := c.x.h; h != nil && h.MaxBodySize > 0 {
+		return h.MaxBodySize
+	}
+	return c.lp.srv.cfg.MaxBodySize
+}
+
 func errStatus(err error) int {
 	var pe *hc.Error
 	if errors.As(err, &pe) {
@@ -516,14 +606,23 @@ func errStatus(err error) int {
 
 // rejectUnread answers status for a well-framed request whose body was not
 // read, drops the head's n bytes still in the input (0 when already
-// consumed), and skips the body: discarded when at most MaxDrain, else the
-// session closes.
+// consumed), and skips the body (skipBody).
 func (c *Session) rejectUnread(status, n int) bool {
-	p := c.x.p
-	keep := c.replyError(status, "", p, false)
+	keep := c.replyError(status, "", c.x.p, false)
+	return c.skipBody(keep, n)
+}
+
+// skipBody ends a request that was answered without reading its body:
+// the head's n bytes still in the input (0 when already consumed) are
+// dropped, and the body is discarded when at most MaxDrain, else the
+// session closes. keep says whether the reply allows the session to stay
+// open. The body is never parsed as a request: that would let a client
+// smuggle a second request past a front end that saw only one.
+func (c *Session) skipBody(keep bool, n int) bool {
 	if c.closing || c.st == stLinger {
 		return false
 	}
+	p := c.x.p
 	if !keep || !p.KeepAlive() {
 		c.closeAfterReply()
 		return false
@@ -583,7 +682,14 @@ func (c *Session) drain() bool {
 		}
 	}
 	c.inDiscard(used)
+	// A chunked drain counts down from -1: the bytes it took, wire framing
+	// included, are capped at MaxDrain even when the decoder was set up
+	// with a handler's larger body limit.
+	c.x.drainLeft -= int64(used)
 	if !c.x.cd.Done() {
+		if -c.x.drainLeft-1 > c.lp.srv.cfg.MaxDrain {
+			c.closeAfterReply()
+		}
 		return false
 	}
 	c.endRequest()
@@ -599,9 +705,22 @@ func (c *Session) dispatch(body []byte) {
 	err, panicked := c.lp.srv.callHandler(c, r)
 	c.inHandler = false
 	c.lru.Store(c.lp.stamp())
+	if a := r.async; a != nil && err == nil && !panicked && !c.closing {
+		// Detached: the reply stays open; the session reads no further
+		// request until AsyncReply.Done (endRequest keeps stAsync).
+		r.async = nil
+		r.p, r.body = nil, nil
+		c.rq().async = a
+		c.st = stAsync
+		return
+	}
+	if a := r.async; a != nil {
+		a.closed() // the handler failed after detaching: the reply ends here
+		r.async = nil
+	}
 	keep := r.finish(err, panicked)
 	if err != nil && !panicked {
-		c.lp.srv.log.Debug("httpd: handler returned an error; closing the session", "session", c.id, "err", err)
+		c.lp.srv.handlerFailed(r, err)
 	}
 	r.p = nil
 	r.body = nil
@@ -669,7 +788,7 @@ func (c *Session) closeAfterReply() {
 	}
 	_ = c.ec.CloseWrite()
 	x := c.rq()
-	x.headDL, x.recvDL, c.idleDL = 0, 0, 0
+	x.headDL, x.recvDL, x.bodyDL, c.idleDL = 0, 0, 0, 0
 	x.lingerDL = c.lp.now + int64(c.lp.srv.cfg.LingerTimeout)
 	c.linger()
 }
@@ -772,14 +891,15 @@ func (c *Session) unstall() bool {
 	return false
 }
 
-// inboundCap bounds the input a stalled session may accumulate.
+// inboundCap bounds the input a stalled session may accumulate: the engine
+// keeps reading the socket (gnet has no way to pause it), so a client that
+// neither reads its replies nor stops sending is closed once this much
+// waits. It does not grow with the body or message limits: a WebSocket
+// client sending large messages it never reads the echoes of would
+// otherwise hold a message's worth of input, in a buffer that doubles.
 func (c *Session) inboundCap() int {
 	cfg := &c.lp.srv.cfg
-	n := cfg.MaxOutbound + cfg.MaxRequestLine + cfg.MaxHeaderBytes + int(cfg.MaxDrain)
-	if c.ws != nil {
-		n += int(c.ws.maxMsg())
-	}
-	return n
+	return cfg.MaxOutbound + cfg.MaxRequestLine + cfg.MaxHeaderBytes
 }
 
 // schedule points the connection's one engine timer at the nearest deadline.
@@ -787,10 +907,11 @@ func (c *Session) schedule() {
 	if c.closing {
 		return
 	}
+	c.account()
 	c.putRQ()
 	next := c.idleDL
 	if x := c.x; x != nil {
-		for _, d := range [...]int64{x.headDL, x.recvDL, x.sendDL, x.lingerDL, x.pollDL} {
+		for _, d := range [...]int64{x.headDL, x.recvDL, x.bodyDL, x.sendDL, x.lingerDL, x.pollDL} {
 			if d != 0 && (next == 0 || d < next) {
 				next = d
 			}
@@ -835,8 +956,10 @@ func (c *Session) onTimer() {
 				x.sendMark = ob
 				x.sendDL = now + int64(c.lp.srv.cfg.SendWaitTimeout)
 			default:
+				// Reset, not close: the kernel would otherwise keep the
+				// unsent bytes for a peer that does not read.
 				c.lp.srv.log.Debug("httpd: send timeout", "session", c.id, "queued", ob)
-				c.abort()
+				c.reset()
 				return
 			}
 		}
@@ -854,8 +977,22 @@ func (c *Session) onTimer() {
 			}
 		}
 		// process may have ended the request and c.x with it.
-		if x = c.x; x != nil && (expired(x.headDL) || expired(x.recvDL)) {
-			x.headDL, x.recvDL = 0, 0
+		if x = c.x; x != nil && x.breq != nil && expired(x.bodyDL) {
+			if c.inBuffered() > 0 {
+				// Body bytes wait for the handler to read them: the
+				// handler, not the client, is slow.
+				x.bodyDL = now + int64(c.lp.srv.cfg.RecvWaitTimeout)
+			} else {
+				// The client's body is too slow: the handler's Recv
+				// fails with ErrRecvTimeout (the reply is 408 if nothing
+				// was sent) and the session closes once it returns.
+				x.bodyDL = 0
+				x.breq.bp.fail(ErrRecvTimeout)
+				c.lp.srv.log.Debug("httpd: request body too slow", "session", c.id, "received", x.bodyRecv)
+			}
+		}
+		if x = c.x; x != nil && (expired(x.headDL) || expired(x.recvDL) || expired(x.bodyDL)) {
+			x.headDL, x.recvDL, x.bodyDL = 0, 0, 0
 			if c.st == stHead && x.p == nil {
 				return
 			}
@@ -874,6 +1011,47 @@ func (s *Server) chunkLimits(limit int64) hc.Limits {
 	l := s.limits
 	l.MaxBodySize = limit
 	return l
+}
+
+// handlerFailed logs a handler's returned error at Warn, with what a
+// reader needs to find the request, at most errLogPerSecond times a
+// second server-wide: a flood of bad requests must not flood the log. The
+// errors left out are counted in the next line logged. r must still hold
+// its parser.
+func (s *Server) handlerFailed(r *Request, err error) {
+	now := time.Now().Unix()
+	s.errLog.mu.Lock()
+	if s.errLog.sec != now {
+		s.errLog.sec, s.errLog.n = now, 0
+	}
+	s.errLog.n++
+	ok := s.errLog.n <= errLogPerSecond
+	dropped := 0
+	if ok {
+		dropped, s.errLog.dropped = s.errLog.dropped, 0
+	} else {
+		s.errLog.dropped++
+	}
+	s.errLog.mu.Unlock()
+	if !ok {
+		return
+	}
+	args := []any{"session", r.s.id, "method", r.Method(), "uri", string(r.URI()), "err", err}
+	if dropped > 0 {
+		args = append(args, "suppressed", dropped)
+	}
+	s.log.Warn("httpd: handler returned an error; the session closes", args...)
+}
+
+// errLogPerSecond caps handlerFailed's lines.
+const errLogPerSecond = 10
+
+// errLimiter is handlerFailed's state.
+type errLimiter struct {
+	mu      sync.Mutex
+	sec     int64 // the second being counted (Unix time)
+	n       int   // errors in it
+	dropped int   // errors not logged since the last line
 }
 
 // callHandler runs a handler and recovers a panic.

@@ -422,7 +422,8 @@ func TestBlockingPoolFull503(t *testing.T) {
 // not come sees ErrRecvTimeout after RecvWaitTimeout.
 func TestBlockingRecvTimeout(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	srv := startTest(t, Config{EventLoops: 1, RecvWaitTimeout: timeout, TimerResolution: 10 * time.Millisecond})
+	srv := startTest(t, Config{EventLoops: 1, RecvWaitTimeout: timeout, TimerResolution: 10 * time.Millisecond,
+		BlockingPrebuffer: -1}) // the handler itself waits in Recv
 	type result struct {
 		n    int
 		err  error

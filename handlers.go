@@ -2,6 +2,9 @@ package httpd
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -22,6 +25,11 @@ type URIHandler struct {
 	// query) by Config.URIMatch, exact match by default.
 	URI string
 	// Method is the request method this handler serves, or MethodAny.
+	// Methods are case-sensitive (RFC 9110 §9.1): a standard method in
+	// another case ("get") is refused at registration. On one URI a
+	// handler for the request's method wins over MethodAny, whatever the
+	// order of registration, and a GET handler also serves HEAD (without
+	// body bytes) when the URI has no HEAD handler.
 	Method string
 	// Handler is called for every matching request.
 	Handler HandlerFunc
@@ -92,9 +100,11 @@ type handler struct {
 type handlerTable struct {
 	list []*handler
 	// methods holds every method some handler serves; a request method
-	// outside it (and with no MethodAny handler) is answered 501.
+	// outside it and standardMethods (and with no MethodAny handler) is
+	// answered 501.
 	methods map[string]struct{}
 	any     bool
+	allow   atomic.Pointer[string] // allowAll's answer, built on first use
 }
 
 type registry struct {
@@ -155,6 +165,13 @@ func (g *registry) rebuild(list []*handler) *handlerTable {
 func (g *registry) register(u URIHandler) error {
 	if u.URI == "" || u.Handler == nil || !validMethodToken(u.Method) {
 		return ErrInvalidHandler
+	}
+	for _, m := range standardMethods {
+		// Methods are case-sensitive (RFC 9110 §9.1): "get" would never
+		// match a GET request, which is never what was meant.
+		if u.Method != m && strings.EqualFold(u.Method, m) {
+			return fmt.Errorf("%w: method %q never matches: methods are case-sensitive, use %q", ErrInvalidHandler, u.Method, m)
+		}
 	}
 	if u.IsWebSocket && (u.Method != "GET" || u.Blocking) {
 		return ErrInvalidHandler
@@ -224,32 +241,120 @@ const (
 	lookupUnknownVer              // 501: no handler serves this method at all
 )
 
-// lookup finds the first handler, in registration order, whose template
-// matches path and whose method is method or MethodAny. path is only read
-// during the call.
+// lookup finds the handler for a request: among the handlers whose
+// template matches path, the first registered for exactly method; for
+// HEAD, then the first GET handler (RFC 9110 §9.3.2: HEAD is GET without
+// the body; WebSocket endpoints excepted); then the first MethodAny
+// handler. A specific method always wins over MethodAny, whatever the
+// registration order. path is only read during the call.
 func (g *registry) lookup(method []byte, path string) (*handler, lookupResult) {
 	t := g.table.Load()
+	var anyH, getH *handler
 	uriSeen := false
 	for _, h := range t.list {
 		if !g.match(h.URI, path, len(path)) {
 			continue
 		}
-		if h.Method == MethodAny || h.Method == string(method) {
+		switch h.Method {
+		case string(method):
 			return h, lookupFound
+		case MethodAny:
+			if anyH == nil {
+				anyH = h
+			}
+		case "GET":
+			if getH == nil && !h.IsWebSocket {
+				getH = h
+			}
 		}
 		uriSeen = true
 	}
-	// GET and HEAD are never "not implemented": RFC 9110 §9.1 requires
-	// every general-purpose server to support them.
-	if !t.any && string(method) != "GET" && string(method) != "HEAD" {
-		if _, ok := t.methods[string(method)]; !ok {
-			return nil, lookupUnknownVer
-		}
+	if getH != nil && string(method) == "HEAD" {
+		return getH, lookupFound
+	}
+	if anyH != nil {
+		return anyH, lookupFound
+	}
+	if !t.recognised(method) {
+		return nil, lookupUnknownVer
 	}
 	if uriSeen {
 		return nil, lookupNoMethod
 	}
 	return nil, lookupNoURI
+}
+
+// standardMethods are the methods every server recognises: RFC 9110's and
+// PATCH (RFC 5789). A request with one of them on a URI that has handlers
+// for others gets 405, never 501.
+var standardMethods = [...]string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+
+// recognised reports whether the server knows method: a standard one, one
+// some handler registers, or any method once a MethodAny handler exists.
+// Others get 501 (RFC 9110 §15.6.2).
+func (t *handlerTable) recognised(method []byte) bool {
+	if t.any {
+		return true
+	}
+	for _, m := range standardMethods {
+		if string(method) == m {
+			return true
+		}
+	}
+	_, ok := t.methods[string(method)]
+	return ok
+}
+
+// allowFor lists the methods served on path, for the Allow header of a
+// 405 (RFC 9110 §15.5.6: a MUST there): each matching handler's method,
+// HEAD with GET, and OPTIONS is not added (no handler serves it). Only the
+// 405 path calls it.
+func (g *registry) allowFor(path string) string {
+	t := g.table.Load()
+	set := map[string]bool{}
+	for _, h := range t.list {
+		if g.match(h.URI, path, len(path)) {
+			set[h.Method] = true
+			if h.Method == "GET" && !h.IsWebSocket {
+				set["HEAD"] = true
+			}
+		}
+	}
+	return joinMethods(set)
+}
+
+func joinMethods(set map[string]bool) string {
+	list := make([]string, 0, len(set))
+	for m := range set {
+		list = append(list, m)
+	}
+	slices.Sort(list)
+	return strings.Join(list, ", ")
+}
+
+// allowAll lists the methods the server serves, for OPTIONS * : every
+// registered method, HEAD with GET, OPTIONS itself, and every method when a
+// MethodAny handler exists. The list is built once per table.
+func (g *registry) allowAll() string {
+	t := g.table.Load()
+	if s := t.allow.Load(); s != nil {
+		return *s
+	}
+	set := map[string]bool{"OPTIONS": true}
+	for m := range t.methods {
+		set[m] = true
+	}
+	if t.any {
+		for _, m := range standardMethods {
+			set[m] = true
+		}
+	}
+	if set["GET"] {
+		set["HEAD"] = true
+	}
+	s := joinMethods(set)
+	t.allow.Store(&s)
+	return s
 }
 
 func (g *registry) setErr(status int, fn ErrHandlerFunc) {

@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -192,4 +193,45 @@ func TestMaxOpenSocketsRejects503(t *testing.T) {
 	cs[0].c.Close()
 	waitFor(t, "free of the closed session", 5*time.Second, func() bool { return frees.count(ids[0]) == 1 })
 	dial(t, srv).sessionID()
+}
+
+// TestLRUPurgeFloodSparesServedClients: a flood of connections that never
+// send a request, each within LRUGrace, evicts its own members once they
+// fill half the table, never the keep-alive clients being served.
+func TestLRUPurgeFloodSparesServedClients(t *testing.T) {
+	var frees freeLog
+	const max = 8
+	srv := idServer(t, Config{EventLoops: 2, MaxOpenSockets: max, LRUPurgeEnable: true, LRUGrace: time.Minute}, &frees)
+	cs, ids := openTouched(t, srv, 3, []int{0, 1, 2})
+	var flood []net.Conn
+	t.Cleanup(func() {
+		for _, c := range flood {
+			c.Close()
+		}
+	})
+	for i := 0; i < 100; i++ {
+		c, err := net.DialTimeout("tcp", srv.Addr().String(), 5*time.Second)
+		if err != nil {
+			t.Fatalf("flood dial %d: %v", i, err)
+		}
+		flood = append(flood, c)
+		// Keep the served clients served throughout the flood.
+		k := i % len(cs)
+		if got := cs[k].sessionID(); got != ids[k] {
+			t.Fatalf("after %d flood connections, client %d answers as %v; want %v", i+1, k, got, ids[k])
+		}
+	}
+	for i, id := range ids {
+		if n := frees.count(id); n != 0 {
+			t.Errorf("served client %d freed %d times", i, n)
+		}
+	}
+	st := srv.Stats()
+	if st.Purged < 100-max || st.Rejected != 0 {
+		t.Errorf("Stats = %+v; want at least %d purged, none rejected", st, 100-max)
+	}
+	// A newcomer that sends its request at once is still served.
+	if n := dial(t, srv); n.sessionID() == 0 {
+		t.Error("newcomer not served")
+	}
 }

@@ -45,6 +45,11 @@ type Request struct {
 
 	headEvent bool // the loop emitted EventHeadersSent for a worker's reply
 
+	// Detached replies (async.go): on the loop's Request, the handle the
+	// handler took; on a detached copy, its own handle.
+	async  *AsyncReply
+	http10 bool // a detached reply to an HTTP/1.0 request (its parser is gone)
+
 	// WebSocket.
 	wsHandshake bool
 	isWS        bool
@@ -222,12 +227,30 @@ func (r *Request) Recv(p []byte) (int, error) {
 	return n, nil
 }
 
-// SetStatus sets the reply status (ESP's httpd_resp_set_status). Default 200.
-func (r *Request) SetStatus(code int) { r.status, r.reason = code, "" }
+// ErrInvalidStatus is returned by SetStatus and SetStatusText for a code
+// outside 100-599 (RFC 9110 §15); the status is left unchanged.
+var ErrInvalidStatus = errors.New("httpd: status code outside 100-599")
+
+// SetStatus sets the reply status (ESP's httpd_resp_set_status). Default
+// 200. A code outside 100-599 is refused with ErrInvalidStatus, and after
+// the head was sent the call returns ErrHeadersSent.
+func (r *Request) SetStatus(code int) error {
+	switch {
+	case code < 100 || code > 599:
+		return ErrInvalidStatus
+	case r.headSent:
+		return ErrHeadersSent
+	}
+	r.status, r.reason = code, ""
+	return nil
+}
 
 // SetStatusText sets the reply status with a reason phrase of your own.
 // A reason containing CR, LF or other control bytes is refused.
 func (r *Request) SetStatusText(code int, reason string) error {
+	if err := r.SetStatus(code); err != nil {
+		return err
+	}
 	for i := 0; i < len(reason); i++ {
 		if c := reason[i]; c < ' ' && c != '\t' || c == 0x7f {
 			return ErrHeaderInvalid
@@ -238,8 +261,12 @@ func (r *Request) SetStatusText(code int, reason string) error {
 }
 
 // SetType sets the Content-Type (ESP's httpd_resp_set_type). Default
-// "text/html", ESP's default.
+// "text/html", ESP's default. After the head was sent it returns
+// ErrHeadersSent.
 func (r *Request) SetType(ct string) error {
+	if r.headSent {
+		return ErrHeadersSent
+	}
 	if !hc.ValidHeaderValue(ct) {
 		return ErrHeaderInvalid
 	}
@@ -362,18 +389,40 @@ func (r *Request) endReply() error {
 var lastChunk = []byte("0\r\n\r\n")
 
 // SendErr replies with an error status and a message (ESP's
-// httpd_resp_send_err); an empty msg uses ESP's default text for the status.
+// httpd_resp_send_err); an empty msg uses ESP's default text for the
+// status. The Content-Type is the one set with SetType, else text/html.
 // The session stays open unless the status requires closing.
 func (r *Request) SendErr(status int, msg string) error {
 	if r.headSent {
 		return ErrHeadersSent
 	}
+	if err := r.SetStatus(status); err != nil {
+		return err
+	}
 	if msg == "" {
 		msg = hc.ErrorBody(status)
 	}
-	r.SetStatus(status)
-	r.ctype = ""
 	return r.SendString(msg)
+}
+
+// Flush sends the reply bytes produced so far to the client now: a
+// streamed reply (SendChunk) reaches the client before the handler goes on,
+// as Server-Sent Events and progress reports need. Without Flush, a loop
+// handler's reply is written when the handler returns (together with the
+// replies to other requests read in the same event), and a Blocking
+// handler's whenever 16 KiB of it accumulate and when the handler returns.
+// In a Blocking handler Flush waits, like SendChunk, while the client is
+// more than MaxOutbound/2 behind, and returns ErrSendTimeout or
+// ErrSessionClosed when the client is gone.
+func (r *Request) Flush() error {
+	if r.blocking {
+		return r.flushWorker(true)
+	}
+	if r.isWS || r.s.closing {
+		return nil
+	}
+	r.s.flush()
+	return nil
 }
 
 // HeadersSent reports whether the reply head was written.
@@ -385,11 +434,21 @@ func (r *Request) writeHead(n int64, chunked bool) {
 	if r.p != nil && !r.p.KeepAlive() {
 		r.wantClose = true
 	}
+	if r.status == 408 || r.bp != nil && r.bp.broken() {
+		// A 408 ends the connection (RFC 9110 §15.5.9), and so does a
+		// reply to a request whose body broke off: what is left of the
+		// body cannot be told from a next request.
+		r.wantClose = true
+	}
 	if r.s.lp.srv.stopping() {
 		r.wantClose = true
 	}
 	b := r.outBuf()
-	b = hc.AppendStatusLine(b, 1, r.status, r.reason)
+	minor := 1
+	if r.p != nil && r.p.Minor() == 0 || r.http10 {
+		minor = 0
+	}
+	b = hc.AppendStatusLine(b, minor, r.status, r.reason)
 	ct := r.ctype
 	if ct == "" {
 		ct = "text/html"
@@ -413,7 +472,7 @@ func (r *Request) writeHead(n int64, chunked bool) {
 	}
 	if r.wantClose {
 		b = append(b, "Connection: close\r\n"...)
-	} else if r.p != nil && r.p.Minor() == 0 {
+	} else if r.p != nil && r.p.Minor() == 0 || r.http10 {
 		b = append(b, "Connection: keep-alive\r\n"...)
 	}
 	b = append(b, "\r\n"...)
@@ -473,9 +532,13 @@ func (r *Request) finish(err error, panicked bool) (keep bool) {
 			// reading r.bp at the same time, so the request's other fields
 			// must not be rewritten.
 			r.resetReply()
-			r.SetStatus(500)
+			status := 500
+			if !panicked && errors.Is(err, ErrRecvTimeout) {
+				status = 408 // the body was too slow (RFC 9110 §15.5.9)
+			}
+			r.SetStatus(status)
 			r.wantClose = true
-			_ = r.SendString(hc.ErrorBody(500))
+			_ = r.SendString(hc.ErrorBody(status))
 		}
 		return false
 	}

@@ -40,6 +40,11 @@ type Server struct {
 	staleWork atomic.Int64        // queued items whose session had closed
 	purged    atomic.Int64        // sessions closed by LRU purge
 
+	errLog errLimiter // rate of handler error lines (handlerFailed)
+
+	held         atomic.Int64 // bytes all sessions hold (budget.go)
+	budgetResets atomic.Int64 // sessions reset over MaxBufferedBytes
+
 	// handshakers maps a *Session to its Transport when that implements
 	// Handshaker, so LRU purge can ask it from another loop (Session.tr is
 	// loop-only).
@@ -379,26 +384,14 @@ func (lp *loop) closeAll() {
 	})
 }
 
-// purgeFor makes room for a new session by closing the least recently used
-// eligible one (ESP's lru_purge_enable) and reports whether it did.
+// purgeFor makes room for a new session by closing one eligible session
+// (ESP's lru_purge_enable, see purgeCandidate) and reports whether it did.
 func (s *Server) purgeFor(lp *loop) bool {
 	if !s.cfg.LRUPurgeEnable {
 		return false
 	}
-	now := lp.now
-	grace := int64(s.cfg.LRUGrace)
 	for tries := 0; tries < 4; tries++ {
-		id, ok := s.slab.Oldest(func(id SessionID, c *Session) bool {
-			if c.aflags.Load()&flagPurging != 0 || c.pending.Load() > 0 {
-				return false
-			}
-			if h, ok := s.handshakers.Load(c); ok && h.(Handshaker).Handshaking() {
-				return false // never purge a session in its handshake
-			}
-			// A session in its first moments is left alone.
-			l := c.lru.Load()
-			return l > 0 || now-(-l-1) >= grace
-		})
+		id, ok := s.purgeCandidate(lp.now)
 		if !ok {
 			return false
 		}
@@ -417,6 +410,68 @@ func (s *Server) purgeFor(lp *loop) bool {
 	return false
 }
 
+// purgeCandidate chooses the session LRU purge closes. A session that is
+// already being purged, has queued work, or is in its transport handshake
+// is never chosen. Among the others, in this order:
+//
+//  1. the longest-open session that has not completed a request and is
+//     older than LRUGrace;
+//  2. when sessions without a completed request fill at least half of
+//     MaxOpenSockets, the longest-open of them even within LRUGrace: a
+//     flood of connections that never send a request then evicts its own
+//     members, not the clients being served;
+//  3. the session whose last request completed least recently (ESP's
+//     policy).
+//
+// Like ESP's purge it walks every slot, which is fine for the rare moment
+// the table is full. Sessions that change during the walk may be judged on
+// either side of the change; the caller re-checks the chosen ID.
+func (s *Server) purgeCandidate(now int64) (SessionID, bool) {
+	grace := int64(s.cfg.LRUGrace)
+	type best struct {
+		id  SessionID
+		key int64
+		ok  bool
+	}
+	pick := func(b *best, id SessionID, key int64) {
+		if !b.ok || key < b.key {
+			*b = best{id, key, true}
+		}
+	}
+	var old, young, used best
+	unproven := 0
+	s.slab.Range(func(id SessionID, c *Session) bool {
+		l := c.lru.Load()
+		if l < 0 {
+			unproven++
+		}
+		if c.aflags.Load()&flagPurging != 0 || c.pending.Load() > 0 {
+			return true
+		}
+		if h, ok := s.handshakers.Load(c); ok && h.(Handshaker).Handshaking() {
+			return true
+		}
+		switch opened := -l - 1; {
+		case l > 0:
+			pick(&used, id, l)
+		case now-opened >= grace:
+			pick(&old, id, opened)
+		default:
+			pick(&young, id, opened)
+		}
+		return true
+	})
+	switch {
+	case old.ok:
+		return old.id, true
+	case young.ok && 2*unproven >= s.cfg.MaxOpenSockets:
+		return young.id, true
+	case used.ok:
+		return used.id, true
+	}
+	return 0, false
+}
+
 // closeSession runs once per session on its loop when its connection
 // closed: close hook, free callbacks, slot release.
 func (s *Server) closeSession(c *Session, err error) {
@@ -427,6 +482,10 @@ func (s *Server) closeSession(c *Session, err error) {
 	if c.x != nil && c.x.breq != nil {
 		c.x.breq.bp.abandon()
 		c.x.breq = nil
+	}
+	if c.x != nil && c.x.async != nil {
+		c.x.async.closed()
+		c.x.async = nil
 	}
 	if f := s.cfg.OnClose; f != nil {
 		_ = s.callHook(c, func() error { f(c); return nil })
@@ -452,6 +511,7 @@ func (s *Server) closeSession(c *Session, err error) {
 		}
 		c.cx.tr = nil
 	}
+	c.unaccount()
 	c.releaseRequest()
 	if x := c.x; x != nil { // releaseRequest returned what it held
 		c.x = nil
@@ -597,11 +657,15 @@ type Stats struct {
 	Rejected  int64 // connections answered 503 at open (MaxOpenSockets, purge off)
 	Purged    int64 // sessions closed by LRU purge
 	StaleWork int64 // queued items dropped because their session had closed
+
+	Buffered     int64 // bytes held for sessions now, counted against MaxBufferedBytes
+	BudgetResets int64 // sessions reset because the server was over MaxBufferedBytes
 }
 
 // Stats returns current counters.
 func (s *Server) Stats() Stats {
-	return Stats{Sessions: s.slab.Len(), Rejected: s.rejects.Load(), Purged: s.purged.Load(), StaleWork: s.staleWork.Load()}
+	return Stats{Sessions: s.slab.Len(), Rejected: s.rejects.Load(), Purged: s.purged.Load(), StaleWork: s.staleWork.Load(),
+		Buffered: s.held.Load(), BudgetResets: s.budgetResets.Load()}
 }
 
 // Message and body buffers (chunked request bodies, WebSocket reassembly)

@@ -29,6 +29,7 @@ const (
 	stDrain                     // discarding the unread body of a finished request
 	stLinger                    // reply sent, write side shut, discarding input until close
 	stWS                        // upgraded to WebSocket
+	stAsync                     // a detached reply is open (AsyncReply): input waits
 )
 
 // Session is one client connection and the context it keeps for its life
@@ -127,11 +128,17 @@ type reqState struct {
 
 	// Deadlines: monotonic nanoseconds, 0 = unset.
 	headDL, recvDL, sendDL, lingerDL, pollDL int64
-	sendMark                                 int // outbound bytes when the send check was armed
-	inMark                                   int // inbound bytes at the last body progress
+	bodyDL                                   int64 // whole-body deadline (BodyTimeout, MinBodyRate)
+	bodyStart                                int64 // when the body's head ended
+	bodyRecv                                 int64 // body bytes (wire) received so far
+	held                                     int64 // bytes counted against MaxBufferedBytes (account)
+	sendMark                                 int   // outbound bytes when the send check was armed
+	inMark                                   int   // inbound bytes at the last body progress
 
 	// Blocking handler in progress (shared with its worker).
 	breq *Request
+	// Detached reply in progress (async.go).
+	async *AsyncReply
 
 	// Transport plaintext staged for the parser; its buffer stays with the
 	// reqState in the loop's pool.
@@ -140,8 +147,8 @@ type reqState struct {
 
 // idle reports whether nothing in x is in use.
 func (x *reqState) idle() bool {
-	return x.p == nil && x.cd == nil && x.breq == nil && x.body == nil && x.headCopy == nil &&
-		len(x.tin) == 0 && x.headDL == 0 && x.recvDL == 0 && x.sendDL == 0 && x.lingerDL == 0 && x.pollDL == 0
+	return x.p == nil && x.cd == nil && x.breq == nil && x.async == nil && x.body == nil && x.headCopy == nil &&
+		len(x.tin) == 0 && x.held == 0 && x.headDL == 0 && x.recvDL == 0 && x.bodyDL == 0 && x.sendDL == 0 && x.lingerDL == 0 && x.pollDL == 0
 }
 
 // rq returns the session's request state, borrowing one from the loop.

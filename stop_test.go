@@ -70,7 +70,8 @@ func (p *stopProbe) check(t *testing.T) {
 func TestStopWithRequestsInFlight(t *testing.T) {
 	g0, fd0 := serverGoroutines(), fdCount()
 	var p stopProbe
-	srv, err := Start(p.config(Config{Addr: "127.0.0.1:0", EventLoops: 2, Logger: testLogger()}))
+	srv, err := Start(p.config(Config{Addr: "127.0.0.1:0", EventLoops: 2, Logger: testLogger(),
+		BlockingPrebuffer: -1})) // /recv waits in Recv, not on the loop
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,8 @@ func TestStopWithRequestsInFlight(t *testing.T) {
 func TestShutdownGraceful(t *testing.T) {
 	g0, fd0 := serverGoroutines(), fdCount()
 	var p stopProbe
-	srv, err := Start(p.config(Config{Addr: "127.0.0.1:0", EventLoops: 2, Logger: testLogger()}))
+	srv, err := Start(p.config(Config{Addr: "127.0.0.1:0", EventLoops: 2, Logger: testLogger(),
+		BlockingPrebuffer: -1})) // /recv waits in Recv, not on the loop
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +237,8 @@ func TestShutdownGraceful(t *testing.T) {
 // the Stop that Shutdown ends with.
 func TestShutdownDeadline(t *testing.T) {
 	var p stopProbe
-	srv, err := Start(p.config(Config{Addr: "127.0.0.1:0", EventLoops: 1, Logger: testLogger()}))
+	srv, err := Start(p.config(Config{Addr: "127.0.0.1:0", EventLoops: 1, Logger: testLogger(),
+		BlockingPrebuffer: -1})) // /recv waits in Recv, not on the loop
 	if err != nil {
 		t.Fatal(err)
 	}

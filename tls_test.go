@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/evhttpd/httpd/codec/ws"
+	"github.com/evhttpd/httpd/internal/tlsconn"
 )
 
 // tlsPKI is the tests' certificate authority, server certificate (SAN
@@ -294,27 +295,6 @@ func TestTLSNetHTTPClient(t *testing.T) {
 }
 
 // catalogueHandlers are catalogueServer's handlers.
-func catalogueHandlers(t testing.TB, srv *Server) {
-	mustRegister(t, srv,
-		URIHandler{URI: "/echo", Method: "POST", Handler: func(r *Request) error { return r.Send(r.Body()) }},
-		URIHandler{URI: "/echo", Method: "GET", Handler: func(r *Request) error { return r.Send(r.Body()) }},
-		URIHandler{URI: "/hdr", Method: "GET", Handler: func(r *Request) error { return r.Send(r.Header("X-A")) }},
-		URIHandler{URI: "/head", Method: "HEAD", Handler: sendString("hello world")},
-		URIHandler{URI: "/ignore", Method: "POST", Handler: sendString("ignored")},
-		URIHandler{URI: "/inject", Method: "GET", Handler: func(r *Request) error {
-			if r.SetHeader("X-Ok", "a\r\nX-Evil: 1") == nil || r.SetHeader("X-Evil\r\n", "1") == nil {
-				return r.SendString("accepted")
-			}
-			return r.SendString("refused")
-		}},
-		URIHandler{URI: "/short", Method: "GET", Handler: func(r *Request) error {
-			r.SetHeader("Content-Length", "10")
-			r.SendChunk([]byte("abc"))
-			return nil
-		}},
-	)
-}
-
 // TestTLSCatalogueHTTP runs the catalogue's HTTP rows over TLS: the input
 // whole in one record, in records of 7 plaintext bytes, and (for inputs up
 // to 4000 bytes) with the ciphertext written a byte at a time, so records
@@ -497,7 +477,7 @@ func clientHello(t testing.TB) []byte {
 	b.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 64<<10)
 	n, err := b.Read(buf)
-	if err != nil || !helloReady(buf[:n]) {
+	if err != nil || !tlsconn.HelloReady(buf[:n]) {
 		t.Fatalf("capturing a ClientHello: %d bytes, %v", n, err)
 	}
 	return buf[:n]
@@ -530,8 +510,8 @@ func TestTLSStalledHandshake(t *testing.T) {
 			if len(tc.send) > 0 {
 				rc.write(string(tc.send))
 			}
-			// A good client handshakes and is served meanwhile (the
-			// staller holds at most one of the two workers).
+			// A good client handshakes and is served meanwhile (a
+			// staller waiting for its peer holds no worker).
 			getHello(t, dialTLS(t, srv, nil, 0))
 			if !drainedToClose(rc, 10*time.Second) {
 				t.Fatal("stalled session not closed")

@@ -549,7 +549,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 			if !h.WSCheckOrigin(r) {
 				status = 403
 			}
-		} else if o := p.Header("Origin"); o != nil && !sameOrigin(o, p.Host()) {
+		} else if o := p.Header("Origin"); o != nil && !sameOrigin(o, p.EffectiveHost()) {
 			status = 403
 		}
 	}
@@ -588,11 +588,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 		}
 		keep := r.finish(err, panicked)
 		r.p = nil
-		c.consume(n)
-		if !keep {
-			c.closeAfterReply()
-		}
-		return !c.closing && c.st == stHead
+		return c.skipBody(keep, n)
 	}
 	out := append(c.lp.out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	out = ws.AcceptKey(out, key)
@@ -635,11 +631,7 @@ func (c *Session) wsRefuse(status int, b []byte, n int) bool {
 		_ = r.SetHeader("Sec-WebSocket-Version", "13")
 	}
 	keep := c.replyErrorReq(r, status, "", false)
-	if c.closing || c.st == stLinger {
-		return false
-	}
-	c.consume(n)
-	return keep && !c.closing
+	return c.skipBody(keep, n)
 }
 
 // sameOrigin reports whether an Origin header names the host the request

@@ -47,6 +47,11 @@ type Conn interface {
 	// Close closes the connection after the current callback returns; OnClose
 	// then runs with a nil error. It never calls OnClose itself. Idempotent.
 	Close()
+	// Reset closes the connection like Close, but abortively: SO_LINGER 0,
+	// so the close sends a TCP RST and the kernel drops what is still
+	// unsent instead of holding it (FIN-WAIT-1) for a peer that does not
+	// read. Idempotent; after Close it only sets the linger.
+	Reset()
 	// SetTimer arms the connection's single timer: OnTimer runs on the loop
 	// after about d (TimerResolution granularity, never early). A new call
 	// replaces the pending one; d <= 0 cancels.

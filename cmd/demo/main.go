@@ -5,7 +5,12 @@
 //	GET, PUT, POST /adder  a per-session accumulator freed when the connection closes
 //	GET /ws                WebSocket echo (subprotocol chat, permessage-deflate, 16 MiB
 //	                       messages); the text "Trigger async" gets "Async data" back
+//	GET /events            Server-Sent Events: a counter once a second (?every=200ms, ?count=N)
 //	GET /                  a page whose script talks to /ws
+//
+// HEAD is served by the GET handlers; another method on a known URI gets 405
+// with Allow (DELETE /hello), and an absolute-form target
+// (GET http://host/hello) is routed by its path.
 //
 // With -tls it serves the same routes over HTTPS (and wss) with a generated
 // self-signed certificate whose directory it prints.

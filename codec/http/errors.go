@@ -30,6 +30,16 @@ var (
 	ErrBadRequestLine = &Error{400, true, "malformed request line"}
 	ErrMethod         = &Error{400, true, "invalid method"}
 	ErrBadTarget      = &Error{400, true, "invalid request target"}
+	// ErrTargetForm answers a request-target form the method does not
+	// take (RFC 9112 §3.2): authority-form without CONNECT, asterisk-form
+	// without OPTIONS, CONNECT with another form.
+	ErrTargetForm = &Error{400, true, "request target form not allowed with this method"}
+	// ErrTargetScheme answers an absolute-form target whose scheme is not
+	// http or https: this server is no proxy.
+	ErrTargetScheme = &Error{400, true, "request target scheme not http or https"}
+	// ErrTargetUserinfo answers an absolute-form target with userinfo
+	// ("http://user@host/"), which RFC 9110 §4.2.4 forbids senders.
+	ErrTargetUserinfo = &Error{400, true, "userinfo in request target"}
 	ErrURITooLong     = &Error{414, true, "request line too long"}
 	ErrVersion        = &Error{505, true, "HTTP version not supported"}
 	ErrBadVersion     = &Error{400, true, "malformed HTTP version"}
@@ -43,6 +53,9 @@ var (
 	ErrBareCR         = &Error{400, true, "bare CR"}
 	ErrMissingHost    = &Error{400, true, "missing Host header"}
 	ErrDuplicateHost  = &Error{400, true, "duplicate Host header"}
+	// ErrBadHost answers a Host field whose value is neither empty nor a
+	// valid uri-host [ ":" port ] (RFC 9112 §3.2, RFC 9110 §7.2).
+	ErrBadHost = &Error{400, true, "invalid Host header"}
 
 	// ErrExpectation answers an Expect field other than 100-continue (RFC
 	// 9110 §10.1.1). It closes: the request's body, if any, stays unread.

@@ -46,6 +46,8 @@ const (
 	classToken  = 1 << iota // tchar (RFC 9110 §5.6.2)
 	classValue              // field-vchar, SP or HT (RFC 9110 §5.5), obs-text included
 	classTarget             // VCHAR without obs-text: what a request-target may hold
+	classHost               // reg-name bytes but '%' and ',' (RFC 3986 §3.2.2; see validHostPort)
+	classHex                // HEXDIG
 )
 
 var parseClass = func() (t [256]uint8) {
@@ -66,6 +68,13 @@ var parseClass = func() (t [256]uint8) {
 	}
 	for _, c := range []byte("!#$%&'*+-.^_`|~") {
 		t[c] |= classToken
+	}
+	// unreserved and sub-delims (RFC 3986 §2.2, §2.3) without ','.
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+;=") {
+		t[c] |= classHost
+	}
+	for _, c := range []byte("0123456789abcdefABCDEF") {
+		t[c] |= classHex
 	}
 	return t
 }()
@@ -95,6 +104,7 @@ type parserState struct {
 	state headState
 	minor uint8
 	flags parserFlags
+	form  TargetForm // set when the request-target ends
 	// resumeClass is the parseClass bit of the bytes that the current
 	// state only steps over (see ParseHead), 0 when the next byte must go
 	// through the state machine.
@@ -122,8 +132,14 @@ type parserState struct {
 	methodStart int
 	methodEnd   int
 	targetEnd   int // the target starts at methodEnd+1
-	fieldBase   int // first byte of the field section
-	headLen     int // n of the successful ParseHead
+	// The target's authority is target[authStart:authEnd], offsets from
+	// the target's first byte (a request line fits in MaxRequestLineCap,
+	// so they fit a uint16): after "http://" or "https://" up to the
+	// path for absolute-form, where the path starts at authEnd; the whole
+	// target for authority-form; empty otherwise.
+	authStart, authEnd uint16
+	fieldBase          int // first byte of the field section
+	headLen            int // n of the successful ParseHead
 
 	nfields       int
 	host, upgrade int // index+1 of the Host and first Upgrade field, 0 when absent
@@ -274,6 +290,16 @@ func (p *Parser) parseHead(b []byte) (n int, err error) {
 			}
 			if c == ' ' && i > s.methodEnd+1 {
 				s.targetEnd = i
+				// The form is decided here, at the byte that ends the
+				// target: the method is known and the target complete.
+				// Any method but CONNECT (7 bytes, as is OPTIONS, which
+				// takes the slow path too) with a '/' is origin-form, the
+				// common case (RFC 9112 §3.2.1).
+				if b[s.methodEnd+1] == '/' && s.methodEnd-s.methodStart != 7 {
+					s.form = OriginForm
+				} else if e := p.classifyTarget(b); e != nil {
+					return p.failAt(e, i, work)
+				}
 				i++
 				state = stateVersion
 				continue
@@ -652,6 +678,12 @@ func (p *Parser) knownField(name, value []byte) *Error {
 			if s.host != 0 {
 				return ErrDuplicateHost // RFC 9112 §3.2
 			}
+			// RFC 9112 §3.2: an invalid Host value is 400. An empty
+			// value is what a client sends when the target URI has no
+			// authority.
+			if len(value) != 0 && !validHostPort(value, false) {
+				return ErrBadHost
+			}
 			s.host = s.nfields
 		}
 	case 6:
@@ -855,7 +887,9 @@ func (p *Parser) Method() []byte {
 	return p.buf[p.st.methodStart:p.st.methodEnd]
 }
 
-// Target returns the raw request-target (RFC 9112 §3.2).
+// Target returns the raw request-target (RFC 9112 §3.2), in whichever form
+// Form reports. Route by Path and RawQuery, which read the path and query
+// out of every form.
 func (p *Parser) Target() []byte {
 	if !p.done() {
 		return nil
@@ -863,10 +897,14 @@ func (p *Parser) Target() []byte {
 	return p.buf[p.st.methodEnd+1 : p.st.targetEnd]
 }
 
-// targetSplit returns the offsets in the target of '?' and of the end of
-// the query ('#' or the end).
+// targetSplit returns the target's path and query part (for absolute-form,
+// what follows the authority; else the whole target) and the offsets in it
+// of '?' and of the end of the query ('#' or the end).
 func (p *Parser) targetSplit() (t []byte, q, end int) {
 	t = p.Target()
+	if p.st.form == AbsoluteForm && t != nil {
+		t = t[p.st.authEnd:]
+	}
 	end = len(t)
 	if h := bytes.IndexByte(t, '#'); h >= 0 {
 		end = h
@@ -875,17 +913,28 @@ func (p *Parser) targetSplit() (t []byte, q, end int) {
 	return t, q, end
 }
 
-// Path returns the target up to the first '?' or '#', still percent-encoded.
+// Path returns the path of the target, the part to route by, still
+// percent-encoded: for origin-form the target up to the first '?' or '#';
+// for absolute-form the same of what follows the authority, and "/" when
+// that is empty (RFC 9110 §4.2.3: http://host means http://host/); for
+// asterisk-form "*"; for authority-form the whole target.
 func (p *Parser) Path() []byte {
 	t, q, end := p.targetSplit()
 	if q >= 0 {
-		return t[:q]
+		end = q
+	}
+	if end == 0 && p.st.form == AbsoluteForm && t != nil {
+		// The second '/' of the scheme's "//": a "/" inside the same
+		// buffer, so the slice has the lifetime of every other.
+		a := int(p.st.authStart)
+		return p.Target()[a-1 : a]
 	}
 	return t[:end]
 }
 
-// RawQuery returns the target after the first '?' up to a '#', without
-// either; nil when the target has no '?', empty when the query is.
+// RawQuery returns the query of the target: what follows the first '?' of
+// the path and query part up to a '#', without either; nil when there is
+// no '?', empty when the query is.
 func (p *Parser) RawQuery() []byte {
 	t, q, end := p.targetSplit()
 	if q < 0 {
@@ -970,13 +1019,51 @@ func (p *Parser) Upgrade() []byte {
 	return v
 }
 
-// Host returns the Host field value, nil when absent (HTTP/1.0 only).
+// Host returns the Host field value, nil when absent (HTTP/1.0 only). It
+// is empty or a valid uri-host [ ":" port ] (see validHostPort). To learn
+// which host a request is for, use EffectiveHost: the Host field is not the
+// answer for absolute-form and authority-form targets.
 func (p *Parser) Host() []byte {
 	if !p.done() || p.st.host == 0 {
 		return nil
 	}
 	_, v := p.field(p.st.host - 1)
 	return v
+}
+
+// Form returns the form of the request-target (RFC 9112 §3.2), 0 before
+// the head is complete.
+func (p *Parser) Form() TargetForm {
+	if !p.done() {
+		return 0
+	}
+	return p.st.form
+}
+
+// TargetAuthority returns the authority of the request-target: for
+// absolute-form what lies between "//" and the path ("host:8080" of
+// "http://host:8080/p"), for authority-form the whole target, nil for the
+// other forms. It is a valid uri-host [ ":" port ], never empty, never with
+// userinfo; for authority-form the port is present.
+func (p *Parser) TargetAuthority() []byte {
+	if f := p.Form(); f != AbsoluteForm && f != AuthorityForm {
+		return nil
+	}
+	return p.Target()[p.st.authStart:p.st.authEnd]
+}
+
+// EffectiveHost returns the authority the request is for: TargetAuthority
+// when the target has one, otherwise the Host field. RFC 9112 §3.2.2: an
+// origin server ignores Host when the target is in absolute-form; §3.3:
+// for authority-form the target is the authority. It is nil only for an
+// HTTP/1.0 request without Host and with an origin- or asterisk-form
+// target, and empty when Host is (a client sends an empty Host when the
+// target URI has no authority, RFC 9112 §3.2).
+func (p *Parser) EffectiveHost() []byte {
+	if a := p.TargetAuthority(); a != nil {
+		return a
+	}
+	return p.Host()
 }
 
 // EqualFold reports whether a equals b under ASCII case folding, as header

@@ -16,6 +16,11 @@ func TestParseHeadAlloc(t *testing.T) {
 		{"hdr219", testreqs.Hdr219},
 		{"browser", testreqs.Browser700},
 		{"chunked head", testreqs.ChunkedPostHead},
+		{"absolute-form", curlProxyAbsolute},
+		{"absolute-form no path", "OPTIONS https://[2001:db8::1]:8443?x HTTP/1.1\r\nHost: [2001:db8::1]:8443\r\n\r\n"},
+		{"authority-form", "CONNECT [::ffff:192.0.2.1]:443 HTTP/1.1\r\nHost: [::ffff:192.0.2.1]:443\r\n\r\n"},
+		{"asterisk-form", "OPTIONS * HTTP/1.1\r\nHost: ex%41mple.com.:80\r\n\r\n"},
+		{"IPvFuture Host", "GET / HTTP/1.1\r\nHost: [v1.fe80::a+en1]\r\n\r\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			buf := []byte(c.req)
@@ -29,6 +34,7 @@ func TestParseHeadAlloc(t *testing.T) {
 				_ = p.Header("user-agent")
 				_, _ = p.Path(), p.RawQuery()
 				_, _ = p.KeepAlive(), p.ContentLength()
+				_, _, _ = p.Form().String(), p.TargetAuthority(), p.EffectiveHost()
 			})
 			if allocs != 0 {
 				t.Errorf("ParseHead(%s) allocates %v times; want 0", c.name, allocs)
@@ -63,6 +69,12 @@ func TestParseHeadErrorAlloc(t *testing.T) {
 		"GE(T / HTTP/1.1\r\n\r\n",
 		"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\n",
 		"GET / HTTP/2.0\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a, b\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: [::1::]:80\r\n\r\n",
+		"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+		"CONNECT /a HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET http://user@host/ HTTP/1.1\r\n\r\n",
+		"GET ftp://host/ HTTP/1.1\r\n\r\n",
 	} {
 		buf := []byte(in)
 		var p Parser

@@ -7,6 +7,11 @@ import (
 	"github.com/evhttpd/httpd/internal/testreqs"
 )
 
+// curlProxyAbsolute is what curl 7.88.1 sends to a proxy (curl -x
+// http://127.0.0.1:port http://example.com:8080/items?id=42): an
+// absolute-form target.
+const curlProxyAbsolute = "GET http://example.com:8080/items?id=42 HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nProxy-Connection: Keep-Alive\r\n\r\n"
+
 var benchHeads = []struct {
 	name string
 	req  string
@@ -15,6 +20,7 @@ var benchHeads = []struct {
 	{"hdr219", testreqs.Hdr219},
 	{"browser688", testreqs.Browser700},
 	{"chunkedPostHead", testreqs.ChunkedPostHead},
+	{"curlProxyAbsolute", curlProxyAbsolute},
 }
 
 func BenchmarkParseHead(b *testing.B) {

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/evhttpd/httpd/internal/testreqs"
@@ -48,7 +49,11 @@ func line(n int) string {
 	return "GET /" + strings.Repeat("a", n-len("GET / HTTP/1.1")) + " HTTP/1.1"
 }
 
-var headCases = []headCase{
+// headCases is every table case: the ones below and those of
+// parser_target_test.go.
+var headCases = slices.Concat(baseHeadCases, hostHeadCases(), targetHeadCases())
+
+var baseHeadCases = []headCase{
 	// Captured requests.
 	{name: "wrk", in: testreqs.Wrk49, want: []string{"method=GET", "target=/plaintext", "path=/plaintext", "query=<nil>", "minor=1", "cl=-1", "chunked=false", "keep=true", "host=localhost:8080", "hdrs=1", "hdr0=Host: localhost:8080"}},
 	{name: "curl", in: testreqs.Curl, want: []string{"method=GET", "target=/", "hdrs=3", "hdr1=User-Agent: curl/8.5.0", "hdr2=Accept: */*", "keep=true", "upgrade=<nil>"}},
@@ -65,7 +70,7 @@ var headCases = []headCase{
 	{name: "minimal 1.1", in: get(), want: []string{"method=GET", "target=/", "minor=1", "hdrs=1"}},
 	{name: "minimal 1.0", in: "GET / HTTP/1.0\r\n\r\n", want: []string{"minor=0", "hdrs=0", "host=<nil>"}},
 	{name: "method lower-case", in: "get / HTTP/1.1\r\nHost: a\r\n\r\n", want: []string{"method=get"}},
-	{name: "method M-SEARCH", in: "M-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\n", want: []string{"method=M-SEARCH", "target=*"}},
+	{name: "method M-SEARCH", in: "M-SEARCH / HTTP/1.1\r\nHost: a\r\n\r\n", want: []string{"method=M-SEARCH", "target=/"}},
 	{name: "method all tchar", in: "!#$%&'*+-.^_`|~09azAZ / HTTP/1.1\r\nHost: a\r\n\r\n", want: []string{"method=!#$%&'*+-.^_`|~09azAZ"}},
 	{name: "method paren", in: "GE(T / HTTP/1.1\r\nHost: a\r\n\r\n", err: ErrMethod},
 	{name: "method NUL", in: "G\x00T / HTTP/1.1\r\nHost: a\r\n\r\n", err: ErrMethod},
@@ -101,9 +106,9 @@ var headCases = []headCase{
 	{name: "partial final CR", in: "GET / HTTP/1.1\r\nHost: a\r\n\r", err: ErrNeedMore},
 
 	// Request target.
-	{name: "target asterisk", in: "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", want: []string{"target=*", "path=*"}},
-	{name: "target absolute", in: "GET http://a.example/x/y?z=1 HTTP/1.1\r\nHost: a.example\r\n\r\n", want: []string{"target=http://a.example/x/y?z=1", "path=http://a.example/x/y", "query=z=1"}},
-	{name: "target authority", in: "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", want: []string{"method=CONNECT", "target=a.example:443", "path=a.example:443", "query=<nil>"}},
+	{name: "target asterisk", in: "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", want: []string{"target=*", "path=*", "form=asterisk-form", "authority=<nil>", "ehost=a"}},
+	{name: "target absolute", in: "GET http://a.example/x/y?z=1 HTTP/1.1\r\nHost: a.example\r\n\r\n", want: []string{"target=http://a.example/x/y?z=1", "path=/x/y", "query=z=1", "form=absolute-form", "authority=a.example"}},
+	{name: "target authority", in: "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", want: []string{"method=CONNECT", "target=a.example:443", "path=a.example:443", "query=<nil>", "form=authority-form", "authority=a.example:443"}},
 	{name: "target empty query", in: "GET /p? HTTP/1.1\r\nHost: a\r\n\r\n", want: []string{"path=/p", "query="}},
 	{name: "target query", in: "GET /p?a=1&b=%20 HTTP/1.1\r\nHost: a\r\n\r\n", want: []string{"path=/p", "query=a=1&b=%20"}},
 	{name: "target fragment", in: "GET /p#f HTTP/1.1\r\nHost: a\r\n\r\n", want: []string{"path=/p", "query=<nil>"}},

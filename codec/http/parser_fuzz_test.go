@@ -62,12 +62,54 @@ func FuzzParseHead(f *testing.F) {
 					t.Fatalf("ParseHead(%q): field %d = %q: %q", in, i, name, value)
 				}
 			}
+			checkTarget(t, in, &p)
 		}
 		whole := headResult(&p, n, err)
 		if got := feedHead(lim, in, fuzzCuts(seed, len(in))); !slicesEqual(got, whole) {
 			t.Fatalf("ParseHead(%q) split = %q; want %q", in, got, whole)
 		}
 	})
+}
+
+// checkTarget checks what an accepted head says about its target and host
+// against the rules of RFC 9112 §3.2 as the parser documents them.
+func checkTarget(t *testing.T, in []byte, p *Parser) {
+	t.Helper()
+	method, target, path := string(p.Method()), p.Target(), p.Path()
+	form, auth, host, eh := p.Form(), p.TargetAuthority(), p.Host(), p.EffectiveHost()
+	fail := func(why string) {
+		t.Fatalf("ParseHead(%q): %s: form %v, path %q, authority %q, Host %q, effective host %q", in, why, form, path, auth, host, eh)
+	}
+	if (method == "CONNECT") != (form == AuthorityForm) || form == AsteriskForm && method != "OPTIONS" {
+		fail("form not allowed with method " + method)
+	}
+	if len(host) != 0 && !validHostPort(host, false) {
+		fail("invalid Host accepted")
+	}
+	switch form {
+	case OriginForm:
+		if path[0] != '/' || auth != nil || !bytes.Equal(eh, host) || (eh == nil) != (host == nil) {
+			fail("bad origin-form")
+		}
+	case AbsoluteForm:
+		if len(path) == 0 || path[0] != '/' || !validHostPort(auth, false) || bytes.IndexByte(auth, '@') >= 0 ||
+			!bytes.Equal(eh, auth) || !bytes.Contains(target, auth) {
+			fail("bad absolute-form")
+		}
+		if s := bytes.ToLower(target[:8]); !bytes.HasPrefix(s, []byte("http://")) && !bytes.HasPrefix(s, []byte("https://")) {
+			fail("absolute-form with scheme other than http or https")
+		}
+	case AuthorityForm:
+		if !validHostPort(auth, true) || !bytes.Equal(auth, target) || !bytes.Equal(eh, auth) {
+			fail("bad authority-form")
+		}
+	case AsteriskForm:
+		if string(target) != "*" || auth != nil || !bytes.Equal(eh, host) {
+			fail("bad asterisk-form")
+		}
+	default:
+		fail("no form")
+	}
 }
 
 func FuzzChunkedDecoder(f *testing.F) {

@@ -36,6 +36,17 @@ func TestParseHeadResumeErrorAtByte(t *testing.T) {
 		{"header limit in name", rl + strings.Repeat("n", 40), Limits{MaxHeaderBytes: 30}, 16 + 30 + 1, ErrHeaderTooLarge},
 		{"field count on first byte", rl + "A: 1\r\nB", Limits{MaxHeaders: 2}, len(rl) + 7, ErrTooManyHeaders},
 		{"obs-fold on first byte", rl + " x", Limits{}, len(rl) + 1, ErrObsFold},
+		// The target's form is decided by the byte after the target.
+		{"asterisk with GET", "GET * HTTP/1.1", Limits{}, 6, ErrTargetForm},
+		{"authority-form with GET", "GET h:80 HTTP/1.1", Limits{}, 9, ErrTargetForm},
+		{"CONNECT with origin-form", "CONNECT /abc HTTP/1.1", Limits{}, 13, ErrTargetForm},
+		{"CONNECT without port", "CONNECT abc HTTP/1.1", Limits{}, 12, ErrBadTarget},
+		{"absolute-form userinfo", "GET http://u@h/abc HTTP/1.1", Limits{}, 19, ErrTargetUserinfo},
+		{"absolute-form scheme", "GET ftp://h/abc HTTP/1.1", Limits{}, 16, ErrTargetScheme},
+		{"absolute-form bad port", "GET http://h:123456 HTTP/1.1", Limits{}, 20, ErrBadTarget},
+		// A Host value is checked when its line ends.
+		{"Host with comma", "GET / HTTP/1.1\r\nX: 1\r\nHost: a, b\r\nY", Limits{}, len("GET / HTTP/1.1\r\nX: 1\r\nHost: a, b\r\n"), ErrBadHost},
+		{"Host with SP bare LF", "GET / HTTP/1.1\nHost: a b/c\nY", Limits{}, len("GET / HTTP/1.1\nHost: a b/c\n"), ErrBadHost},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := []byte(c.in)

@@ -37,6 +37,9 @@ func headResult(p *Parser, n int, err error) []string {
 		fmt.Sprintf("expect=%t", p.ExpectContinue()),
 		"upgrade="+opt(p.Upgrade()),
 		"host="+opt(p.Host()),
+		"form="+p.Form().String(),
+		"authority="+opt(p.TargetAuthority()),
+		"ehost="+opt(p.EffectiveHost()),
 		fmt.Sprintf("hdrs=%d", p.NumHeaders()),
 	)
 	for i := 0; i < p.NumHeaders(); i++ {
@@ -218,12 +221,13 @@ func TestParserZeroValue(t *testing.T) {
 func TestAccessorsBeforeDone(t *testing.T) {
 	var p Parser
 	p.Init(Limits{})
-	if _, err := p.ParseHead([]byte("GET / HTTP/1.1\r\nHost: a\r\n")); err != ErrNeedMore {
+	if _, err := p.ParseHead([]byte("GET http://h/p?q HTTP/1.1\r\nHost: a\r\n")); err != ErrNeedMore {
 		t.Fatalf("ParseHead = %v; want ErrNeedMore", err)
 	}
 	if p.Method() != nil || p.Target() != nil || p.Path() != nil || p.RawQuery() != nil ||
 		p.NumHeaders() != 0 || p.Header("host") != nil || p.Host() != nil ||
-		p.ContentLength() != -1 || p.Chunked() || p.KeepAlive() || p.ExpectContinue() || p.Upgrade() != nil {
+		p.ContentLength() != -1 || p.Chunked() || p.KeepAlive() || p.ExpectContinue() || p.Upgrade() != nil ||
+		p.Form() != 0 || p.TargetAuthority() != nil || p.EffectiveHost() != nil {
 		t.Errorf("accessors report values before the head is complete")
 	}
 	defer func() {

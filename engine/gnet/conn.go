@@ -172,6 +172,15 @@ func (w *conn) Close() {
 	w.ls.RequestClose(w)
 }
 
+func (w *conn) Reset() {
+	if w.is(cClosed) {
+		return
+	}
+	// SO_LINGER with a zero timeout: close(2) then resets the connection.
+	_ = unix.SetsockoptLinger(int(w.fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	w.Close()
+}
+
 func (w *conn) SetTimer(d time.Duration) {
 	if w.ls == nil {
 		return

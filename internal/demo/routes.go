@@ -40,6 +40,7 @@ func Register(srv *httpd.Server, log *slog.Logger) error {
 		{URI: "/adder", Method: "GET", Handler: adderGet},
 		{URI: "/adder", Method: "PUT", Handler: adderPut},
 		{URI: "/adder", Method: "POST", Handler: adderPost},
+		{URI: "/events", Method: "GET", Handler: events, Blocking: true},
 	}
 	for _, h := range handlers {
 		if err := srv.RegisterURIHandler(h); err != nil {

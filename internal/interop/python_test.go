@@ -26,3 +26,11 @@ func TestPython(t *testing.T) {
 		})
 	}
 }
+
+// TestPythonSSE reads the demo's /events with Python's http.client: each
+// event must arrive before the server produces the next.
+func TestPythonSSE(t *testing.T) {
+	needFile(t, python, "Debian's python3")
+	addr := startDemo(t)
+	runScript(t, scriptTimeout, "python", python, filepath.Join(".", "sse_check.py"), addr)
+}

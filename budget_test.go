@@ -1,0 +1,97 @@
+package httpd
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestBudgetResetsHeaviest: clients that pipeline requests for large
+// replies and never read push the server past MaxBufferedBytes; the loops
+// reset the sessions holding the most until the total is back under the
+// budget, and a well-behaved client is served throughout.
+func TestBudgetResetsHeaviest(t *testing.T) {
+	const budget = 4 << 20
+	srv := startTest(t, Config{EventLoops: 2, MaxBufferedBytes: budget, MaxOutbound: 512 << 10,
+		SendWaitTimeout: time.Minute})
+	big := strings.Repeat("x", 256<<10)
+	mustRegister(t, srv,
+		URIHandler{URI: "/big", Method: "GET", Handler: sendString(big)},
+		URIHandler{URI: "/small", Method: "GET", Handler: sendString("ok")},
+	)
+	good := dial(t, srv)
+	var hogs []net.Conn
+	t.Cleanup(func() {
+		for _, c := range hogs {
+			c.Close()
+		}
+	})
+	pipeline := strings.Repeat(req("GET", "/big"), 64)
+	peak := int64(0)
+	for i := 0; i < 24; i++ {
+		c, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A small receive window, so the kernel takes little of the reply
+		// and the server keeps the rest.
+		_ = c.(*net.TCPConn).SetReadBuffer(4 << 10)
+		hogs = append(hogs, c)
+		c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		_, _ = io.WriteString(c, pipeline) // may block once the server stops reading: fine
+		good.write(req("GET", "/small"))
+		if resp := good.response("GET"); resp.StatusCode != 200 {
+			t.Fatalf("good client got %d", resp.StatusCode)
+		}
+		peak = max(peak, srv.Stats().Buffered)
+	}
+	waitFor(t, "budget resets", 10*time.Second, func() bool { return srv.Stats().BudgetResets > 0 })
+	// What the server holds is back under the budget. The count of one
+	// callback may overshoot it by what that callback added (one reply
+	// burst), never by more.
+	waitFor(t, "buffered bytes under the budget", 10*time.Second, func() bool { return srv.Stats().Buffered <= budget })
+	// The reset sessions see a TCP reset, not a clean end.
+	resets := 0
+	for _, c := range hogs {
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, err := io.Copy(io.Discard, c); errors.Is(err, syscall.ECONNRESET) {
+			resets++
+		}
+	}
+	if resets == 0 {
+		t.Error("no never-reading client saw a reset")
+	}
+	good.write(req("GET", "/small"))
+	if resp := good.response("GET"); resp.StatusCode != 200 {
+		t.Fatalf("good client got %d after the purge", resp.StatusCode)
+	}
+	// Between two looks a loop may overshoot by one callback's worth per
+	// loop: a reply burst capped near MaxOutbound plus one read of input.
+	if peak > budget+2<<20 {
+		t.Errorf("peak buffered %d B; want at most the budget %d B + 2 MiB", peak, budget)
+	}
+	t.Logf("peak buffered %d B, budget %d B, resets %d", peak, budget, srv.Stats().BudgetResets)
+}
+
+// TestSendTimeoutResets: a client that stops reading a reply is closed at
+// SendWaitTimeout with a TCP reset (SO_LINGER 0), so the kernel does not
+// keep the unsent reply for it.
+func TestSendTimeoutResets(t *testing.T) {
+	srv := startTest(t, Config{SendWaitTimeout: 300 * time.Millisecond})
+	big := strings.Repeat("x", 8<<20)
+	mustRegister(t, srv, URIHandler{URI: "/big", Method: "GET", Handler: sendString(big)})
+	rc := dial(t, srv)
+	_ = rc.c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	rc.write(req("GET", "/big"))
+	// Read nothing until well past the send timeout.
+	time.Sleep(1500 * time.Millisecond)
+	rc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, err := io.Copy(io.Discard, rc.c)
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("read %d bytes, then %v; want a connection reset", n, err)
+	}
+}
