@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -436,4 +437,46 @@ func itoa(n int) string {
 			return string(b[i:])
 		}
 	}
+}
+
+// testReset: Reset closes abortively. Output the engine and the kernel
+// still hold is dropped and the peer sees a reset, not an orderly end;
+// OnClose runs once with a nil error (a local close).
+func testReset(t *testing.T) {
+	big := bytes.Repeat([]byte("r"), 4<<20)
+	h := newEcho()
+	h.onOpen = func(c engine.Conn) {
+		c.Write(big)
+		c.Reset()
+		c.Reset() // idempotent
+	}
+	e := startEngine(t, engine.Config{Loops: 1}, h)
+	defer stopEngine(t, e)
+	c, err := net.Dial("tcp", e.Addr().String())
+	switch {
+	case errors.Is(err, syscall.ECONNRESET):
+		// The reset overtook the client's own connect: Dial reports it.
+	case err != nil:
+		t.Fatal(err)
+	default:
+		defer c.Close()
+		waitFor(t, "OnClose", func() bool { return h.numClosed() == 1 })
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := io.Copy(io.Discard, c)
+		if err == nil || !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("peer read %d bytes, then %v; want a connection reset", n, err)
+		}
+		if n >= int64(len(big)) {
+			t.Errorf("peer read all %d bytes; want the queued output dropped", n)
+		}
+	}
+	waitFor(t, "OnClose", func() bool { return h.numClosed() == 1 })
+	h.mu.Lock()
+	for _, err := range h.closeErr {
+		if err != nil {
+			t.Errorf("OnClose err = %v; want nil for Reset", err)
+		}
+	}
+	h.mu.Unlock()
+	h.verifyClosed(t)
 }

@@ -47,6 +47,7 @@ var tests = []namedTest{
 	{"CloseOther", testCloseOther},
 	{"CloseWrite", testCloseWrite},
 	{"CloseWriteImmediate", testCloseWriteImmediate},
+	{"Reset", testReset},
 	{"PeerClose", testPeerClose},
 	{"PeerSendsAndCloses", testPeerSendsAndCloses},
 	{"BackpressureCount", testBackpressureCount},

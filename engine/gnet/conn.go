@@ -173,7 +173,7 @@ func (w *conn) Close() {
 }
 
 func (w *conn) Reset() {
-	if w.is(cClosed) {
+	if w.is(engine.FlagClosed) {
 		return
 	}
 	// SO_LINGER with a zero timeout: close(2) then resets the connection.

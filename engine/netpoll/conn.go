@@ -38,6 +38,7 @@ type conn struct {
 	// the socket is in the write poller (armed or spent); hupWait: a close
 	// callback waits for the loop (under loop.evMu).
 	armed, polled, hupWait bool
+	reset                  bool // Reset: close abortively, drop queued output
 
 	inb    []byte // leftover input, from inOff on
 	inOff  int
@@ -222,6 +223,18 @@ func (w *conn) Close() {
 	}
 	w.f |= engine.FlagCloseReq
 	w.ls.RequestClose(w)
+}
+
+// Reset closes abortively: with SO_LINGER 0 the close sends a TCP RST and
+// the kernel drops what it still holds; the engine drops its queued output
+// too instead of trying to send it.
+func (w *conn) Reset() {
+	if w.closed() {
+		return
+	}
+	_ = unix.SetsockoptLinger(int(w.fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	w.reset = true
+	w.Close()
 }
 
 func (w *conn) SetTimer(d time.Duration) { w.ls.SetTimer(w, d) }

@@ -251,7 +251,7 @@ func (ls *loop) finish(w *conn, err error) {
 	if w.closed() {
 		return
 	}
-	if q := w.outb[w.outOff:]; len(q) > 0 && w.err == nil && !w.f.Is(engine.FlagShutDone) {
+	if q := w.outb[w.outOff:]; len(q) > 0 && w.err == nil && !w.reset && !w.f.Is(engine.FlagShutDone) {
 		_, _ = write(int(w.fd), q) // best effort, like gnet's close
 	}
 	w.f |= engine.FlagClosed
