@@ -17,7 +17,10 @@
 // With -tls it serves the same routes over HTTPS (and wss) with a generated
 // self-signed certificate whose directory it prints.
 //
-// Usage: go run ./cmd/demo [-addr 127.0.0.1:8080] [-loops N] [-tls] [-v]
+// With -engine netpoll it runs on cloudwego/netpoll instead of gnet (on the
+// platforms netpoll supports).
+//
+// Usage: go run ./cmd/demo [-addr 127.0.0.1:8080] [-loops N] [-engine gnet|netpoll] [-tls] [-v]
 package main
 
 import (
@@ -32,6 +35,8 @@ import (
 	"time"
 
 	httpd "github.com/evhttpd/httpd"
+	"github.com/evhttpd/httpd/engine"
+	_ "github.com/evhttpd/httpd/engine/netpoll" // -engine netpoll
 	"github.com/evhttpd/httpd/internal/demo"
 )
 
@@ -40,6 +45,7 @@ func main() {
 	loops := flag.Int("loops", 0, "event loops (0: GOMAXPROCS)")
 	verbose := flag.Bool("v", false, "debug logging")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated self-signed certificate")
+	eng := flag.String("engine", engine.DefaultBackend, fmt.Sprintf("poller backend, one of %v", engine.Backends()))
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -48,7 +54,7 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := httpd.Config{Addr: *addr, EventLoops: *loops, Logger: log}
+	cfg := httpd.Config{Addr: *addr, EventLoops: *loops, Engine: *eng, Logger: log}
 	scheme := "http://"
 	if *useTLS {
 		tcfg, dir, err := selfSignedTLS()
@@ -65,7 +71,7 @@ func main() {
 		log.Error("start failed", "err", err)
 		os.Exit(1)
 	}
-	log.Info("evhttpd demo listening", "addr", scheme+srv.Addr().String())
+	log.Info("evhttpd demo listening", "addr", scheme+srv.Addr().String(), "engine", *eng)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
