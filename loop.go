@@ -20,7 +20,6 @@ type loop struct {
 	out     []byte // replies of the session being served, written once per event
 	wire    []byte // transport output scratch
 	deflate []byte // compressed WebSocket payload scratch
-	inflate []byte // decompressed WebSocket message scratch
 	// Free lists of what sessions borrow while a request or message is in
 	// progress, so an idle session holds none of it.
 	parsers  freeList[hc.Parser]

@@ -74,8 +74,9 @@ type Session struct {
 
 // Session.aflags bits, read from any goroutine.
 const (
-	flagPurging  = 1 << iota // chosen as an LRU victim
-	flagUpgraded             // the session left HTTP for WebSocket (ClientInfo)
+	flagPurging     = 1 << iota // chosen as an LRU victim
+	flagUpgraded                // the session left HTTP for WebSocket (ClientInfo)
+	flagWSHandshake             // in its opening handshake: queued frames wait for the 101 (ws.go)
 )
 
 // sessExt holds what only some sessions have for their life: the

@@ -102,12 +102,6 @@ const (
 	wsHandshaking                   // the handler runs for the handshake: frames wait for the 101
 )
 
-// flagWSHandshake is a Session.aflags bit: the session is in its opening
-// handshake, so WSSendAsync queues frames for it (they run once the
-// handshake is decided) instead of refusing a session that is about to
-// be a WebSocket.
-const flagWSHandshake = flagUpgraded << 1
-
 func (w *wsConn) closeSent() bool { return w.flags&wsCloseSent != 0 }
 
 // subprotocol returns the subprotocol chosen at the handshake, "" if none.
