@@ -159,7 +159,7 @@ func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
 			gnet.WithTicker(true),
 			gnet.WithReadBufferCap(opt.ReadBufferCap),
 			gnet.WithWriteBufferCap(opt.WriteBufferCap),
-			gnet.WithLogger(gnetLogger{cfg.Logger}),
+			gnet.WithLogger(gnetLogger{l: cfg.Logger, debug: opt.LogDebug}),
 		)
 	}()
 	fail := func(err error) (engine.Engine, error) {

@@ -32,6 +32,12 @@ type Options struct {
 
 	// CalibrationTimeout bounds the wait for one batch of probes. Default 1s.
 	CalibrationTimeout time.Duration
+
+	// LogDebug passes gnet's own debug and info lines (its start-up banner,
+	// per-connection notes) to the logger, at Debug. Without it they are
+	// dropped, so a server logging at Debug shows only evhttpd's lines;
+	// gnet's warnings and errors always reach the logger. Default false.
+	LogDebug bool
 }
 
 // MaxLoops is the largest engine.Config.Loops on gnet: gnet indexes at most
