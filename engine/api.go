@@ -52,6 +52,15 @@ type Conn interface {
 	// unsent instead of holding it (FIN-WAIT-1) for a peer that does not
 	// read. Idempotent; after Close it only sets the linger.
 	Reset()
+	// PauseRead stops (true) or resumes (false) reading the socket: while
+	// paused the engine leaves arriving bytes in the kernel, whose receive
+	// window then stops the peer (TCP flow control), so a client that
+	// keeps sending while its replies pile up costs no engine buffer.
+	// Peer closes and errors are still reported. It reports whether the
+	// backend could do it; one that cannot keeps reading (the caller then
+	// bounds what accumulates itself). Resuming a connection that is not
+	// paused does nothing.
+	PauseRead(paused bool) bool
 	// SetTimer arms the connection's single timer: OnTimer runs on the loop
 	// after about d (TimerResolution granularity, never early). A new call
 	// replaces the pending one; d <= 0 cancels.

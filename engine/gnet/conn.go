@@ -20,6 +20,8 @@ type conn struct {
 	ls *loop
 	fd int32
 	f  engine.ConnFlags
+	// paused: reading is off (PauseRead); in f's padding, so free.
+	paused bool
 	// gone is set when gnet closed the connection: the error OnClose
 	// reports and copies of the addresses (gnet drops its own then, and
 	// hands the zone bytes of IPv6 addresses back to a pool). While the
@@ -179,6 +181,23 @@ func (w *conn) Reset() {
 	// SO_LINGER with a zero timeout: close(2) then resets the connection.
 	_ = unix.SetsockoptLinger(int(w.fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 	w.Close()
+}
+
+func (w *conn) PauseRead(paused bool) bool {
+	// A pause is always applied: gnet turns reading back on by itself
+	// when its output queue drains, so w.paused may be stale.
+	if w.is(engine.FlagClosed) || w.gc == nil || !paused && !w.paused {
+		return !paused
+	}
+	pfd, ok := w.ls.poller.get(w.gc)
+	if !ok {
+		return false
+	}
+	if setReadInterest(pfd, int(w.fd), !paused, w.gc.OutboundBuffered() > 0) != nil {
+		return false
+	}
+	w.paused = paused
+	return true
 }
 
 func (w *conn) SetTimer(d time.Duration) {

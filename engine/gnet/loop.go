@@ -18,6 +18,8 @@ type loop struct {
 	e   *gnetEngine
 	gel gnet.EventLoop
 
+	poller pollerFdOnce // gnet's poller descriptor for this loop (PauseRead)
+
 	// Doorbells (any goroutine).
 	sender atomic.Int64  // connected UDP socket whose datagrams land on this loop; -1: none (forwarded)
 	task   gnet.Runnable // serves the bell; queued by Execute on fallbacks and rescues

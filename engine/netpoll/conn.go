@@ -237,6 +237,10 @@ func (w *conn) Reset() {
 	w.Close()
 }
 
+// PauseRead cannot stop netpoll's own poller from reading the socket into
+// its buffer: it reports false and the caller bounds what accumulates.
+func (w *conn) PauseRead(bool) bool { return false }
+
 func (w *conn) SetTimer(d time.Duration) { w.ls.SetTimer(w, d) }
 
 func (w *conn) Fd() int { return int(w.fd) }
