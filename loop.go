@@ -34,7 +34,7 @@ type loop struct {
 	scratch  []byte    // decode target for discarded chunked bodies
 
 	held       int64 // bytes its sessions hold (budget.go)
-	shedAt     int64 // lp.now of the last shed
+	resetting  int64 // bytes held by sessions shed has reset, not yet closed
 	shedWarned int64 // lp.now of the last budget warning
 }
 

@@ -137,6 +137,7 @@ type reqState struct {
 	bodyStart                                int64 // when the body's head ended
 	bodyRecv                                 int64 // body bytes (wire) received so far
 	held                                     int64 // bytes counted against MaxBufferedBytes (account)
+	shedHeld                                 int64 // held when shed reset the session (lp.resetting)
 	sendMark                                 int   // outbound bytes when the send check was armed
 	inMark                                   int   // inbound bytes at the last body progress
 
