@@ -11,7 +11,8 @@
 # Every engine backend runs the engine conformance suite in its own package
 # tests (engine/gnet, engine/netpoll). The root package's suite runs once
 # more on netpoll (EVHTTPD_ENGINE=netpoll, under the race detector: that
-# backend's loops are shared by goroutines); its allocation gates are not
+# backend's loops are shared by goroutines), and so do the interop clients
+# against the demo; its allocation gates are not
 # repeated there, since netpoll itself allocates twice per readable event.
 #
 # The budget is a count, not a duration: Go 1.26's fuzz coordinator can report
@@ -37,6 +38,8 @@ for e in $ENGINES; do
   [ "$e" = gnet ] && continue # the default: the passes above
   echo "== module .: test -race on the $e engine"
   EVHTTPD_ENGINE=$e go test -race -count=1 -timeout 15m .
+  echo "== module ./internal/interop: test on the $e engine"
+  (cd internal/interop && EVHTTPD_ENGINE=$e go test -count=1 -timeout 15m ./...)
 done
 
 if [ "$FUZZTIME" != "0" ]; then
