@@ -57,10 +57,18 @@ func (c *Session) account() {
 
 // unaccount drops a closing session's share.
 func (c *Session) unaccount() {
-	if x := c.x; x != nil && x.held != 0 {
+	x := c.x
+	if x == nil {
+		return
+	}
+	if x.held != 0 {
 		c.lp.held -= x.held
 		c.lp.srv.held.Add(-x.held)
 		x.held = 0
+	}
+	if x.shedHeld != 0 {
+		c.lp.resetting -= x.shedHeld
+		x.shedHeld = 0
 	}
 }
 
@@ -76,15 +84,13 @@ func (s *Server) overBudget(total int64) bool {
 // is over its share, and each loop acts on its own sessions only, so no
 // lock is needed). It stops when the loop is back under 7/8 of its share,
 // so that a server at the edge does not reset one session per callback.
-// Called at most once per tick and loop.
 func (lp *loop) shed() {
 	s := lp.srv
-	if lp.shedAt == lp.now {
-		return
-	}
-	lp.shedAt = lp.now
 	share := s.cfg.MaxBufferedBytes / int64(len(s.loops))
-	if lp.held <= share {
+	// Sessions reset by an earlier shed still count until their close
+	// runs (after the current callback); what they hold is already on its
+	// way out, so it is not shed twice.
+	if lp.held-lp.resetting <= share {
 		return
 	}
 	type heavy struct {
@@ -107,7 +113,7 @@ func (lp *loop) shed() {
 		}
 		return 0
 	})
-	left := lp.held
+	left := lp.held - lp.resetting
 	target := share / 8 * 7
 	for _, h := range list {
 		if left <= target {
@@ -117,6 +123,8 @@ func (lp *loop) shed() {
 		s.log.Debug("httpd: over MaxBufferedBytes; resetting the session holding the most",
 			"session", h.c.id, "held", h.held)
 		h.c.reset()
+		h.c.x.shedHeld = h.held
+		lp.resetting += h.held
 		left -= h.held
 	}
 	if lp.now-lp.shedWarned >= int64(time.Second) {

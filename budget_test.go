@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -94,4 +95,53 @@ func TestSendTimeoutResets(t *testing.T) {
 	if !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("read %d bytes, then %v; want a connection reset", n, err)
 	}
+}
+
+// TestStalledSessionStopsReading: a client that keeps sending requests
+// while it reads none of the replies is stopped by TCP flow control, not
+// closed: once its replies fill MaxOutbound the server stops reading its
+// socket (gnet engine), so its writes block, nothing piles up in the
+// server, and once it reads, every reply comes.
+func TestStalledSessionStopsReading(t *testing.T) {
+	if e := os.Getenv("EVHTTPD_ENGINE"); e != "" && e != "gnet" {
+		t.Skip("the netpoll engine cannot pause reading; its bound is the input cap")
+	}
+	srv := startTest(t, Config{EventLoops: 1, MaxOutbound: 256 << 10, SendWaitTimeout: time.Minute})
+	big := strings.Repeat("r", 64<<10)
+	mustRegister(t, srv, URIHandler{URI: "/r", Method: "GET", Handler: sendString(big)})
+	rc := dial(t, srv)
+	tc := rc.c.(*net.TCPConn)
+	_ = tc.SetReadBuffer(8 << 10)
+	_ = tc.SetWriteBuffer(8 << 10)
+	one := req("GET", "/r")
+	sent := 0
+	// Far more request bytes than the input cap (MaxOutbound plus the head
+	// limits, about 300 KiB) that would close a session still read.
+	chunk := strings.Repeat(one, 1000)
+	var werr error
+	for sent < 64<<20 {
+		rc.c.SetWriteDeadline(time.Now().Add(time.Second))
+		n, err := io.WriteString(rc.c, chunk)
+		sent += n
+		if err != nil {
+			werr = err
+			break
+		}
+	}
+	var ne net.Error
+	if !errors.As(werr, &ne) || !ne.Timeout() {
+		t.Fatalf("after %d bytes the client's write failed with %v; want it to block (a timeout)", sent, werr)
+	}
+	if b := srv.Stats().Buffered; b > 4<<20 {
+		t.Errorf("server holds %d B for the stalled client", b)
+	}
+	// The client reads: its replies come, in order, and the session lives.
+	_ = tc.SetReadBuffer(1 << 20)
+	rc.c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for i := 0; i < 3; i++ {
+		if resp := rc.response("GET"); resp.StatusCode != 200 || len(bodyOf(resp)) != len(big) {
+			t.Fatalf("reply %d: %d, %d bytes", i, resp.StatusCode, len(bodyOf(resp)))
+		}
+	}
+	t.Logf("client sent %d B before its writes blocked", sent)
 }

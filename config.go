@@ -152,8 +152,20 @@ type Config struct {
 	// one in flight runs on a pooled goroutine of gnet's, which stays alive
 	// (with its stack) for 10 s after its last use, so a small bound keeps a
 	// connection burst from leaving hundreds of them behind. Default 0: 8 per
-	// event loop.
+	// event loop. Only the gnet engine has it (gnet.Options.EnrollQueue,
+	// which it sets); other engines enrol nothing and ignore it.
 	EnrollQueue int
+
+	// Engine names the poller backend: "gnet" (the default, always linked
+	// in) or "netpoll" (cloudwego/netpoll; import
+	// github.com/evhttpd/httpd/engine/netpoll to link it in, on linux,
+	// darwin and freebsd). A name no imported package registered is an
+	// error. Default "": gnet.
+	Engine string
+	// EngineOptions are the chosen engine's own settings, a pointer to its
+	// package's Options (*gnet.Options, *netpoll.Options); nil means its
+	// defaults, another type is an error.
+	EngineOptions any
 
 	// GlobalUserCtx is returned by Server.GlobalUserCtx and freed with
 	// GlobalUserCtxFree at Stop (ESP's global_user_ctx).

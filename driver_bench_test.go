@@ -29,6 +29,7 @@ func (f *fakeConn) OutboundBuffered() int    { return 0 }
 func (f *fakeConn) CloseWrite() error        { return nil }
 func (f *fakeConn) Close()                   {}
 func (f *fakeConn) Reset()                   {}
+func (f *fakeConn) PauseRead(bool) bool      { return false }
 func (f *fakeConn) SetTimer(d time.Duration) {}
 func (f *fakeConn) Fd() int                  { return -1 }
 func (f *fakeConn) LocalAddr() net.Addr      { return &net.TCPAddr{} }

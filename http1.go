@@ -109,6 +109,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		case lookupNoMethod:
 			if ws.HasToken(p.Header("Upgrade"), "websocket") {
 				status = 400 // a WebSocket handshake must be a GET (RFC 6455 §4.1)
+				c.emitError(status, ws.ErrHandshakeMethod)
 				break
 			}
 			// 405 must say what the URI serves (RFC 9110 §15.5.6).

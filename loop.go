@@ -20,7 +20,6 @@ type loop struct {
 	out     []byte // replies of the session being served, written once per event
 	wire    []byte // transport output scratch
 	deflate []byte // compressed WebSocket payload scratch
-	inflate []byte // decompressed WebSocket message scratch
 	// Free lists of what sessions borrow while a request or message is in
 	// progress, so an idle session holds none of it.
 	parsers  freeList[hc.Parser]
@@ -36,7 +35,7 @@ type loop struct {
 	scratch  []byte      // decode target for discarded chunked bodies
 
 	held       int64 // bytes its sessions hold (budget.go)
-	shedAt     int64 // lp.now of the last shed
+	resetting  int64 // bytes held by sessions shed has reset, not yet closed
 	shedWarned int64 // lp.now of the last budget warning
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -131,5 +132,33 @@ func TestHandlerErrorLogged(t *testing.T) {
 	}
 	if n := len(logs.warnings("handler returned an error")) - before; n > errLogPerSecond {
 		t.Errorf("%d lines for 50 errors; want at most %d", n, errLogPerSecond)
+	}
+}
+
+// TestEngineChatterStaysOut: a server logging at Debug gets its own lines,
+// not gnet's debug and info lines (start-up banner and the like), unless
+// the gnet options ask for them.
+func TestEngineChatterStaysOut(t *testing.T) {
+	if os.Getenv("EVHTTPD_ENGINE") != "" && os.Getenv("EVHTTPD_ENGINE") != "gnet" {
+		t.Skip("gnet's logger")
+	}
+	var logs recordLog
+	srv := startTest(t, Config{Logger: slog.New(&logs)})
+	mustRegister(t, srv, URIHandler{URI: "/x", Method: "GET", Handler: sendString("x")})
+	rc := dial(t, srv)
+	rc.write(req("GET", "/x"))
+	rc.response("GET")
+	srv.Stop()
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	for _, r := range logs.recs {
+		gnetLine := false
+		r.Attrs(func(a slog.Attr) bool {
+			gnetLine = gnetLine || a.Key == "component" && a.Value.String() == "gnet"
+			return true
+		})
+		if gnetLine && r.Level < slog.LevelWarn {
+			t.Errorf("gnet's %v line reached Config.Logger: %q", r.Level, r.Message)
+		}
 	}
 }

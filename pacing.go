@@ -40,8 +40,11 @@ func (c *Session) flush() {
 	if ob > c.lp.srv.cfg.MaxOutbound && !c.stalled {
 		// Backpressure: no new request or message is taken until the
 		// client has read half of it; no progress at all for
-		// SendWaitTimeout closes the session.
+		// SendWaitTimeout closes the session. The socket is not read
+		// meanwhile (where the engine can pause it), so TCP flow control
+		// stops a client that keeps sending.
 		c.stalled = true
+		c.ec.PauseRead(true)
 		c.rq().pollDL = lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	}
 }
@@ -55,6 +58,7 @@ func (c *Session) unstall() bool {
 	}
 	if c.ec.OutboundBuffered() <= c.lp.srv.cfg.MaxOutbound/2 {
 		c.stalled = false
+		c.ec.PauseRead(false)
 		return true
 	}
 	if c.inBuffered() > c.inboundCap() {

@@ -13,6 +13,7 @@ import (
 	hc "github.com/evhttpd/httpd/codec/http"
 	"github.com/evhttpd/httpd/ctrl"
 	"github.com/evhttpd/httpd/engine"
+	"github.com/evhttpd/httpd/engine/gnet" // the default engine backend
 	"github.com/evhttpd/httpd/sessions"
 )
 
@@ -21,7 +22,7 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	limits    hc.Limits
-	eng       *engine.Engine // set once Start has the engine (engp publishes it)
+	eng       engine.Engine // set once Start has the engine (engp publishes it)
 	engp      atomic.Pointer[engine.Engine]
 	engFailed atomic.Bool
 	slab      *sessions.Slab[*Session]
@@ -68,19 +69,7 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg = s.cfg
-	eng, err := engine.Start(engine.Config{
-		Addr:            cfg.Addr,
-		Listener:        cfg.Listener,
-		Loops:           cfg.EventLoops,
-		CtrlAddr:        cfg.CtrlAddr,
-		Token:           token,
-		TimerResolution: cfg.TimerResolution,
-		TickInterval:    cfg.TimerResolution, // the loops' clock (driver.OnTick)
-		TCPKeepAlive:    cfg.TCPKeepAlive,
-		EnrollQueue:     cfg.EnrollQueue,
-		Logger:          cfg.Logger,
-	}, driver{s})
+	eng, err := s.startEngine(token)
 	if err != nil {
 		s.engFailed.Store(true)
 		s.pool.stop()
@@ -89,9 +78,71 @@ func Start(cfg Config) (*Server, error) {
 	// Connections may be served before engine.Start returns; work they queue
 	// waits in wake for the engine to be published here.
 	s.eng = eng
-	s.engp.Store(eng)
+	s.engp.Store(&eng)
 	s.emit(Event{Kind: EventStart, Fd: -1})
 	return s, nil
+}
+
+// defaultEngine is the engine a Config without Engine runs: "" lets the
+// engine package pick its default (gnet). The tests set it from
+// EVHTTPD_ENGINE to run the whole suite on another backend.
+var defaultEngine string
+
+// startEngine starts the engine cfg.Engine names with the server as its
+// Handler. The engine's own limits (gnet's 256 loops, an engine nobody
+// registered, options of the wrong type) are configuration errors like the
+// server's: they wrap ErrInvalidConfig.
+func (s *Server) startEngine(token ctrl.Token) (engine.Engine, error) {
+	cfg := s.cfg
+	ecfg := engine.Config{
+		Backend:         cfg.Engine,
+		Options:         cfg.EngineOptions,
+		Addr:            cfg.Addr,
+		Listener:        cfg.Listener,
+		Loops:           cfg.EventLoops,
+		CtrlAddr:        cfg.CtrlAddr,
+		Token:           token,
+		TimerResolution: cfg.TimerResolution,
+		TickInterval:    cfg.TimerResolution, // the loops' clock (driver.OnTick)
+		TCPKeepAlive:    cfg.TCPKeepAlive,
+		Logger:          cfg.Logger,
+	}
+	if ecfg.Backend == "" {
+		ecfg.Backend = defaultEngine
+	}
+	if name := ecfg.Backend; cfg.EnrollQueue != 0 && (name == "" || name == gnet.Name) {
+		// The root field predates engine options: it is gnet's, and
+		// other engines (no enrolment there) ignore it.
+		opts, err := withEnrollQueue(ecfg.Options, cfg.EnrollQueue)
+		if err != nil {
+			return nil, err
+		}
+		ecfg.Options = opts
+	}
+	eng, err := engine.Start(ecfg, driver{s})
+	if errors.Is(err, engine.ErrConfig) {
+		err = errors.Join(ErrInvalidConfig, err)
+	}
+	return eng, err
+}
+
+// withEnrollQueue folds Config.EnrollQueue into the gnet engine's options.
+func withEnrollQueue(opts any, n int) (any, error) {
+	var o gnet.Options
+	switch p := opts.(type) {
+	case nil:
+	case *gnet.Options:
+		if p != nil {
+			o = *p
+		}
+		if o.EnrollQueue != 0 && o.EnrollQueue != n {
+			return nil, errors.Join(ErrInvalidConfig, errors.New("httpd: EnrollQueue and EngineOptions' EnrollQueue differ"))
+		}
+	default:
+		return opts, nil // options of another type: the engine reports them
+	}
+	o.EnrollQueue = n
+	return &o, nil
 }
 
 // newServer builds everything of a server but its engine.
@@ -153,7 +204,7 @@ func (s *Server) wake(loop int) error {
 		runtime.Gosched()
 		e = s.engp.Load()
 	}
-	return e.Wake(loop)
+	return (*e).Wake(loop)
 }
 
 // GlobalUserCtx returns Config.GlobalUserCtx (ESP's httpd_get_global_user_ctx).

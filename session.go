@@ -74,8 +74,9 @@ type Session struct {
 
 // Session.aflags bits, read from any goroutine.
 const (
-	flagPurging  = 1 << iota // chosen as an LRU victim
-	flagUpgraded             // the session left HTTP for WebSocket (ClientInfo)
+	flagPurging     = 1 << iota // chosen as an LRU victim
+	flagUpgraded                // the session left HTTP for WebSocket (ClientInfo)
+	flagWSHandshake             // in its opening handshake: queued frames wait for the 101 (ws.go)
 )
 
 // sessExt holds what only some sessions have for their life: the
@@ -139,6 +140,7 @@ type reqState struct {
 	bodyStart                                int64 // when the body's head ended
 	bodyRecv                                 int64 // body bytes (wire) received so far
 	held                                     int64 // bytes counted against MaxBufferedBytes (account)
+	shedHeld                                 int64 // held when shed reset the session (lp.resetting)
 	sendMark                                 int   // outbound bytes when the send check was armed
 	inMark                                   int   // inbound bytes at the last body progress
 

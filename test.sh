@@ -6,6 +6,14 @@
 #   ./test.sh                 everything
 #   FUZZTIME=0 ./test.sh      skip the fuzz step
 #   FUZZTIME=30s ./test.sh    fuzz each target for a time instead
+#   ENGINES=gnet ./test.sh    skip the second pass over the netpoll engine
+#
+# Every engine backend runs the engine conformance suite in its own package
+# tests (engine/gnet, engine/netpoll). The root package's suite runs once
+# more on netpoll (EVHTTPD_ENGINE=netpoll, under the race detector: that
+# backend's loops are shared by goroutines), and so do the interop clients
+# against the demo; its allocation gates are not
+# repeated there, since netpoll itself allocates twice per readable event.
 #
 # The budget is a count, not a duration: Go 1.26's fuzz coordinator can report
 # "context deadline exceeded" as a failure when a -fuzztime duration expires
@@ -14,6 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 FUZZTIME=${FUZZTIME:-100000x}
+ENGINES=${ENGINES:-gnet netpoll}
 
 mods=$(find . -name go.mod -not -path '*/node_modules/*' -not -path './.git/*' -exec dirname {} \; | sort)
 for m in $mods; do
@@ -23,6 +32,14 @@ for m in $mods; do
   (cd "$m" && go test -race -count=1 -timeout 15m ./...)
   echo "== module $m: test (allocation gates)"
   (cd "$m" && go test -count=1 -timeout 15m -run 'Alloc' ./...)
+done
+
+for e in $ENGINES; do
+  [ "$e" = gnet ] && continue # the default: the passes above
+  echo "== module .: test -race on the $e engine"
+  EVHTTPD_ENGINE=$e go test -race -count=1 -timeout 15m .
+  echo "== module ./internal/interop: test on the $e engine"
+  (cd internal/interop && EVHTTPD_ENGINE=$e go test -count=1 -timeout 15m ./...)
 done
 
 if [ "$FUZZTIME" != "0" ]; then

@@ -102,12 +102,6 @@ const (
 	wsHandshaking                   // the handler runs for the handshake: frames wait for the 101
 )
 
-// flagWSHandshake is a Session.aflags bit: the session is in its opening
-// handshake, so WSSendAsync queues frames for it (they run once the
-// handshake is decided) instead of refusing a session that is about to
-// be a WebSocket.
-const flagWSHandshake = flagUpgraded << 1
-
 func (w *wsConn) closeSent() bool { return w.flags&wsCloseSent != 0 }
 
 // subprotocol returns the subprotocol chosen at the handshake, "" if none.
@@ -243,10 +237,7 @@ func (c *Session) wsDeliver(f WSFrame) {
 	r.reset(c, c.ws.h, nil, nil)
 	r.wsFrame = f
 	r.isWS = true
-	c.inHandler = true
-	err, panicked := c.lp.srv.callHandler(c, r)
-	c.inHandler = false
-	c.lru.Store(c.lp.stamp())
+	err, panicked := c.runHandler(r)
 	r.isWS = false
 	r.wsFrame = WSFrame{}
 	if (err != nil || panicked) && !c.closing && c.ws != nil {
@@ -263,9 +254,7 @@ func (c *Session) wsFail(err error) {
 		code = ws.StatusProtocolError
 	}
 	c.lp.srv.log.Debug("httpd: WebSocket protocol error", "session", c.id, "err", err)
-	if f := c.lp.srv.cfg.OnEvent; f != nil {
-		f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Err: err})
-	}
+	c.emitError(0, err)
 	c.wsClose(code, "")
 }
 
@@ -496,9 +485,7 @@ func (s *Server) WSSendAsync(id SessionID, f WSFrame) error {
 	return s.enqueue(id, kindWork, func(c *Session) {
 		if err := c.WSSend(f); err != nil {
 			c.lp.srv.log.Debug("httpd: asynchronous WebSocket frame dropped", "session", c.id, "err", err)
-			if fn := c.lp.srv.cfg.OnEvent; fn != nil {
-				fn(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Err: err})
-			}
+			c.emitError(0, err)
 		}
 	})
 }
@@ -600,9 +587,7 @@ func (c *Session) wsRefuse(err error, n int) bool {
 		status = 400
 	}
 	c.lp.srv.log.Debug("httpd: WebSocket handshake refused", "session", c.id, "status", status, "err", err)
-	if f := c.lp.srv.cfg.OnEvent; f != nil {
-		f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Status: status, Err: err})
-	}
+	c.emitError(status, err)
 	r := &c.lp.req
 	r.reset(c, nil, c.x.p, nil)
 	if err == ws.ErrHandshakeVersion {
@@ -615,13 +600,12 @@ func (c *Session) wsRefuse(err error, n int) bool {
 // wsRefused emits the EventError of a handshake the handler refused with a
 // reply of the given status, or with err.
 func (c *Session) wsRefused(status int, err error) {
-	f := c.lp.srv.cfg.OnEvent
-	if f == nil {
-		return
+	if c.lp.srv.cfg.OnEvent == nil {
+		return // spare the join
 	}
 	e := ErrWSRefused
 	if err != nil {
 		e = errors.Join(ErrWSRefused, err)
 	}
-	f(Event{Kind: EventError, ID: c.id, Fd: c.ec.Fd(), Status: status, Err: e})
+	c.emitError(status, e)
 }

@@ -1,14 +1,24 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"net"
 	"time"
 )
 
+// The contract, in terms every backend keeps: a loop is a serial context,
+// not necessarily one goroutine. One loop's callbacks never overlap, and
+// each happens after the one before it (its effects are visible); a
+// connection's callbacks, its timer, and the OnWake and OnTick of its loop
+// all run on that loop. On gnet a loop is one poller goroutine; on netpoll
+// it is a lock that netpoll's handler goroutines and the loop's own
+// goroutine take in turn. So state owned by a loop needs no lock, but code
+// must not assume which goroutine runs it.
+
 // Conn is one TCP connection as the protocol driver sees it. Unless marked,
-// methods may be called only on the connection's own event loop, inside a
-// Handler callback of that loop. A Conn must not be used after its OnClose
+// methods may be called only on the connection's own loop, inside a Handler
+// callback of that loop. A Conn must not be used after its OnClose
 // returned: methods then report ErrClosed or do nothing.
 type Conn interface {
 	// Peek returns every inbound byte buffered now, contiguous. The slice is
@@ -20,14 +30,14 @@ type Conn interface {
 	Discard(n int)
 	// InboundBuffered reports how many inbound bytes Peek would return.
 	InboundBuffered() int
-	// Write writes p now or queues what the socket did not take; p is copied
-	// before Write returns and output keeps its order. It returns ErrClosed
-	// on a closed connection and ErrWriteShut after CloseWrite. A write
-	// error closes the connection: OnClose follows after the current
-	// callback returns.
+	// Write writes p now or queues what the socket did not take; it never
+	// blocks. p is copied before Write returns and output keeps its order.
+	// It returns ErrClosed on a closed connection and ErrWriteShut after
+	// CloseWrite. A write error closes the connection: OnClose follows
+	// after the current callback returns.
 	Write(p []byte) error
-	// OutboundBuffered reports how many written bytes still wait in the
-	// engine for the socket.
+	// OutboundBuffered reports exactly how many written bytes still wait in
+	// the engine for the socket (not counting the kernel's send buffer).
 	OutboundBuffered() int
 	// CloseWrite shuts the write side (shutdown SHUT_WR) once everything
 	// written so far has left: at once when nothing is queued, else when the
@@ -42,6 +52,15 @@ type Conn interface {
 	// unsent instead of holding it (FIN-WAIT-1) for a peer that does not
 	// read. Idempotent; after Close it only sets the linger.
 	Reset()
+	// PauseRead stops (true) or resumes (false) reading the socket: while
+	// paused the engine leaves arriving bytes in the kernel, whose receive
+	// window then stops the peer (TCP flow control), so a client that
+	// keeps sending while its replies pile up costs no engine buffer.
+	// Peer closes and errors are still reported. It reports whether the
+	// backend could do it; one that cannot keeps reading (the caller then
+	// bounds what accumulates itself). Resuming a connection that is not
+	// paused does nothing.
+	PauseRead(paused bool) bool
 	// SetTimer arms the connection's single timer: OnTimer runs on the loop
 	// after about d (TimerResolution granularity, never early). A new call
 	// replaces the pending one; d <= 0 cancels.
@@ -60,8 +79,8 @@ type Conn interface {
 	SetContext(v any)
 }
 
-// Handler receives the engine's events. Every method runs on an event loop
-// and must not block it.
+// Handler receives the engine's events. Every method runs on a loop (see
+// the contract above) and must not block it.
 type Handler interface {
 	// OnOpen runs on c's loop when c joined it; the driver may Write and
 	// Close here.
@@ -69,9 +88,10 @@ type Handler interface {
 	// OnTraffic runs when inbound bytes arrived.
 	OnTraffic(c Conn)
 	// OnClose runs exactly once per opened connection, on its loop, also
-	// at Stop, and never from inside another callback of the same loop.
-	// err is nil for a local close (Close, Stop) and otherwise says why the
-	// connection ended (peer EOF or reset, write error).
+	// at Stop, after every other callback of the connection and never from
+	// inside another callback of the same loop. err is nil for a local
+	// close (Close, Stop) and otherwise says why the connection ended (peer
+	// EOF or reset, write error).
 	OnClose(c Conn, err error)
 	// OnTimer runs when c's timer expired.
 	OnTimer(c Conn)
@@ -83,25 +103,56 @@ type Handler interface {
 	OnTick(loop int, now time.Time)
 }
 
-// Stats are cumulative counters since Start.
+// Engine is a running backend: the loops, the acceptor and the control
+// socket. Start one with Start; stop it with Stop.
+type Engine interface {
+	// Addr returns the bound TCP address.
+	Addr() net.Addr
+	// CtrlAddr returns the bound UDP control (doorbell) address. Datagrams
+	// that do not carry the instance token are dropped and counted.
+	CtrlAddr() net.Addr
+	// Loops returns the number of loops.
+	Loops() int
+	// Wake makes OnWake(loop) run on that loop soon, after this call. Safe
+	// from any goroutine, concurrently, and allocation-free. Wakes that find
+	// one on its way add nothing to it (one OnWake serves them all). It
+	// returns ErrLoop for a bad index and ErrStopped once Stop began.
+	Wake(loop int) error
+	// StopAccepting closes the listener: no new connection is accepted.
+	// Open connections are not touched. Safe from any goroutine, also from
+	// a loop; idempotent.
+	StopAccepting()
+	// Stop stops the engine: no new accepts, connections being handed to a
+	// loop join it and are closed with the rest (OnClose for each, on its
+	// loop), the loops end and the control socket closes; no callback runs
+	// after it returned. It blocks until then or until ctx is done (the
+	// shutdown goes on in the background and a later Stop waits for it
+	// again). Safe concurrently and more than once; never from a loop.
+	Stop(ctx context.Context) error
+	// Stats returns the counters.
+	Stats() Stats
+}
+
+// Stats are cumulative counters since Start. Fields a backend has no use
+// for stay zero.
 type Stats struct {
 	Accepted       uint64 // connections accepted from the listener
 	AcceptErrors   uint64 // failed Accept calls (each one followed by a back-off pause)
 	AcceptBackoffs uint64 // back-off episodes (runs of consecutive failures)
 	EnrollErrors   uint64 // accepted connections that could not join a loop (closed)
 
-	DoorbellsSent      uint64 // doorbell datagrams written by Wake and the ticker
-	DoorbellsReceived  uint64 // valid doorbells read by the loops (probes included)
+	DoorbellsSent      uint64 // gnet: doorbell datagrams written by Wake and the ticker
+	DoorbellsReceived  uint64 // valid doorbells read from the control socket (gnet: probes included)
 	DoorbellsDropped   uint64 // datagrams that failed ParseDoorbell or named no loop
-	DoorbellsForwarded uint64 // doorbells that landed on another loop and were handed on
-	WakeFallbacks      uint64 // doorbells delivered through the loop's task queue because the datagram send failed
-	BellRescues        uint64 // doorbells presumed lost (not served for two ticks) and re-delivered through the task queue
+	DoorbellsForwarded uint64 // gnet: doorbells that landed on another loop and were handed on
+	WakeFallbacks      uint64 // gnet: doorbells delivered through the loop's task queue because the datagram send failed
+	BellRescues        uint64 // gnet: doorbells presumed lost (not served for two ticks) and re-delivered
 
 	Wakes       uint64 // OnWake calls
 	Ticks       uint64 // OnTick calls
 	TimersFired uint64 // OnTimer calls
 
-	DirectLoops int // loops that have a calibrated sender of their own; the rest get forwarded doorbells
+	DirectLoops int // gnet: loops that have a calibrated sender of their own; the rest get forwarded doorbells
 }
 
 // Errors returned by the engine.

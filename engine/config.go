@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/evhttpd/httpd/ctrl"
@@ -12,19 +13,32 @@ import (
 
 // Config configures an Engine. The zero value is valid: every field states
 // its default, which Start fills in. Start rejects an invalid Config with an
-// error wrapping ErrConfig; it never panics on one.
+// error wrapping ErrConfig; it never panics on one. The fields here mean the
+// same on every backend; what only one backend has goes in Options.
 type Config struct {
+	// Backend names the registered backend to run (see Register):
+	// "gnet" or, once its package is imported, "netpoll". Default
+	// DefaultBackend.
+	Backend string
+
+	// Options are the backend's own settings: a pointer to the Options
+	// type of the backend's package (gnet.Options, netpoll.Options). Nil
+	// means that backend's defaults; a value of another type is an
+	// ErrConfig.
+	Options any
+
 	// Addr is the TCP listen address. Default "127.0.0.1:8080"; a port of 0
 	// picks a free port (read it back with Engine.Addr).
 	Addr string
 
 	// Listener, when not nil, is used instead of Addr. It must yield
-	// *net.TCPConn or *net.UnixConn (what gnet can enroll). The Engine owns
-	// it from Start on and closes it in StopAccepting.
+	// *net.TCPConn or *net.UnixConn (sockets a poller can own). The Engine
+	// owns it from Start on and closes it in StopAccepting.
 	Listener net.Listener
 
 	// Loops is the number of event loops. Default runtime.GOMAXPROCS(0);
-	// 1 gives ESP's single server task. At most MaxLoops.
+	// 1 gives ESP's single server task. Each backend has its own maximum
+	// (gnet 256, netpoll 1024); more is an ErrConfig.
 	Loops int
 
 	// CtrlAddr is the UDP control (doorbell) socket address. Default
@@ -50,11 +64,6 @@ type Config struct {
 	// at least TimerResolution (ticks are delivered on resolution steps).
 	TickInterval time.Duration
 
-	// ReadBufferCap and WriteBufferCap are gnet's per-loop read buffer and
-	// per-connection static outbound buffer sizes (rounded up to a power of
-	// two by gnet). Default 64 KiB each.
-	ReadBufferCap, WriteBufferCap int
-
 	// AcceptBackoffMin is the first pause after a failed accept (EMFILE,
 	// ENFILE, ENOBUFS, ENOMEM, ECONNABORTED, ...). Each further consecutive
 	// failure doubles it. Default 5ms.
@@ -68,44 +77,20 @@ type Config struct {
 	// (Go's listener enables probes every 15 s).
 	TCPKeepAlive time.Duration
 
-	// EnrollQueue caps how many accepted connections may be on their way
-	// into an event loop at once; the acceptor waits when it is full.
-	// gnet runs each enrolment on a pooled goroutine that lives on for 10 s
-	// after its last use, so this bound is also how many such goroutines a
-	// burst of connections leaves behind (each holds a stack of several
-	// KiB). A small bound costs no connection rate: an enrolment is a short
-	// hand-off to the loop (BenchmarkConnect). Default 8 per loop.
-	EnrollQueue int
-
-	// CalibrationProbes caps the probe datagrams Start sends to find, for
-	// every loop, a sender socket whose datagrams the kernel delivers to that
-	// loop. Loops not found this way are reached by forwarding. Default
-	// 16*Loops+16.
-	CalibrationProbes int
-
-	// CalibrationTimeout bounds the wait for one batch of probes. Default 1s.
-	CalibrationTimeout time.Duration
-
-	// Logger receives the engine's and gnet's logs (gnet's Info and Debug at
-	// Debug, Warn at Warn, Error and Fatal at Error). Nil means slog.Default().
+	// Logger receives the engine's logs and, where the backend can route
+	// them, its poller library's. Nil means slog.Default().
 	Logger *slog.Logger
 }
 
-// MaxLoops is the largest Config.Loops: gnet indexes at most 256 loops.
-const MaxLoops = 256
-
 // Defaults used by Start for zero Config fields.
 const (
-	DefaultAddr               = "127.0.0.1:8080"
-	DefaultCtrlAddr           = "127.0.0.1:0"
-	DefaultTimerResolution    = 50 * time.Millisecond
-	DefaultTimerSlots         = 512
-	DefaultTickInterval       = time.Second
-	DefaultBufferCap          = 64 << 10
-	DefaultAcceptBackoffMin   = 5 * time.Millisecond
-	DefaultAcceptBackoffMax   = time.Second
-	DefaultEnrollQueuePerLoop = 8
-	DefaultCalibrationTimeout = time.Second
+	DefaultAddr             = "127.0.0.1:8080"
+	DefaultCtrlAddr         = "127.0.0.1:0"
+	DefaultTimerResolution  = 50 * time.Millisecond
+	DefaultTimerSlots       = 512
+	DefaultTickInterval     = time.Second
+	DefaultAcceptBackoffMin = 5 * time.Millisecond
+	DefaultAcceptBackoffMax = time.Second
 
 	maxTimerSlots = 1 << 20
 )
@@ -118,17 +103,22 @@ type configError string
 func (e configError) Error() string { return "engine: invalid config: " + string(e) }
 func (e configError) Unwrap() error { return ErrConfig }
 
-// withDefaults returns c with every zero field set to its default, or an
-// error wrapping ErrConfig.
-func (c Config) withDefaults() (Config, error) {
+// ConfigError returns an error wrapping ErrConfig with msg: backends report
+// their own limits with it.
+func ConfigError(msg string) error { return configError(msg) }
+
+// WithDefaults returns c with every zero field set to its default, or an
+// error wrapping ErrConfig. maxLoops is the backend's limit on Loops; the
+// default Loops is GOMAXPROCS capped at it. Backends call it first in Start.
+func (c Config) WithDefaults(maxLoops int) (Config, error) {
 	if c.Addr == "" && c.Listener == nil {
 		c.Addr = DefaultAddr
 	}
-	if c.Loops < 0 || c.Loops > MaxLoops {
-		return c, configError("Loops must be in 0..256")
+	if c.Loops < 0 || c.Loops > maxLoops {
+		return c, configError("Loops must be in 0.." + strconv.Itoa(maxLoops) + " on the " + c.Backend + " backend")
 	}
 	if c.Loops == 0 {
-		c.Loops = min(runtime.GOMAXPROCS(0), MaxLoops)
+		c.Loops = min(runtime.GOMAXPROCS(0), maxLoops)
 	}
 	if c.CtrlAddr == "" {
 		c.CtrlAddr = DefaultCtrlAddr
@@ -141,7 +131,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Token = t
 	}
 	if c.TimerResolution < 0 || c.TickInterval < 0 || c.AcceptBackoffMin < 0 ||
-		c.AcceptBackoffMax < 0 || c.CalibrationTimeout < 0 {
+		c.AcceptBackoffMax < 0 || c.TCPKeepAlive < 0 {
 		return c, configError("negative duration")
 	}
 	if c.TimerResolution == 0 {
@@ -167,15 +157,6 @@ func (c Config) withDefaults() (Config, error) {
 	if c.TickInterval < c.TimerResolution {
 		return c, configError("TickInterval below TimerResolution")
 	}
-	if c.ReadBufferCap < 0 || c.WriteBufferCap < 0 {
-		return c, configError("negative buffer cap")
-	}
-	if c.ReadBufferCap == 0 {
-		c.ReadBufferCap = DefaultBufferCap
-	}
-	if c.WriteBufferCap == 0 {
-		c.WriteBufferCap = DefaultBufferCap
-	}
 	if c.AcceptBackoffMin == 0 {
 		c.AcceptBackoffMin = DefaultAcceptBackoffMin
 	}
@@ -185,30 +166,15 @@ func (c Config) withDefaults() (Config, error) {
 	if c.AcceptBackoffMax < c.AcceptBackoffMin {
 		return c, configError("AcceptBackoffMax below AcceptBackoffMin")
 	}
-	if c.EnrollQueue < 0 {
-		return c, configError("negative EnrollQueue")
-	}
-	if c.EnrollQueue == 0 {
-		c.EnrollQueue = DefaultEnrollQueuePerLoop * c.Loops
-	}
-	if c.CalibrationProbes < 0 {
-		return c, configError("negative CalibrationProbes")
-	}
-	if c.CalibrationProbes == 0 {
-		c.CalibrationProbes = 16*c.Loops + 16
-	}
-	if c.CalibrationTimeout == 0 {
-		c.CalibrationTimeout = DefaultCalibrationTimeout
-	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c, nil
 }
 
-// resolveCtrl parses a loopback UDP address. Only IP literals are accepted,
+// ResolveCtrl parses a loopback UDP address (Config.CtrlAddr). Only IP literals are accepted,
 // so no resolver runs and nothing can map the name to a public interface.
-func resolveCtrl(addr string) (*net.UDPAddr, error) {
+func ResolveCtrl(addr string) (*net.UDPAddr, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, configError("CtrlAddr: " + err.Error())

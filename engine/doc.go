@@ -1,84 +1,70 @@
-// Package engine is evhttpd's poller adapter: the only package that imports
-// gnet. It runs N gnet v2 event loops and gives the protocol driver a small,
-// gnet-free surface: Conn (one TCP connection, used on its own loop), Handler
-// (the loop's callbacks), and Engine (Start, Wake, StopAccepting, Stop,
-// Stats). A netpoll backend can later sit behind the same interfaces.
+// Package engine is evhttpd's boundary with the poller: the small,
+// poller-free surface the protocol driver is written against, a registry of
+// backends that implement it, and the poller-independent parts those
+// backends share.
 //
-//	e, err := engine.Start(engine.Config{Addr: "127.0.0.1:0", Loops: 1}, h)
-//	if err != nil {
-//		return err
-//	}
-//	defer e.Stop(context.Background())
-//	_ = e.Wake(0) // from any goroutine: h.OnWake(0) runs on loop 0
+//   - Conn is one TCP connection, used on its own loop; Handler receives a
+//     loop's callbacks; Engine is a running backend (Addr, CtrlAddr, Loops,
+//     Wake, StopAccepting, Stop, Stats).
 //
-// # What it owns
+//   - Backends register themselves by name in their package's init, the way
+//     database/sql drivers do, so importing a backend's package is what links
+//     it and its dependencies into a program. Config.Backend picks one:
+//     "gnet" (engine/gnet, panjf2000/gnet v2, the default, imported by the
+//     httpd package) or "netpoll" (engine/netpoll, cloudwego/netpoll, linux,
+//     darwin and freebsd).
 //
-// The TCP listener and its acceptor goroutine, the gnet engine with its
-// loops, the UDP control socket (one gnet socket per loop on one port), the
-// per-loop doorbell sender sockets, and a timer wheel per loop. Every Handler
-// call for a connection runs on that connection's loop; OnClose runs exactly
-// once per opened connection, never inside another callback (closes asked
-// for inside a callback, and closes gnet performs inside a failed Write, are
-// finished when the callback returns).
+//   - Config holds what every backend understands; Config.Options carries a
+//     backend's own settings (*gnet.Options, *netpoll.Options). Every
+//     invalid setting, a backend's own limits included, is reported by an
+//     error wrapping ErrConfig.
 //
-// # Why not gnet's acceptor
+//     e, err := engine.Start(engine.Config{Addr: "127.0.0.1:0", Loops: 1}, h)
+//     if err != nil {
+//     return err
+//     }
+//     defer e.Stop(context.Background())
+//     _ = e.Wake(0) // from any goroutine: h.OnWake(0) runs on loop 0
 //
-// gnet's accept path answers every accept error other than EAGAIN, EINTR,
-// ECONNRESET and ECONNABORTED with ErrAcceptSocket, which ends the poll loop
-// and shuts the whole engine down: one EMFILE would stop the server. So the
-// engine gives gnet no TCP listener. Its own goroutine accepts on a
-// net.Listener and, when Accept fails (EMFILE, ENFILE, ENOBUFS, ENOMEM, ...),
-// pauses AcceptBackoffMin, doubling up to AcceptBackoffMax, logging one
-// warning per episode. Each accepted connection goes to a loop chosen round
-// robin through gnet's EventLoop.Enroll, which duplicates the descriptor,
-// closes the original and registers the duplicate on the loop. Enrollment
-// results are collected in order (at most EnrollQueue in flight, 8 per loop by
-// default: gnet runs each enrolment on a pooled goroutine that outlives it by
-// 10 s, so the bound also caps the goroutines a burst leaves behind); one that
-// failed for lack of descriptors also pauses the acceptor. Stop first stops
-// accepting and waits for every enrollment, so no connection can slip in
-// after gnet closed the others.
+// # The contract
 //
-// # Doorbells
+// A loop is a serial context, not necessarily one goroutine: one loop's
+// callbacks never overlap and each sees the effects of the one before; a
+// connection's callbacks, its timer, and its loop's OnWake and OnTick all
+// run on that loop. OnClose runs exactly once per opened connection, after
+// its other callbacks and never from inside another callback (closes asked
+// for inside a callback are finished when it returns). Idle connections
+// hold no goroutine. Write never blocks and OutboundBuffered is exact, so
+// the driver's backpressure can count on it. Leftover input stays buffered
+// until the driver discards it, and the engine does not call OnTraffic
+// again for it until new bytes arrive.
 //
-// gnet is started on "udp://"+CtrlAddr, so every loop gets its own UDP
-// socket on the same port (SO_REUSEPORT, which gnet forces for UDP). A port
-// of 0 is first resolved by binding a placeholder socket with SO_REUSEPORT,
-// kept until gnet's sockets are bound. On Linux the kernel picks the
-// receiving socket by a hash of the 4-tuple, on the BSDs one socket receives
-// everything. So every doorbell names its target loop (ctrl.AppendDoorbell,
-// with the instance token), and a loop that receives one for another loop
-// forwards it through that loop's task queue (gnet's Execute). gnet has no
-// loop index: Start enrolls one throwaway socket per loop through gnet's
-// round-robin balancer and numbers the loops in the order their OnOpen
-// reports them. It then calibrates: probes from fresh connected sockets
-// until each loop owns a sender whose datagrams land on it (bounded by
-// CalibrationProbes); loops never reached use forwarding.
+// # Shared parts
 //
-// Wake sets a bit in the loop's bell word and sends a datagram only when the
-// word was zero, so at most one doorbell per loop is in flight and a burst of
-// Wakes costs one datagram and one OnWake. A failed send (EAGAIN, ENOBUFS)
-// falls back to Execute. Datagrams that fail ctrl.ParseDoorbell are counted
-// and dropped without allocating. A datagram can still vanish (a full
-// receive buffer under a flood of junk): the ticker re-delivers any bell that
-// stayed rung through two ticks while its loop served nothing, so no wake is
-// lost for longer than about two TimerResolution steps.
+// Acceptor is the accept goroutine both backends use instead of their
+// library's: a failed Accept (EMFILE, ENFILE, ENOBUFS, ENOMEM, ...) pauses
+// AcceptBackoffMin, doubling up to AcceptBackoffMax, with one warning per
+// episode, and the hand-off to a loop is the backend's. Core is a loop's
+// poller-independent state: the Bell that coalesces wake-ups (Wake sets a
+// bit and delivers only when the word was zero, so a burst of Wakes costs
+// one delivery and one OnWake), the close bookkeeping (closes requested
+// inside callbacks, OnClose owed for closes the poller performed inside a
+// callback, CloseWrites waiting for the outbound queue to drain), the
+// hashed timer Wheel (TimerSlots slots of TimerResolution; a connection's
+// timer is an intrusive TimerLink, so SetTimer allocates nothing and no
+// goroutine or time.Timer exists per connection) and the tick clock that
+// runs OnTick every TickInterval.
 //
-// # Timers and ticks
+// # The control socket
 //
-// gnet's ticker runs on its own goroutine; every TimerResolution it rings a
-// tick bit on each loop, and the loop itself advances its hashed timing
-// wheel (TimerSlots slots of TimerResolution each), finishes CloseWrites
-// whose output drained, and runs OnTick every TickInterval. A connection's
-// timer is an intrusive list entry in its Conn: SetTimer and cancel are O(1)
-// and allocate nothing; there is no goroutine or time.Timer per connection.
+// Every backend binds a loopback UDP control socket (CtrlAddr). A datagram
+// is only ever a doorbell: it names a loop and carries the per-instance
+// token (ctrl.AppendDoorbell); anything else is counted and dropped without
+// allocating. How Wake reaches a loop is the backend's: gnet registers one
+// UDP socket per loop in the loop's own poller and sends a datagram; netpoll
+// cannot register an arbitrary descriptor, so its loops are woken through
+// a channel and the control socket is read by one goroutine of its own (see
+// each backend's package documentation).
 //
-// # Limits of gnet that show through
-//
-// gnet keeps one logger for the whole process (the last engine started
-// sets it) and a process-wide worker pool used by Enroll, whose idle
-// goroutines linger for up to about 20s after use; they are gnet's, not an
-// engine's. Another program of the same user can join the control port's
-// reuseport group and steal doorbells; the token keeps its datagrams out,
-// and the ticker's re-delivery keeps lost wakes from hanging a loop.
+// Package enginetest is the conformance suite every backend passes.
 package engine

@@ -1,19 +1,24 @@
 package engine
 
 import (
-	"fmt"
 	"math/rand/v2"
-	"net"
-	"sync"
 	"testing"
 	"time"
 )
 
-// firedAt runs wh up to end in steps of step and returns, per conn, the
+// tconn is the wheel tests' connection: just the link.
+type tconn struct{ tl TimerLink[*tconn] }
+
+func (c *tconn) TimerLink() *TimerLink[*tconn] { return &c.tl }
+
+type wheel = Wheel[*tconn]
+type conn = tconn
+
+// runWheel runs wh up to end in steps of step and returns, per conn, the
 // virtual times at which it fired.
 func runWheel(wh *wheel, start time.Time, end, step time.Duration, fire func(w *conn, now time.Time)) {
 	for now := start.Add(step); !now.After(start.Add(end)); now = now.Add(step) {
-		wh.advance(now, func(w *conn) { fire(w, now) })
+		wh.Advance(now, func(w *conn) { fire(w, now) })
 	}
 }
 
@@ -35,11 +40,11 @@ func TestWheelFiresOnceNeverEarly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Unix(1000, 0)
 			var wh wheel
-			wh.init(res, tc.slots, start)
+			wh.Init(res, tc.slots, start)
 			w := &conn{}
 			setAt := start.Add(3 * time.Millisecond)
-			wh.advance(setAt, nil)
-			wh.set(w, tc.d, setAt)
+			wh.Advance(setAt, nil)
+			wh.Set(w, tc.d, setAt)
 			var fired []time.Time
 			runWheel(&wh, start, tc.d+time.Second, time.Millisecond, func(_ *conn, now time.Time) { fired = append(fired, now) })
 			if len(fired) != 1 {
@@ -59,14 +64,14 @@ func TestWheelResetAndCancel(t *testing.T) {
 	const res = 10 * time.Millisecond
 	start := time.Unix(1000, 0)
 	var wh wheel
-	wh.init(res, 16, start)
+	wh.Init(res, 16, start)
 	a, b, c := &conn{}, &conn{}, &conn{}
-	wh.set(a, time.Hour, start)
-	wh.set(a, 50*time.Millisecond, start) // reset replaces
-	wh.set(b, 50*time.Millisecond, start)
-	wh.cancel(b)
-	wh.cancel(b) // idempotent
-	wh.set(c, 30*time.Millisecond, start)
+	wh.Set(a, time.Hour, start)
+	wh.Set(a, 50*time.Millisecond, start) // reset replaces
+	wh.Set(b, 50*time.Millisecond, start)
+	wh.Cancel(b)
+	wh.Cancel(b) // idempotent
+	wh.Set(c, 30*time.Millisecond, start)
 	got := map[*conn]int{}
 	runWheel(&wh, start, 2*time.Second, 5*time.Millisecond, func(w *conn, _ time.Time) { got[w]++ })
 	if got[a] != 1 || got[b] != 0 || got[c] != 1 {
@@ -80,20 +85,20 @@ func TestWheelChangesWhileFiring(t *testing.T) {
 	const res = 10 * time.Millisecond
 	start := time.Unix(1000, 0)
 	var wh wheel
-	wh.init(res, 4, start)
+	wh.Init(res, 4, start)
 	a, b, r := &conn{}, &conn{}, &conn{}
-	wh.set(a, 20*time.Millisecond, start)
-	wh.set(b, 20*time.Millisecond, start)
-	wh.set(r, 20*time.Millisecond, start)
+	wh.Set(a, 20*time.Millisecond, start)
+	wh.Set(b, 20*time.Millisecond, start)
+	wh.Set(r, 20*time.Millisecond, start)
 	got := map[*conn]int{}
 	runWheel(&wh, start, time.Second, 10*time.Millisecond, func(w *conn, now time.Time) {
 		got[w]++
 		switch w {
 		case a:
-			wh.cancel(b)
+			wh.Cancel(b)
 		case r:
 			if got[r] < 3 {
-				wh.set(r, 15*time.Millisecond, now)
+				wh.Set(r, 15*time.Millisecond, now)
 			}
 		}
 	})
@@ -109,24 +114,24 @@ func TestWheelMany(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Unix(1000, 0)
 	var wh wheel
-	wh.init(res, 32, start)
+	wh.Init(res, 32, start)
 	const n = 5000
 	conns := make([]conn, n)
 	due := make([]time.Duration, n)
 	for i := range conns {
 		due[i] = time.Duration(1+rng.IntN(500)) * time.Millisecond / 4 * 3
-		wh.set(&conns[i], due[i], start)
+		wh.Set(&conns[i], due[i], start)
 	}
 	cancelled := map[*conn]bool{}
 	for i := 0; i < n; i += 7 {
-		wh.cancel(&conns[i])
+		wh.Cancel(&conns[i])
 		cancelled[&conns[i]] = true
 	}
 	fired := map[*conn]time.Duration{}
 	now := start
 	for now.Sub(start) < time.Second {
 		now = now.Add(time.Duration(1+rng.IntN(80)) * res) // sometimes more than a revolution
-		wh.advance(now, func(w *conn) {
+		wh.Advance(now, func(w *conn) {
 			if _, dup := fired[w]; dup {
 				t.Fatalf("conn fired twice")
 			}
@@ -150,128 +155,18 @@ func TestWheelMany(t *testing.T) {
 	}
 }
 
-// TestTimers checks SetTimer through the engine: fires once on the conn's
-// loop, never early; reset and cancel work; many timers at once.
-func TestTimers(t *testing.T) {
-	const res = 10 * time.Millisecond
-	type rec struct {
-		fired  int
-		setAt  time.Time
-		d      time.Duration
-		at     time.Time
-		loop   int
-		gotOn  int
-		cancel bool
+// TestTimerAlloc: Set and Cancel allocate nothing.
+func TestTimerAlloc(t *testing.T) {
+	var wh wheel
+	start := time.Now()
+	wh.Init(time.Millisecond, 64, start)
+	w := &conn{}
+	d := 10 * time.Millisecond
+	if a := testing.AllocsPerRun(1000, func() {
+		wh.Set(w, d, start)
+		d += time.Millisecond
+		wh.Cancel(w)
+	}); a != 0 {
+		t.Errorf("Set+Cancel: %v allocs/op; want 0", a)
 	}
-	h := newEcho()
-	var mu sync.Mutex
-	recs := map[Conn]*rec{}
-	var seq int
-	h.onOpen = func(c Conn) {
-		mu.Lock()
-		defer mu.Unlock()
-		seq++
-		r := &rec{d: time.Duration(1+seq%40) * 7 * time.Millisecond, loop: c.Loop(), setAt: time.Now()}
-		recs[c] = r
-		switch seq % 4 {
-		case 0: // reset: the long timer is replaced by the short one
-			c.SetTimer(time.Hour)
-			c.SetTimer(r.d)
-		case 1: // cancel
-			c.SetTimer(r.d)
-			c.SetTimer(0)
-			r.cancel = true
-		default:
-			c.SetTimer(r.d)
-		}
-	}
-	h.onTimer = func(c Conn) {
-		mu.Lock()
-		defer mu.Unlock()
-		r := recs[c]
-		r.fired++
-		r.at = time.Now()
-		r.gotOn = c.Loop()
-	}
-	e := startEngine(t, Config{Loops: 2, TimerResolution: res, TimerSlots: 16}, h)
-	defer stopEngine(t, e)
-	const n = 200
-	var cs []net.Conn
-	for range n {
-		c, err := net.Dial("tcp", e.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		cs = append(cs, c)
-	}
-	waitFor(t, "conns open", func() bool { return h.numOpened() == n })
-	waitFor(t, "timers fired", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, r := range recs {
-			if !r.cancel && r.fired == 0 {
-				return false
-			}
-		}
-		return true
-	})
-	// Longest timer is 280ms: wait past it plus slack for duplicates and
-	// cancelled timers that fire anyway.
-	time.Sleep(300*time.Millisecond + 3*res)
-	mu.Lock()
-	defer mu.Unlock()
-	for c, r := range recs {
-		name := fmt.Sprintf("conn %v d=%v", c.RemoteAddr(), r.d)
-		switch {
-		case r.cancel && r.fired != 0:
-			t.Errorf("%s: cancelled timer fired", name)
-		case !r.cancel && r.fired != 1:
-			t.Errorf("%s: fired %d times; want 1", name, r.fired)
-		case !r.cancel && r.at.Sub(r.setAt) < r.d:
-			t.Errorf("%s: fired after %v; want >= %v", name, r.at.Sub(r.setAt), r.d)
-		case !r.cancel && r.gotOn != r.loop:
-			t.Errorf("%s: fired on loop %d; want %d", name, r.gotOn, r.loop)
-		}
-	}
-	if st := e.Stats(); st.TimersFired == 0 {
-		t.Errorf("Stats.TimersFired = 0")
-	}
-	h.mu.Lock()
-	for _, a := range h.affinity {
-		t.Error(a)
-	}
-	h.mu.Unlock()
-}
-
-func TestTicks(t *testing.T) {
-	h := newEcho()
-	var mu sync.Mutex
-	ticks := map[int][]time.Time{}
-	h.onTick = func(loop int, now time.Time) {
-		mu.Lock()
-		ticks[loop] = append(ticks[loop], now)
-		mu.Unlock()
-	}
-	e := startEngine(t, Config{Loops: 2, TimerResolution: 5 * time.Millisecond, TickInterval: 20 * time.Millisecond}, h)
-	cs := pinLoops(t, e, h)
-	waitFor(t, "ticks on both loops", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(ticks[0]) >= 5 && len(ticks[1]) >= 5
-	})
-	for _, c := range cs {
-		c.Close()
-	}
-	stopEngine(t, e)
-	mu.Lock()
-	defer mu.Unlock()
-	for l, ts := range ticks {
-		for i := 1; i < len(ts); i++ {
-			if gap := ts[i].Sub(ts[i-1]); gap < 20*time.Millisecond-5*time.Millisecond/2 {
-				t.Errorf("loop %d: ticks %v apart; want >= TickInterval - TimerResolution/2", l, gap)
-			}
-		}
-	}
-	h.verifyClosed(t)
 }

@@ -5,6 +5,8 @@
 //	GET, PUT, POST /adder  a per-session accumulator freed when the connection closes
 //	GET /ws                WebSocket echo (subprotocol chat, permessage-deflate, 16 MiB
 //	                       messages); the text "Trigger async" gets "Async data" back
+//	GET /chat              WebSocket chat room: a greeting after the 101, every text
+//	                       message broadcast to every member
 //	GET /events            Server-Sent Events: a counter once a second (?every=200ms, ?count=N)
 //	GET /                  a page whose script talks to /ws
 //
@@ -22,7 +24,10 @@
 // With -tls it serves the same routes over HTTPS (and wss) with a generated
 // self-signed certificate whose directory it prints.
 //
-// Usage: go run ./cmd/demo [-addr 127.0.0.1:8080] [-loops N] [-tls] [-v]
+// With -engine netpoll it runs on cloudwego/netpoll instead of gnet (on the
+// platforms netpoll supports).
+//
+// Usage: go run ./cmd/demo [-addr 127.0.0.1:8080] [-loops N] [-engine gnet|netpoll] [-tls] [-v]
 package main
 
 import (
@@ -37,6 +42,8 @@ import (
 	"time"
 
 	httpd "github.com/evhttpd/httpd"
+	"github.com/evhttpd/httpd/engine"
+	_ "github.com/evhttpd/httpd/engine/netpoll" // -engine netpoll
 	"github.com/evhttpd/httpd/internal/demo"
 )
 
@@ -45,6 +52,7 @@ func main() {
 	loops := flag.Int("loops", 0, "event loops (0: GOMAXPROCS)")
 	verbose := flag.Bool("v", false, "debug logging")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated self-signed certificate")
+	eng := flag.String("engine", engine.DefaultBackend, fmt.Sprintf("poller backend, one of %v", engine.Backends()))
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -53,7 +61,7 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := httpd.Config{Addr: *addr, EventLoops: *loops, Logger: log}
+	cfg := httpd.Config{Addr: *addr, EventLoops: *loops, Engine: *eng, Logger: log}
 	scheme := "http://"
 	if *useTLS {
 		tcfg, dir, err := selfSignedTLS()
@@ -70,7 +78,7 @@ func main() {
 		log.Error("start failed", "err", err)
 		os.Exit(1)
 	}
-	log.Info("evhttpd demo listening", "addr", scheme+srv.Addr().String())
+	log.Info("evhttpd demo listening", "addr", scheme+srv.Addr().String(), "engine", *eng)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)

@@ -3,6 +3,8 @@ package ws
 import (
 	"bytes"
 	"errors"
+
+	"github.com/evhttpd/httpd/internal/ascii"
 )
 
 // HandshakeError is an opening handshake the server refuses (RFC 6455
@@ -112,10 +114,10 @@ func CheckHandshake(req HandshakeRequest, h *Handshake) error {
 	for i, n := 0, req.NumHeaders(); i < n; i++ {
 		name, v := req.HeaderAt(i)
 		switch {
-		case equalFoldASCII(name, "Sec-WebSocket-Key"):
+		case ascii.EqualFold(name, "Sec-WebSocket-Key"):
 			h.Key = v
 			keys++
-		case equalFoldASCII(name, "Sec-WebSocket-Version"):
+		case ascii.EqualFold(name, "Sec-WebSocket-Version"):
 			// Every field must say 13: a client that also offers
 			// another version is answered with the one this server
 			// speaks (§4.4).
@@ -124,21 +126,21 @@ func CheckHandshake(req HandshakeRequest, h *Handshake) error {
 			} else {
 				badVersion = true
 			}
-		case equalFoldASCII(name, "Sec-WebSocket-Protocol"):
+		case ascii.EqualFold(name, "Sec-WebSocket-Protocol"):
 			if h.np < MaxOfferFields {
 				h.protocols[h.np] = v
 				h.np++
 			}
-		case equalFoldASCII(name, "Sec-WebSocket-Extensions"):
+		case ascii.EqualFold(name, "Sec-WebSocket-Extensions"):
 			if h.ne < MaxOfferFields {
 				h.extensions[h.ne] = v
 				h.ne++
 			}
-		case equalFoldASCII(name, "Upgrade"):
+		case ascii.EqualFold(name, "Upgrade"):
 			upgrade = upgrade || HasToken(v, "websocket")
-		case equalFoldASCII(name, "Connection"):
+		case ascii.EqualFold(name, "Connection"):
 			connection = connection || HasToken(v, "upgrade")
-		case equalFoldASCII(name, "Origin"):
+		case ascii.EqualFold(name, "Origin"):
 			if h.Origin == nil {
 				h.Origin = v
 			}
@@ -190,7 +192,7 @@ func SameOrigin(origin, host []byte) bool {
 	if j := bytes.IndexByte(o, '/'); j >= 0 {
 		o = o[:j]
 	}
-	return len(o) == len(host) && equalFoldASCII(o, string(host))
+	return len(o) == len(host) && ascii.EqualFold(o, string(host))
 }
 
 // AppendAccept appends the head of the 101 response that accepts a

@@ -3,6 +3,8 @@ package ws
 import (
 	"crypto/sha1"
 	"encoding/base64"
+
+	"github.com/evhttpd/httpd/internal/ascii"
 )
 
 // acceptGUID is the fixed GUID of RFC 6455 §1.3 and §4.2.2.
@@ -45,53 +47,16 @@ func ValidKey(key []byte) bool {
 	return err == nil && n == 16
 }
 
-// tokenChars holds the characters of an RFC 9110 §5.6.2 token.
-var tokenChars = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
-func isToken(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if !tokenChars[c] {
-			return false
-		}
-	}
-	return true
-}
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
 // nextListElement splits the first element off a comma-separated list
 // (RFC 9110 §5.6.1) and returns it without surrounding whitespace, plus the
 // rest after the comma. Empty elements come back empty; callers skip them.
 func nextListElement(list []byte) (elem, rest []byte) {
 	for i, c := range list {
 		if c == ',' {
-			return trimOWS(list[:i]), list[i+1:]
+			return ascii.TrimOWS(list[:i]), list[i+1:]
 		}
 	}
-	return trimOWS(list), nil
+	return ascii.TrimOWS(list), nil
 }
 
 // tokenListValid reports whether every non-empty element of the list is a
@@ -100,7 +65,7 @@ func tokenListValid(list []byte) bool {
 	for rest := list; len(rest) > 0; {
 		var e []byte
 		e, rest = nextListElement(rest)
-		if len(e) > 0 && !isToken(e) {
+		if len(e) > 0 && !ascii.IsToken(e) {
 			return false
 		}
 	}
@@ -163,28 +128,9 @@ func HasToken(value []byte, token string) bool {
 	for rest := value; len(rest) > 0; {
 		var e []byte
 		e, rest = nextListElement(rest)
-		if len(e) == len(token) && equalFoldASCII(e, token) {
+		if len(e) == len(token) && ascii.EqualFold(e, token) {
 			return true
 		}
 	}
 	return false
-}
-
-func equalFoldASCII(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		x, y := b[i], s[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,10 @@
 package ws
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/evhttpd/httpd/internal/ascii"
+)
 
 // ExtensionName is the extension token of RFC 7692 §7.
 const ExtensionName = "permessage-deflate"
@@ -224,10 +228,10 @@ func nextExtension(list []byte) (elem, rest []byte, balanced bool) {
 		case c == '"':
 			inQuote = !inQuote
 		case !inQuote && c == ',':
-			return trimOWS(list[:i]), list[i+1:], true
+			return ascii.TrimOWS(list[:i]), list[i+1:], true
 		}
 	}
-	return trimOWS(list), nil, !inQuote
+	return ascii.TrimOWS(list), nil, !inQuote
 }
 
 // cutParam splits s at the first ';' outside quoted strings. s has balanced
@@ -260,22 +264,22 @@ const (
 // (client_max_window_bits needs a value).
 func parseDeflateElement(elem []byte, response bool) (o deflateOffer, isDeflate, valid bool) {
 	name, rest, more := cutParam(elem)
-	if !equalFoldASCII(trimOWS(name), ExtensionName) {
+	if !ascii.EqualFold(ascii.TrimOWS(name), ExtensionName) {
 		return o, false, false
 	}
 	var seen uint8
 	for more {
 		var seg []byte
 		seg, rest, more = cutParam(rest)
-		seg = trimOWS(seg)
+		seg = ascii.TrimOWS(seg)
 		pname, raw, hasValue := seg, []byte(nil), false
 		for i, c := range seg {
 			if c == '=' {
-				pname, raw, hasValue = trimOWS(seg[:i]), trimOWS(seg[i+1:]), true
+				pname, raw, hasValue = ascii.TrimOWS(seg[:i]), ascii.TrimOWS(seg[i+1:]), true
 				break
 			}
 		}
-		if !isToken(pname) {
+		if !ascii.IsToken(pname) {
 			return o, true, false
 		}
 		var buf [4]byte
@@ -288,21 +292,21 @@ func parseDeflateElement(elem []byte, response bool) (o deflateOffer, isDeflate,
 		}
 		var bit uint8
 		switch {
-		case equalFoldASCII(pname, "server_no_context_takeover"):
+		case ascii.EqualFold(pname, "server_no_context_takeover"):
 			// RFC 7692 §7.1.1.1: no value.
 			bit = paramServerNoCtx
 			if hasValue {
 				return o, true, false
 			}
 			o.serverNoCtx = true
-		case equalFoldASCII(pname, "client_no_context_takeover"):
+		case ascii.EqualFold(pname, "client_no_context_takeover"):
 			// RFC 7692 §7.1.1.2: no value.
 			bit = paramClientNoCtx
 			if hasValue {
 				return o, true, false
 			}
 			o.clientNoCtx = true
-		case equalFoldASCII(pname, "server_max_window_bits"):
+		case ascii.EqualFold(pname, "server_max_window_bits"):
 			// RFC 7692 §7.1.2.1: a value 8..15 is required.
 			bit = paramServerBits
 			b, ok := windowBits(val)
@@ -310,7 +314,7 @@ func parseDeflateElement(elem []byte, response bool) (o deflateOffer, isDeflate,
 				return o, true, false
 			}
 			o.serverBits = b
-		case equalFoldASCII(pname, "client_max_window_bits"):
+		case ascii.EqualFold(pname, "client_max_window_bits"):
 			// RFC 7692 §7.1.2.2: the value is optional in an offer and
 			// required in a response.
 			bit = paramClientBits
@@ -348,7 +352,7 @@ func paramValue(raw []byte, buf []byte) ([]byte, bool) {
 		return nil, false
 	}
 	if raw[0] != '"' {
-		return raw, isToken(raw)
+		return raw, ascii.IsToken(raw)
 	}
 	if len(raw) < 2 || raw[len(raw)-1] != '"' {
 		return nil, false
@@ -370,7 +374,7 @@ func paramValue(raw []byte, buf []byte) ([]byte, bool) {
 		}
 		buf = append(buf, c)
 	}
-	return buf, isToken(buf)
+	return buf, ascii.IsToken(buf)
 }
 
 // windowBits parses 8..15 written as a plain decimal without leading zeros.

@@ -255,7 +255,11 @@ func (r *Reader) Read(b []byte) (n int, m Message, err error) {
 			}
 			return n, Message{Op: r.seq.MessageOp(), Fin: true, Payload: p}, nil
 		}
-		r.gather(p, r.seq.MessageSize())
+		size := int64(-1) // unknown until the final frame's header
+		if h.Fin {
+			size = r.seq.MessageSize()
+		}
+		r.gather(p, size)
 		if !done {
 			return n, Message{}, ErrNeedMore
 		}
@@ -348,23 +352,31 @@ func (r *Reader) inflate(n int, p []byte) (int, Message, error) {
 	return n, Message{Op: r.seq.MessageOp(), Fin: true, Compressed: true, Payload: out}, nil
 }
 
-// gather appends p to the message buffer; total is the size announced so
-// far for what the buffer will hold, a bound on its growth.
+// gather appends p to the message buffer. size is what the buffer will
+// hold in all when the headers have told (a frame, or a message whose
+// final frame has begun), -1 while more fragments may follow.
 //
+// The buffer starts at most initialMessageBuffer and doubles, capped by
+// size or else by the message limit, so a message in many small fragments
+// costs linear copying; the pool gets each outgrown buffer back.
 // Nothing is taken for empty pieces: a message whose earlier fragments were
 // empty is then delivered in place like an unfragmented one.
-func (r *Reader) gather(p []byte, total int64) {
+func (r *Reader) gather(p []byte, size int64) {
 	if len(p) == 0 {
 		return
 	}
-	if r.msg == nil {
-		r.msg = r.getBuf(int(min(total, initialMessageBuffer)))
+	limit := size
+	if limit < 0 {
+		limit = r.seq.max
+		if limit <= 0 {
+			limit = DefaultMaxMessageSize
+		}
 	}
-	if need := len(r.msg) + len(p); need > cap(r.msg) {
-		// Double, up to what the frames announced: the pool gets the
-		// old buffer back instead of leaving it to the collector.
-		size := int(min(max(int64(2*cap(r.msg)), int64(need)), max(total, int64(need))))
-		nb := r.getBuf(size)
+	need := int64(len(r.msg) + len(p))
+	if r.msg == nil {
+		r.msg = r.getBuf(int(max(min(limit, initialMessageBuffer), need)))
+	} else if need > int64(cap(r.msg)) {
+		nb := r.getBuf(int(max(min(2*int64(cap(r.msg)), limit), need)))
 		nb = append(nb, r.msg...)
 		r.putBuf(r.msg)
 		r.msg = nb

@@ -415,10 +415,12 @@ type countingPool struct {
 	out     map[*byte]bool
 	gets    int
 	foreign int
+	bytes   int // capacity lent in all
 }
 
 func (p *countingPool) Get(n int) []byte {
 	b := make([]byte, 0, max(n, 64))
+	p.bytes += cap(b)
 	if p.out == nil {
 		p.out = map[*byte]bool{}
 	}
@@ -473,6 +475,49 @@ func TestReaderPool(t *testing.T) {
 		if len(pool.out) != 0 || r.Buffered() != 0 {
 			t.Fatalf("chunk %d: %d of %d buffers not given back after Release", chunk, len(pool.out), pool.gets)
 		}
+	}
+}
+
+// TestReaderManyFragments: a large message in many small fragments (as
+// clients with a small write buffer send it) is gathered with buffers that
+// double: the bytes borrowed stay within a small multiple of the message,
+// not quadratic in the number of fragments.
+func TestReaderManyFragments(t *testing.T) {
+	const frag, n = 4 << 10, 2048 // 8 MiB
+	piece := strings.Repeat("f", frag)
+	var in []byte
+	for k := 0; k < n; k++ {
+		op := OpContinuation
+		if k == 0 {
+			op = OpBinary
+		}
+		in = append(in, fr(op, k == n-1, piece)...)
+	}
+	for _, chunk := range []int{frag + 6, 64 << 10} {
+		pool := &countingPool{}
+		var r Reader
+		r.Init(ReaderConfig{MaxMessage: 16 << 20, Pool: pool})
+		work := bytes.Clone(in)
+		got := 0
+		for rest := work; len(rest) > 0; {
+			b := rest[:min(chunk, len(rest))]
+			k, m, err := r.Read(b)
+			rest = rest[k:]
+			if err == ErrNeedMore {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = len(m.Payload)
+		}
+		if got != frag*n {
+			t.Fatalf("chunk %d: message of %d bytes; want %d", chunk, got, frag*n)
+		}
+		if pool.bytes > 3*frag*n {
+			t.Errorf("chunk %d: %d bytes borrowed for a %d-byte message in %d fragments; want at most 3x", chunk, pool.bytes, frag*n, n)
+		}
+		r.Release()
 	}
 }
 

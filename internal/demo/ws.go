@@ -26,6 +26,9 @@ func registerWS(srv *httpd.Server, log *slog.Logger) error {
 	}); err != nil {
 		return err
 	}
+	if err := registerChat(srv); err != nil {
+		return err
+	}
 	return srv.RegisterURIHandler(httpd.URIHandler{
 		URI: "/ws", Method: "GET", IsWebSocket: true,
 		Subprotocols: []string{"chat"},

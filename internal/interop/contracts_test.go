@@ -173,7 +173,7 @@ func TestGorillaShutdown(t *testing.T) {
 	t.Run("a client never answers", func(t *testing.T) {
 		srv := startServer(t, echoHandler("/ws"))
 		silent := gorillaConnect(t, srv, "/ws")
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Shutdown = %v; want %v", err, context.DeadlineExceeded)

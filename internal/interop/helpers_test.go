@@ -45,7 +45,10 @@ func startDemo(t *testing.T) string {
 	} else {
 		quiet = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
 	}
-	srv, err := demo.Start(httpd.Config{Addr: "127.0.0.1:0", EventLoops: 2, Logger: quiet}, quiet)
+	// EVHTTPD_ENGINE picks the engine backend (test.sh runs this module
+	// on each); empty is the default, gnet.
+	srv, err := demo.Start(httpd.Config{Addr: "127.0.0.1:0", EventLoops: 2, Logger: quiet,
+		Engine: os.Getenv("EVHTTPD_ENGINE")}, quiet)
 	if err != nil {
 		t.Fatalf("demo.Start: %v", err)
 	}

@@ -62,8 +62,8 @@ type plan struct {
 }
 
 var (
-	defaultHTTP = []string{"evhttpd", "gnet-raw", "fasthttp", "nethttp", "hertz", "nbio"}
-	defaultWS   = []string{"ws-evhttpd", "ws-gws", "ws-gorilla", "ws-coder", "ws-gobwas", "ws-nbio"}
+	defaultHTTP = []string{"evhttpd", "evhttpd-netpoll", "gnet-raw", "fasthttp", "nethttp", "hertz", "nbio"}
+	defaultWS   = []string{"ws-evhttpd", "ws-evhttpd-netpoll", "ws-gws", "ws-gorilla", "ws-coder", "ws-gobwas", "ws-nbio"}
 )
 
 func main() {

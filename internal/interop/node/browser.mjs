@@ -8,10 +8,7 @@
 // "Async data", asserts from #status that the browser negotiated
 // permessage-deflate and subprotocol chat, and saves a screenshot. Prints one
 // line per check and exits 0 only if every check passed.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { withPage } from "./chromium.mjs";
 
 function check(cond, what) {
   if (!cond) {
@@ -23,25 +20,7 @@ function check(cond, what) {
 }
 
 const [addr, screenshot] = process.argv.slice(2);
-const timeout = 30000;
-// A fresh profile for every run, removed afterwards.
-const profile = mkdtempSync(join(tmpdir(), "evhttpd-chromium-"));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  timeout,
-  // Without the background-networking flags Chromium keeps trying hosts
-  // that a closed network refuses.
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
-try {
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  page.setDefaultTimeout(timeout);
-  page.on("console", (m) => console.log("page console:", m.type(), m.text()));
-  page.on("pageerror", (e) => console.log("page error:", e.message));
+await withPage(async (page, ctx) => {
   page.on("response", (r) => {
     if (r.status() >= 400) console.log("page response:", r.status(), r.url());
   });
@@ -64,7 +43,4 @@ try {
   await page.screenshot({ path: screenshot, fullPage: true });
   check(true, `screenshot saved to ${screenshot}`);
   console.log(`${ctx.browser()?.version() ?? "chromium"}: all checks passed`);
-} finally {
-  await ctx.close();
-  rmSync(profile, { recursive: true, force: true });
-}
+});

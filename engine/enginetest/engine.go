@@ -1,4 +1,4 @@
-package engine
+package enginetest
 
 import (
 	"bytes"
@@ -9,13 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/evhttpd/httpd/engine"
 )
 
 // testLogger discards everything below Error and fails loudly on nothing:
@@ -24,52 +25,71 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
-// echo is the test Handler: it echoes inbound bytes and records every event
-// with the goroutine that ran it, so tests can check loop affinity and
-// exactly-once OnClose.
+// echo is the test Handler: it echoes inbound bytes and records every event,
+// so tests can check that a loop's callbacks never overlap, that a
+// connection's callbacks run on its loop, and exactly-once OnClose.
 type echo struct {
 	mu       sync.Mutex
-	opened   map[Conn]int // conn -> loop at open
-	closed   map[Conn]int // conn -> OnClose count
-	closeErr map[Conn]error
-	loopGID  map[int]uint64 // loop -> goroutine id seen first
-	affinity []string       // violations
+	opened   map[engine.Conn]int // conn -> loop at open
+	closed   map[engine.Conn]int // conn -> OnClose count
+	closeErr map[engine.Conn]error
+	affinity []string // violations
 
-	onOpen    func(c Conn)
-	onTraffic func(c Conn) bool // returns true when it handled the bytes itself
-	onTimer   func(c Conn)
+	onOpen    func(c engine.Conn)
+	onTraffic func(c engine.Conn) bool // returns true when it handled the bytes itself
+	onTimer   func(c engine.Conn)
 	onWake    func(loop int)
 	onTick    func(loop int, now time.Time)
-	onClose   func(c Conn, err error)
+	onClose   func(c engine.Conn, err error)
+
+	busy [maxTestLoops]atomic.Int32 // per loop: callbacks running now
 
 	inCallback atomic.Int32 // nesting check: OnClose must not run inside another callback
 	nested     atomic.Int32
 }
 
+// maxTestLoops bounds the loops of any engine the suite starts.
+const maxTestLoops = 16
+
 func newEcho() *echo {
 	return &echo{
-		opened:   map[Conn]int{},
-		closed:   map[Conn]int{},
-		closeErr: map[Conn]error{},
-		loopGID:  map[int]uint64{},
+		opened:   map[engine.Conn]int{},
+		closed:   map[engine.Conn]int{},
+		closeErr: map[engine.Conn]error{},
 	}
 }
 
-// checkLoop records that the running goroutine serves loop; every loop must
-// always run on the same goroutine.
-func (h *echo) checkLoop(loop int, what string) {
-	id := goid()
+// begin marks a callback of loop as running; a second one at the same time
+// is a violation of the contract. end undoes it.
+func (h *echo) begin(loop int, what string) {
+	if loop < 0 || loop >= maxTestLoops {
+		h.violation(fmt.Sprintf("%s: loop index %d", what, loop))
+		return
+	}
+	if n := h.busy[loop].Add(1); n != 1 {
+		h.violation(fmt.Sprintf("%s: loop %d runs %d callbacks at once", what, loop, n))
+	}
+}
+
+func (h *echo) end(loop int) {
+	if loop >= 0 && loop < maxTestLoops {
+		h.busy[loop].Add(-1)
+	}
+}
+
+func (h *echo) violation(msg string) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if g, ok := h.loopGID[loop]; !ok {
-		for l, g2 := range h.loopGID {
-			if g2 == id {
-				h.affinity = append(h.affinity, fmt.Sprintf("%s: loop %d runs on the goroutine of loop %d", what, loop, l))
-			}
-		}
-		h.loopGID[loop] = id
-	} else if g != id {
-		h.affinity = append(h.affinity, fmt.Sprintf("%s: loop %d on goroutine %d, want %d", what, loop, id, g))
+	h.affinity = append(h.affinity, msg)
+	h.mu.Unlock()
+}
+
+// onItsLoop checks that c's callbacks run on the loop it opened on.
+func (h *echo) onItsLoop(c engine.Conn, what string) {
+	h.mu.Lock()
+	l, ok := h.opened[c]
+	h.mu.Unlock()
+	if ok && l != c.Loop() {
+		h.violation(fmt.Sprintf("%s: conn opened on loop %d reports loop %d", what, l, c.Loop()))
 	}
 }
 
@@ -80,10 +100,11 @@ func (h *echo) enter() {
 }
 func (h *echo) leave() { h.inCallback.Add(-1) }
 
-func (h *echo) OnOpen(c Conn) {
+func (h *echo) OnOpen(c engine.Conn) {
 	h.enter()
 	defer h.leave()
-	h.checkLoop(c.Loop(), "OnOpen")
+	h.begin(c.Loop(), "OnOpen")
+	defer h.end(c.Loop())
 	h.mu.Lock()
 	h.opened[c] = c.Loop()
 	h.mu.Unlock()
@@ -92,10 +113,12 @@ func (h *echo) OnOpen(c Conn) {
 	}
 }
 
-func (h *echo) OnTraffic(c Conn) {
+func (h *echo) OnTraffic(c engine.Conn) {
 	h.enter()
 	defer h.leave()
-	h.checkLoop(c.Loop(), "OnTraffic")
+	h.begin(c.Loop(), "OnTraffic")
+	defer h.end(c.Loop())
+	h.onItsLoop(c, "OnTraffic")
 	if h.onTraffic != nil && h.onTraffic(c) {
 		return
 	}
@@ -106,10 +129,12 @@ func (h *echo) OnTraffic(c Conn) {
 	c.Discard(len(b))
 }
 
-func (h *echo) OnClose(c Conn, err error) {
+func (h *echo) OnClose(c engine.Conn, err error) {
 	// OnClose runs on its own, never inside another callback of the loop;
 	// all loops of one test share h, so only the 1-loop tests check nesting.
-	h.checkLoop(c.Loop(), "OnClose")
+	h.begin(c.Loop(), "OnClose")
+	defer h.end(c.Loop())
+	h.onItsLoop(c, "OnClose")
 	if h.onClose != nil {
 		h.onClose(c, err)
 	}
@@ -119,10 +144,12 @@ func (h *echo) OnClose(c Conn, err error) {
 	h.mu.Unlock()
 }
 
-func (h *echo) OnTimer(c Conn) {
+func (h *echo) OnTimer(c engine.Conn) {
 	h.enter()
 	defer h.leave()
-	h.checkLoop(c.Loop(), "OnTimer")
+	h.begin(c.Loop(), "OnTimer")
+	defer h.end(c.Loop())
+	h.onItsLoop(c, "OnTimer")
 	if h.onTimer != nil {
 		h.onTimer(c)
 	}
@@ -131,7 +158,8 @@ func (h *echo) OnTimer(c Conn) {
 func (h *echo) OnWake(loop int) {
 	h.enter()
 	defer h.leave()
-	h.checkLoop(loop, "OnWake")
+	h.begin(loop, "OnWake")
+	defer h.end(loop)
 	if h.onWake != nil {
 		h.onWake(loop)
 	}
@@ -140,7 +168,8 @@ func (h *echo) OnWake(loop int) {
 func (h *echo) OnTick(loop int, now time.Time) {
 	h.enter()
 	defer h.leave()
-	h.checkLoop(loop, "OnTick")
+	h.begin(loop, "OnTick")
+	defer h.end(loop)
 	if h.onTick != nil {
 		h.onTick(loop, now)
 	}
@@ -178,37 +207,23 @@ func (h *echo) numClosed() int {
 	return len(h.closed)
 }
 
-// goid returns the running goroutine's id, parsed from its stack header.
-func goid() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	var id uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + uint64(c-'0')
-	}
-	return id
-}
-
-func startEngine(t testing.TB, cfg Config, h Handler) *Engine {
+func startEngine(t testing.TB, cfg engine.Config, h engine.Handler) engine.Engine {
 	t.Helper()
+	cfg = config(cfg)
 	if cfg.Addr == "" && cfg.Listener == nil {
 		cfg.Addr = "127.0.0.1:0"
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = testLogger()
 	}
-	e, err := Start(cfg, h)
+	e, err := engine.Start(cfg, h)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	return e
 }
 
-func stopEngine(t testing.TB, e *Engine) {
+func stopEngine(t testing.TB, e engine.Engine) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -239,20 +254,12 @@ func openFDs(t testing.TB) int {
 	return len(ents)
 }
 
-// leakOpts ignores goroutines that are not the engine's: gnet's process-wide
-// worker pool (ants) keeps idle workers for up to 10s after gnet's Enroll
-// used them, and its purge goroutines live as long as the process.
-var leakOpts = []goleak.Option{
-	goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*goWorker).run.func1"),
-	goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
-	goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
-}
-
 // checkLeaks waits (bounded) for the process to return to its goroutine and
-// descriptor baseline.
+// descriptor baseline. The backend's LeakIgnore names goroutines of its
+// poller library that live on by design.
 func checkLeaks(t *testing.T, fds int) {
 	t.Helper()
-	if err := goleak.Find(leakOpts...); err != nil {
+	if err := goleak.Find(suite.LeakIgnore...); err != nil {
 		t.Errorf("goroutine leak after Stop: %v", err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -269,12 +276,12 @@ func checkLeaks(t *testing.T, fds int) {
 	}
 }
 
-func TestEcho(t *testing.T) {
+func testEcho(t *testing.T) {
 	for _, loops := range []int{1, 2} {
 		t.Run(fmt.Sprintf("loops=%d", loops), func(t *testing.T) {
 			fds := openFDs(t)
 			h := newEcho()
-			e := startEngine(t, Config{Loops: loops}, h)
+			e := startEngine(t, engine.Config{Loops: loops}, h)
 			if e.Loops() != loops {
 				t.Fatalf("Loops() = %d; want %d", e.Loops(), loops)
 			}
@@ -365,9 +372,9 @@ func echoClient(addr string, id, rounds int) error {
 	return nil
 }
 
-func TestStopConcurrent(t *testing.T) {
+func testStopConcurrent(t *testing.T) {
 	h := newEcho()
-	e := startEngine(t, Config{Loops: 2}, h)
+	e := startEngine(t, engine.Config{Loops: 2}, h)
 	c, err := net.Dial("tcp", e.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -384,7 +391,7 @@ func TestStopConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	h.verifyClosed(t)
-	if err := e.Wake(0); !errors.Is(err, ErrStopped) {
-		t.Errorf("Wake after Stop = %v; want ErrStopped", err)
+	if err := e.Wake(0); !errors.Is(err, engine.ErrStopped) {
+		t.Errorf("Wake after Stop = %v; want engine.ErrStopped", err)
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package enginetest
 
 import (
 	"crypto/rand"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/evhttpd/httpd/ctrl"
+	"github.com/evhttpd/httpd/engine"
 )
 
 // wakeQueue is the counter queue the Wake tests push into: producers append
@@ -54,7 +55,7 @@ func (q *wakeQueue) total() int64 {
 
 // pinLoops opens conns until every loop has served an OnOpen, so the echo
 // handler knows each loop's goroutine before OnWake runs.
-func pinLoops(t *testing.T, e *Engine, h *echo) []net.Conn {
+func pinLoops(t *testing.T, e engine.Engine, h *echo) []net.Conn {
 	t.Helper()
 	var cs []net.Conn
 	for range 2 * e.Loops() {
@@ -68,14 +69,14 @@ func pinLoops(t *testing.T, e *Engine, h *echo) []net.Conn {
 	return cs
 }
 
-func TestWakeConcurrent(t *testing.T) {
+func testWakeConcurrent(t *testing.T) {
 	for _, loops := range []int{1, 2, 4} {
 		t.Run(fmt.Sprintf("loops=%d", loops), func(t *testing.T) {
 			fds := openFDs(t)
 			h := newEcho()
 			q := newWakeQueue(loops)
 			h.onWake = q.drain
-			e := startEngine(t, Config{Loops: loops}, h)
+			e := startEngine(t, engine.Config{Loops: loops}, h)
 			cs := pinLoops(t, e, h)
 			const producers, per = 8, 10000
 			var wg sync.WaitGroup
@@ -99,11 +100,8 @@ func TestWakeConcurrent(t *testing.T) {
 				t.Errorf("%d items drained on the wrong loop", n)
 			}
 			st := e.Stats()
-			if st.Wakes == 0 || st.DoorbellsSent == 0 {
-				t.Errorf("Stats = %+v; want wakes and doorbells counted", st)
-			}
-			if st.DirectLoops < 1 || st.DirectLoops > loops {
-				t.Errorf("Stats.DirectLoops = %d; want 1..%d", st.DirectLoops, loops)
+			if st.Wakes == 0 || st.Wakes > producers*per {
+				t.Errorf("Stats.Wakes = %d; want 1..%d (coalesced)", st.Wakes, producers*per)
 			}
 			for _, c := range cs {
 				c.Close()
@@ -115,65 +113,18 @@ func TestWakeConcurrent(t *testing.T) {
 	}
 }
 
-func TestWakeBadLoop(t *testing.T) {
+func testWakeBadLoop(t *testing.T) {
 	h := newEcho()
-	e := startEngine(t, Config{Loops: 2}, h)
+	e := startEngine(t, engine.Config{Loops: 2}, h)
 	defer stopEngine(t, e)
 	for _, l := range []int{-1, 2, 1000} {
-		if err := e.Wake(l); err != ErrLoop {
-			t.Errorf("Wake(%d) = %v; want ErrLoop", l, err)
+		if err := e.Wake(l); err != engine.ErrLoop {
+			t.Errorf("Wake(%d) = %v; want engine.ErrLoop", l, err)
 		}
 	}
 }
 
-// TestWakeForwarded makes every loop but 0 lose its calibrated sender, as on
-// the BSDs: their doorbells land on loop 0 and must be forwarded.
-func TestWakeForwarded(t *testing.T) {
-	h := newEcho()
-	q := newWakeQueue(3)
-	h.onWake = q.drain
-	e := startEngine(t, Config{Loops: 3}, h)
-	defer stopEngine(t, e)
-	cs := pinLoops(t, e, h)
-	defer func() {
-		for _, c := range cs {
-			c.Close()
-		}
-	}()
-	loops := e.loopList()
-	// Only loop 0's own sender is kept; it becomes everybody's. Its
-	// datagrams always land on loop 0 (a connected socket keeps its hash).
-	fd0 := loops[0].sender.Load()
-	if fd0 < 0 {
-		t.Skip("loop 0 has no direct sender on this kernel")
-	}
-	for _, ls := range loops[1:] {
-		ls.sender.Store(-1)
-	}
-	e.fallbackFd.Store(fd0)
-	const n = 2000
-	for i := range n {
-		l := 1 + i%2
-		q.push(l)
-		if err := e.Wake(l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	waitFor(t, "forwarded wakes drained", func() bool { return q.total() == n })
-	if q.wrong.Load() != 0 {
-		t.Errorf("%d items on the wrong loop", q.wrong.Load())
-	}
-	if st := e.Stats(); st.DoorbellsForwarded == 0 {
-		t.Errorf("Stats.DoorbellsForwarded = 0; want > 0")
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, a := range h.affinity {
-		t.Error(a)
-	}
-}
-
-func TestJunkDatagrams(t *testing.T) {
+func testJunkDatagrams(t *testing.T) {
 	token, err := ctrl.NewToken()
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +133,7 @@ func TestJunkDatagrams(t *testing.T) {
 	h := newEcho()
 	q := newWakeQueue(2)
 	h.onWake = q.drain
-	e := startEngine(t, Config{Loops: 2, Token: token}, h)
+	e := startEngine(t, engine.Config{Loops: 2, Token: token}, h)
 	defer stopEngine(t, e)
 	cs := pinLoops(t, e, h)
 	defer func() {
@@ -252,24 +203,5 @@ func TestJunkDatagrams(t *testing.T) {
 	waitFor(t, "outside doorbell served", func() bool { return q.total() == rounds+1 })
 	if q.wrong.Load() != 0 {
 		t.Errorf("%d items on the wrong loop", q.wrong.Load())
-	}
-}
-
-// TestLostDoorbellRescued drops a doorbell on purpose (the bell is rung
-// without any datagram): the ticker must notice and deliver it.
-func TestLostDoorbellRescued(t *testing.T) {
-	h := newEcho()
-	q := newWakeQueue(1)
-	h.onWake = q.drain
-	e := startEngine(t, Config{Loops: 1}, h)
-	defer stopEngine(t, e)
-	q.push(0)
-	// Ring the bell without a datagram, as if it was lost. The bell must be
-	// silent first: a zero bell means no delivery is on its way.
-	for !e.loopList()[0].bell.CompareAndSwap(0, bitWork) {
-	}
-	waitFor(t, "rescued wake", func() bool { return q.total() == 1 })
-	if e.Stats().BellRescues == 0 {
-		t.Errorf("Stats.BellRescues = 0; want > 0")
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package gnet
 
 import (
 	"time"
@@ -6,6 +6,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/evhttpd/httpd/ctrl"
+	"github.com/evhttpd/httpd/engine"
 )
 
 // gnetHandler adapts gnet's callbacks to Handler. gnet sees two kinds of
@@ -13,7 +14,7 @@ import (
 // datagrams on the control socket (no context: gnet builds a fresh conn per
 // datagram); discovery sockets carry discoveryTag.
 type gnetHandler struct {
-	e      *Engine
+	e      *gnetEngine
 	ticked bool // ticker goroutine only
 }
 
@@ -40,13 +41,13 @@ func (g *gnetHandler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	w.gc, w.ls, w.fd = c, ls, int32(c.Fd())
-	ls.depth++
-	w.f |= cInOwn
+	ls.Enter()
+	w.f |= engine.FlagInOwn
 	g.e.h.OnOpen(w)
-	w.f &^= cInOwn
-	ls.depth--
+	w.f &^= engine.FlagInOwn
+	ls.Leave()
 	action := g.after(w)
-	ls.flush()
+	ls.Flush()
 	return nil, action
 }
 
@@ -54,10 +55,10 @@ func (g *gnetHandler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 // gnet's Close action, a pending CloseWrite is tried.
 func (g *gnetHandler) after(w *conn) gnet.Action {
 	switch {
-	case w.is(cClosed):
-	case w.is(cCloseReq):
+	case w.is(engine.FlagClosed):
+	case w.is(engine.FlagCloseReq):
 		return gnet.Close
-	case w.is(cShutPending):
+	case w.is(engine.FlagShutPending):
 		w.tryShut()
 	}
 	return gnet.None
@@ -69,41 +70,41 @@ func (g *gnetHandler) OnTraffic(c gnet.Conn) gnet.Action {
 		g.e.datagram(c)
 		return gnet.None
 	}
-	if w.is(cClosed) {
+	if w.is(engine.FlagClosed) {
 		return gnet.None
 	}
 	ls := w.ls
-	ls.depth++
-	w.f |= cInOwn
+	ls.Enter()
+	w.f |= engine.FlagInOwn
 	g.e.h.OnTraffic(w)
-	w.f &^= cInOwn
-	ls.depth--
+	w.f &^= engine.FlagInOwn
+	ls.Leave()
 	action := g.after(w)
-	ls.flush()
+	ls.Flush()
 	return action
 }
 
 func (g *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 	w, ok := c.Context().(*conn)
-	if !ok || w.is(cClosed) || w.ls == nil {
+	if !ok || w.is(engine.FlagClosed) || w.ls == nil {
 		return gnet.None
 	}
 	ls := w.ls
-	w.f |= cClosed
-	if w.is(cCloseReq) {
+	w.f |= engine.FlagClosed
+	if w.is(engine.FlagCloseReq) {
 		err = nil
 	}
 	w.closedBy(err)
-	ls.wheel.cancel(w)
-	if ls.depth > 0 {
+	ls.Wheel.Cancel(w)
+	if ls.InCallback() {
 		// A Write inside a callback failed and gnet closed the
 		// connection on the spot: OnClose must not run inside that
-		// callback, so it waits for flush.
-		ls.deferred = append(ls.deferred, w)
+		// callback, so it waits for Flush.
+		ls.OweOnClose(w)
 		return gnet.None
 	}
-	ls.callOnClose(w)
-	ls.flush()
+	ls.CallOnClose(w, err)
+	ls.Flush()
 	return gnet.None
 }
 
@@ -123,7 +124,7 @@ func (g *gnetHandler) OnTick() (time.Duration, gnet.Action) {
 
 // datagram handles one datagram on the control socket, on the loop that
 // received it. Nothing here allocates.
-func (e *Engine) datagram(c gnet.Conn) {
+func (e *gnetEngine) datagram(c gnet.Conn) {
 	b, _ := c.Peek(-1)
 	target, kind, seq, ok := ctrl.ParseDoorbell(b, e.token)
 	ls := e.loopOf(c.EventLoop())
@@ -136,7 +137,7 @@ func (e *Engine) datagram(c gnet.Conn) {
 	case ctrl.KindProbe:
 		ls.received.Add(1)
 		select {
-		case e.probeCh <- probeResult{seq: seq, loop: ls.idx}:
+		case e.probeCh <- probeResult{seq: seq, loop: ls.Idx}:
 		default:
 		}
 		return
@@ -152,18 +153,18 @@ func (e *Engine) datagram(c gnet.Conn) {
 		return
 	}
 	ls.received.Add(1)
-	bit := bitWork
+	bit := engine.BellWork
 	if kind == ctrl.KindTick {
-		bit = bitTick
+		bit = engine.BellTick
 	}
-	if target == ls.idx {
-		ls.serveBell(bit)
+	if target == ls.Idx {
+		ls.ServeBell(bit)
 		return
 	}
 	// The kernel delivered it to another loop (no calibrated sender for
 	// the target, or the reuseport group changed): hand it on.
 	t := loops[target]
-	t.bell.Or(bit)
+	t.Bell.Ring(bit)
 	ls.forwarded.Add(1)
 	t.deliver()
 }

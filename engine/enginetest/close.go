@@ -1,4 +1,4 @@
-package engine
+package enginetest
 
 import (
 	"bytes"
@@ -7,8 +7,11 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/evhttpd/httpd/engine"
 )
 
 // readAllEOF reads until EOF (or error) with a deadline and returns what
@@ -24,17 +27,17 @@ func readAllEOF(t *testing.T, c net.Conn) ([]byte, bool) {
 // OnOpen: the peer reads what was written before Close, then EOF; OnClose
 // runs once with a nil error and never inside the callback (1 loop, so the
 // nesting counter sees every callback).
-func TestCloseInCallbacks(t *testing.T) {
+func testCloseInCallbacks(t *testing.T) {
 	cases := []struct {
 		name    string
-		setup   func(h *echo, wake func(c Conn))
-		trigger func(t *testing.T, e *Engine, c net.Conn)
+		setup   func(h *echo, wake func(c engine.Conn))
+		trigger func(t *testing.T, e engine.Engine, c net.Conn)
 		want    string
 	}{
 		{
 			name: "OnTraffic",
-			setup: func(h *echo, _ func(Conn)) {
-				h.onTraffic = func(c Conn) bool {
+			setup: func(h *echo, _ func(engine.Conn)) {
+				h.onTraffic = func(c engine.Conn) bool {
 					c.Write([]byte("bye:"))
 					c.Write(c.Peek())
 					c.Discard(c.InboundBuffered())
@@ -43,13 +46,13 @@ func TestCloseInCallbacks(t *testing.T) {
 					return true
 				}
 			},
-			trigger: func(t *testing.T, _ *Engine, c net.Conn) { c.Write([]byte("hello")) },
+			trigger: func(t *testing.T, _ engine.Engine, c net.Conn) { c.Write([]byte("hello")) },
 			want:    "bye:hello",
 		},
 		{
 			name: "OnOpen",
-			setup: func(h *echo, _ func(Conn)) {
-				h.onOpen = func(c Conn) {
+			setup: func(h *echo, _ func(engine.Conn)) {
+				h.onOpen = func(c engine.Conn) {
 					c.Write([]byte("go away"))
 					c.Close()
 				}
@@ -58,9 +61,9 @@ func TestCloseInCallbacks(t *testing.T) {
 		},
 		{
 			name: "OnTimer",
-			setup: func(h *echo, _ func(Conn)) {
-				h.onOpen = func(c Conn) { c.SetTimer(20 * time.Millisecond) }
-				h.onTimer = func(c Conn) {
+			setup: func(h *echo, _ func(engine.Conn)) {
+				h.onOpen = func(c engine.Conn) { c.SetTimer(20 * time.Millisecond) }
+				h.onTimer = func(c engine.Conn) {
 					c.Write([]byte("timeout"))
 					c.Close()
 				}
@@ -69,7 +72,7 @@ func TestCloseInCallbacks(t *testing.T) {
 		},
 		{
 			name: "OnWake",
-			setup: func(h *echo, wake func(Conn)) {
+			setup: func(h *echo, wake func(engine.Conn)) {
 				h.onOpen = wake
 			},
 			want: "woken",
@@ -80,15 +83,15 @@ func TestCloseInCallbacks(t *testing.T) {
 			h := newEcho()
 			var (
 				mu      sync.Mutex
-				waiting []Conn
-				engp    atomic.Pointer[Engine]
+				waiting []engine.Conn
+				engp    atomic.Pointer[engine.Engine]
 			)
 			// For OnWake: OnOpen parks the conn; OnWake closes the parked ones.
-			park := func(c Conn) {
+			park := func(c engine.Conn) {
 				mu.Lock()
 				waiting = append(waiting, c)
 				mu.Unlock()
-				go engp.Load().Wake(c.Loop())
+				go (*engp.Load()).Wake(c.Loop())
 			}
 			h.onWake = func(int) {
 				mu.Lock()
@@ -101,8 +104,8 @@ func TestCloseInCallbacks(t *testing.T) {
 				}
 			}
 			tc.setup(h, park)
-			eng := startEngine(t, Config{Loops: 1, TimerResolution: 5 * time.Millisecond}, h)
-			engp.Store(eng)
+			eng := startEngine(t, engine.Config{Loops: 1, TimerResolution: 5 * time.Millisecond}, h)
+			engp.Store(&eng)
 			defer stopEngine(t, eng)
 			c, err := net.Dial("tcp", eng.Addr().String())
 			if err != nil {
@@ -134,18 +137,18 @@ func TestCloseInCallbacks(t *testing.T) {
 
 // TestCloseOther closes conn B from inside conn A's OnTraffic: B's OnClose
 // runs after A's callback returned, and B's peer sees EOF.
-func TestCloseOther(t *testing.T) {
+func testCloseOther(t *testing.T) {
 	h := newEcho()
 	var (
 		mu    sync.Mutex
-		conns []Conn
+		conns []engine.Conn
 	)
-	h.onOpen = func(c Conn) {
+	h.onOpen = func(c engine.Conn) {
 		mu.Lock()
 		conns = append(conns, c)
 		mu.Unlock()
 	}
-	h.onTraffic = func(c Conn) bool {
+	h.onTraffic = func(c engine.Conn) bool {
 		if string(c.Peek()) != "kill" {
 			return false
 		}
@@ -163,7 +166,7 @@ func TestCloseOther(t *testing.T) {
 		c.Write([]byte("done"))
 		return true
 	}
-	e := startEngine(t, Config{Loops: 1}, h)
+	e := startEngine(t, engine.Config{Loops: 1}, h)
 	defer stopEngine(t, e)
 	a, err := net.Dial("tcp", e.Addr().String())
 	if err != nil {
@@ -193,7 +196,7 @@ func TestCloseOther(t *testing.T) {
 
 // TestCloseWrite queues more output than the socket takes, then CloseWrite:
 // the peer reads every byte, then EOF, while the server still reads.
-func TestCloseWrite(t *testing.T) {
+func testCloseWrite(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
 	h := newEcho()
 	var (
@@ -203,7 +206,7 @@ func TestCloseWrite(t *testing.T) {
 		received bytes.Buffer
 		afterErr error
 	)
-	h.onOpen = func(c Conn) {
+	h.onOpen = func(c engine.Conn) {
 		c.Write(big)
 		mu.Lock()
 		queued = c.OutboundBuffered()
@@ -211,14 +214,14 @@ func TestCloseWrite(t *testing.T) {
 		afterErr = c.Write([]byte("late"))
 		mu.Unlock()
 	}
-	h.onTraffic = func(c Conn) bool {
+	h.onTraffic = func(c engine.Conn) bool {
 		mu.Lock()
 		received.Write(c.Peek())
 		mu.Unlock()
 		c.Discard(c.InboundBuffered())
 		return true
 	}
-	e := startEngine(t, Config{Loops: 1, TimerResolution: 5 * time.Millisecond}, h)
+	e := startEngine(t, engine.Config{Loops: 1, TimerResolution: 5 * time.Millisecond}, h)
 	defer stopEngine(t, e)
 	c, err := net.Dial("tcp", e.Addr().String())
 	if err != nil {
@@ -236,8 +239,8 @@ func TestCloseWrite(t *testing.T) {
 	if shutErr != nil {
 		t.Errorf("CloseWrite = %v; want nil", shutErr)
 	}
-	if !errors.Is(afterErr, ErrWriteShut) {
-		t.Errorf("Write after CloseWrite = %v; want ErrWriteShut", afterErr)
+	if !errors.Is(afterErr, engine.ErrWriteShut) {
+		t.Errorf("Write after CloseWrite = %v; want engine.ErrWriteShut", afterErr)
 	}
 	mu.Unlock()
 	// The read side is still open.
@@ -262,9 +265,9 @@ func TestCloseWrite(t *testing.T) {
 }
 
 // TestCloseWriteImmediate: nothing queued, so SHUT_WR happens at once.
-func TestCloseWriteImmediate(t *testing.T) {
+func testCloseWriteImmediate(t *testing.T) {
 	h := newEcho()
-	h.onOpen = func(c Conn) {
+	h.onOpen = func(c engine.Conn) {
 		c.Write([]byte("hi"))
 		if err := c.CloseWrite(); err != nil {
 			t.Errorf("CloseWrite = %v", err)
@@ -273,7 +276,7 @@ func TestCloseWriteImmediate(t *testing.T) {
 			t.Errorf("second CloseWrite = %v; want nil", err)
 		}
 	}
-	e := startEngine(t, Config{Loops: 1}, h)
+	e := startEngine(t, engine.Config{Loops: 1}, h)
 	defer stopEngine(t, e)
 	c, err := net.Dial("tcp", e.Addr().String())
 	if err != nil {
@@ -286,19 +289,19 @@ func TestCloseWriteImmediate(t *testing.T) {
 }
 
 // TestPeerClose: the peer closes; OnClose reports a non-nil error, and the
-// closed Conn refuses further use.
-func TestPeerClose(t *testing.T) {
+// closed engine.Conn refuses further use.
+func testPeerClose(t *testing.T) {
 	h := newEcho()
 	var after error
-	h.onClose = func(c Conn, _ error) {
+	h.onClose = func(c engine.Conn, _ error) {
 		after = c.Write([]byte("x"))
 		c.Close()
 		c.SetTimer(time.Second)
 		if c.Peek() != nil || c.InboundBuffered() != 0 || c.OutboundBuffered() != 0 {
-			t.Errorf("closed Conn still reports buffers")
+			t.Errorf("closed engine.Conn still reports buffers")
 		}
 	}
-	e := startEngine(t, Config{Loops: 1}, h)
+	e := startEngine(t, engine.Config{Loops: 1}, h)
 	defer stopEngine(t, e)
 	c, err := net.Dial("tcp", e.Addr().String())
 	if err != nil {
@@ -314,21 +317,21 @@ func TestPeerClose(t *testing.T) {
 		}
 	}
 	h.mu.Unlock()
-	if !errors.Is(after, ErrClosed) {
-		t.Errorf("Write in OnClose = %v; want ErrClosed", after)
+	if !errors.Is(after, engine.ErrClosed) {
+		t.Errorf("Write in OnClose = %v; want engine.ErrClosed", after)
 	}
 	h.verifyClosed(t)
 }
 
-func TestConnAddrs(t *testing.T) {
+func testConnAddrs(t *testing.T) {
 	h := newEcho()
 	var local, remote net.Addr
 	var fd int
-	h.onOpen = func(c Conn) {
+	h.onOpen = func(c engine.Conn) {
 		local, remote, fd = c.LocalAddr(), c.RemoteAddr(), c.Fd()
 		c.Close()
 	}
-	e := startEngine(t, Config{Loops: 1}, h)
+	e := startEngine(t, engine.Config{Loops: 1}, h)
 	c, err := net.Dial("tcp", e.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -344,51 +347,43 @@ func TestConnAddrs(t *testing.T) {
 	}
 }
 
-// TestEnrollQueueBound: EnrollQueue defaults to 8 per loop and an explicit
-// value is kept.
-func TestEnrollQueueBound(t *testing.T) {
-	for _, tc := range []struct{ loops, set, want int }{{1, 0, 8}, {3, 0, 24}, {2, 5, 5}} {
-		e := startEngine(t, Config{Loops: tc.loops, EnrollQueue: tc.set}, newEcho())
-		if got := cap(e.enrollQ); got != tc.want {
-			t.Errorf("Loops %d, EnrollQueue %d: queue of %d; want %d", tc.loops, tc.set, got, tc.want)
-		}
-		stopEngine(t, e)
-	}
-}
-
-func TestStartInvalidConfig(t *testing.T) {
+func testStartInvalidConfig(t *testing.T) {
 	cases := []struct {
 		name string
-		cfg  Config
+		cfg  engine.Config
 	}{
-		{"negative loops", Config{Loops: -1}},
-		{"too many loops", Config{Loops: MaxLoops + 1}},
-		{"public ctrl", Config{CtrlAddr: "0.0.0.0:0"}},
-		{"ctrl hostname", Config{CtrlAddr: "localhost:0"}},
-		{"ctrl no port", Config{CtrlAddr: "127.0.0.1"}},
-		{"tiny resolution", Config{TimerResolution: time.Microsecond}},
-		{"tick below resolution", Config{TimerResolution: time.Second, TickInterval: time.Millisecond}},
-		{"negative backoff", Config{AcceptBackoffMax: -1}},
-		{"backoff max below min", Config{AcceptBackoffMin: time.Second, AcceptBackoffMax: time.Millisecond}},
-		{"negative buffer", Config{ReadBufferCap: -1}},
-		{"too many slots", Config{TimerSlots: 1 << 21}},
-		{"negative enroll queue", Config{EnrollQueue: -1}},
+		{"negative loops", engine.Config{Loops: -1}},
+		{"too many loops", engine.Config{Loops: 1 << 20}},
+		{"options of another type", engine.Config{Options: struct{}{}}},
+		{"public ctrl", engine.Config{CtrlAddr: "0.0.0.0:0"}},
+		{"ctrl hostname", engine.Config{CtrlAddr: "localhost:0"}},
+		{"ctrl no port", engine.Config{CtrlAddr: "127.0.0.1"}},
+		{"tiny resolution", engine.Config{TimerResolution: time.Microsecond}},
+		{"tick below resolution", engine.Config{TimerResolution: time.Second, TickInterval: time.Millisecond}},
+		{"negative backoff", engine.Config{AcceptBackoffMax: -1}},
+		{"backoff max below min", engine.Config{AcceptBackoffMin: time.Second, AcceptBackoffMax: time.Millisecond}},
+		{"too many slots", engine.Config{TimerSlots: 1 << 21}},
+		{"negative keep-alive", engine.Config{TCPKeepAlive: -1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.Addr = "127.0.0.1:0"
-			e, err := Start(tc.cfg, newEcho())
+			tc.cfg = config(tc.cfg)
+			e, err := engine.Start(tc.cfg, newEcho())
 			if err == nil {
 				stopEngine(t, e)
-				t.Fatalf("Start(%+v) = nil error; want ErrConfig", tc.cfg)
+				t.Fatalf("engine.Start(%+v) = nil error; want engine.ErrConfig", tc.cfg)
 			}
-			if !errors.Is(err, ErrConfig) {
-				t.Errorf("Start(%+v) = %v; want ErrConfig", tc.cfg, err)
+			if !errors.Is(err, engine.ErrConfig) {
+				t.Errorf("engine.Start(%+v) = %v; want engine.ErrConfig", tc.cfg, err)
 			}
 		})
 	}
-	if _, err := Start(Config{}, nil); !errors.Is(err, ErrNoHandler) {
-		t.Errorf("Start(nil handler) = %v; want ErrNoHandler", err)
+	if _, err := engine.Start(engine.Config{Backend: "no such backend"}, newEcho()); !errors.Is(err, engine.ErrConfig) {
+		t.Errorf("Start(unknown backend) = %v; want ErrConfig", err)
+	}
+	if _, err := engine.Start(config(engine.Config{}), nil); !errors.Is(err, engine.ErrNoHandler) {
+		t.Errorf("engine.Start(nil handler) = %v; want engine.ErrNoHandler", err)
 	}
 	// A busy address is an error too, and leaks nothing.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -396,14 +391,14 @@ func TestStartInvalidConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if _, err := Start(Config{Addr: ln.Addr().String()}, newEcho()); err == nil {
+	if _, err := engine.Start(config(engine.Config{Addr: ln.Addr().String()}), newEcho()); err == nil {
 		t.Errorf("Start on a busy address = nil error")
 	}
 }
 
 // TestListenerAndCtrlPort: a caller-provided listener and a fixed control
 // port are used as given.
-func TestListenerAndCtrlPort(t *testing.T) {
+func testListenerAndCtrlPort(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -415,7 +410,7 @@ func TestListenerAndCtrlPort(t *testing.T) {
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	pc.Close()
 	h := newEcho()
-	e := startEngine(t, Config{Listener: ln, Loops: 2, CtrlAddr: net.JoinHostPort("127.0.0.1", itoa(port))}, h)
+	e := startEngine(t, engine.Config{Listener: ln, Loops: 2, CtrlAddr: net.JoinHostPort("127.0.0.1", itoa(port))}, h)
 	if e.Addr().String() != ln.Addr().String() {
 		t.Errorf("Addr() = %v; want %v", e.Addr(), ln.Addr())
 	}
@@ -442,4 +437,46 @@ func itoa(n int) string {
 			return string(b[i:])
 		}
 	}
+}
+
+// testReset: Reset closes abortively. Output the engine and the kernel
+// still hold is dropped and the peer sees a reset, not an orderly end;
+// OnClose runs once with a nil error (a local close).
+func testReset(t *testing.T) {
+	big := bytes.Repeat([]byte("r"), 4<<20)
+	h := newEcho()
+	h.onOpen = func(c engine.Conn) {
+		c.Write(big)
+		c.Reset()
+		c.Reset() // idempotent
+	}
+	e := startEngine(t, engine.Config{Loops: 1}, h)
+	defer stopEngine(t, e)
+	c, err := net.Dial("tcp", e.Addr().String())
+	switch {
+	case errors.Is(err, syscall.ECONNRESET):
+		// The reset overtook the client's own connect: Dial reports it.
+	case err != nil:
+		t.Fatal(err)
+	default:
+		defer c.Close()
+		waitFor(t, "OnClose", func() bool { return h.numClosed() == 1 })
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := io.Copy(io.Discard, c)
+		if err == nil || !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("peer read %d bytes, then %v; want a connection reset", n, err)
+		}
+		if n >= int64(len(big)) {
+			t.Errorf("peer read all %d bytes; want the queued output dropped", n)
+		}
+	}
+	waitFor(t, "OnClose", func() bool { return h.numClosed() == 1 })
+	h.mu.Lock()
+	for _, err := range h.closeErr {
+		if err != nil {
+			t.Errorf("OnClose err = %v; want nil for Reset", err)
+		}
+	}
+	h.mu.Unlock()
+	h.verifyClosed(t)
 }

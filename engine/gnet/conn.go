@@ -1,4 +1,4 @@
-package engine
+package gnet
 
 import (
 	"net"
@@ -7,17 +7,21 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/evhttpd/httpd/engine"
 )
 
-// conn is the engine's wrapper of one gnet connection: it implements Conn and
-// is the gnet connection's context value. Its fields are touched only on the
-// owning loop (after the acceptor built it and handed it over through gnet's
-// task queue).
+// conn is the backend's wrapper of one gnet connection: it implements
+// engine.Conn and is the gnet connection's context value. Its fields are
+// touched only on the owning loop (after the acceptor built it and handed
+// it over through gnet's task queue).
 type conn struct {
 	gc gnet.Conn // nil before OnOpen; never used once closed
 	ls *loop
 	fd int32
-	f  connFlags
+	f  engine.ConnFlags
+	// paused: reading is off (PauseRead); in f's padding, so free.
+	paused bool
 	// gone is set when gnet closed the connection: the error OnClose
 	// reports and copies of the addresses (gnet drops its own then, and
 	// hands the zone bytes of IPv6 addresses back to a pool). While the
@@ -25,28 +29,14 @@ type conn struct {
 	// idle connection holds no copy.
 	gone atomic.Pointer[closedState]
 	user any
-
-	// Timer wheel links (intrusive: no allocation per SetTimer). texpiry
-	// also says which list the conn is on: 0 none, onFiring the wheel's
-	// firing list, else the slot of that tick.
-	tprev, tnext *conn
-	texpiry      uint64
+	tl   engine.TimerLink[*conn]
 }
 
-// connFlags are a conn's state bits (loop only).
-type connFlags uint8
+func (w *conn) is(f engine.ConnFlags) bool          { return w.f.Is(f) }
+func (w *conn) Flags() *engine.ConnFlags            { return &w.f }
+func (w *conn) TimerLink() *engine.TimerLink[*conn] { return &w.tl }
 
-const (
-	cClosed      connFlags = 1 << iota // gnet closed it (OnClose ran or is owed)
-	cCloseReq                          // Close was called
-	cInOwn                             // inside this conn's own OnOpen or OnTraffic
-	cShutPending                       // CloseWrite waits for the outbound queue to drain
-	cShutDone                          // SHUT_WR done
-)
-
-func (w *conn) is(f connFlags) bool { return w.f&f != 0 }
-
-var _ Conn = (*conn)(nil)
+var _ engine.Conn = (*conn)(nil)
 
 // closedState is what a closed connection keeps: its addresses and the
 // error OnClose reports.
@@ -102,7 +92,7 @@ func cloneAddr(a net.Addr) net.Addr {
 }
 
 func (w *conn) Peek() []byte {
-	if w.is(cClosed) {
+	if w.is(engine.FlagClosed) {
 		return nil
 	}
 	b, _ := w.gc.Peek(-1)
@@ -110,14 +100,14 @@ func (w *conn) Peek() []byte {
 }
 
 func (w *conn) Discard(n int) {
-	if w.is(cClosed) || n <= 0 {
+	if w.is(engine.FlagClosed) || n <= 0 {
 		return
 	}
 	_, _ = w.gc.Discard(n)
 }
 
 func (w *conn) InboundBuffered() int {
-	if w.is(cClosed) {
+	if w.is(engine.FlagClosed) {
 		return 0
 	}
 	return w.gc.InboundBuffered()
@@ -125,10 +115,10 @@ func (w *conn) InboundBuffered() int {
 
 func (w *conn) Write(p []byte) error {
 	switch {
-	case w.is(cClosed):
-		return ErrClosed
-	case w.is(cShutPending) || w.is(cShutDone):
-		return ErrWriteShut
+	case w.is(engine.FlagClosed):
+		return engine.ErrClosed
+	case w.is(engine.FlagShutPending | engine.FlagShutDone):
+		return engine.ErrWriteShut
 	case len(p) == 0:
 		return nil
 	}
@@ -139,7 +129,7 @@ func (w *conn) Write(p []byte) error {
 }
 
 func (w *conn) OutboundBuffered() int {
-	if w.is(cClosed) {
+	if w.is(engine.FlagClosed) {
 		return 0
 	}
 	return w.gc.OutboundBuffered()
@@ -147,17 +137,17 @@ func (w *conn) OutboundBuffered() int {
 
 func (w *conn) CloseWrite() error {
 	switch {
-	case w.is(cClosed):
-		return ErrClosed
-	case w.is(cShutPending) || w.is(cShutDone):
+	case w.is(engine.FlagClosed):
+		return engine.ErrClosed
+	case w.is(engine.FlagShutPending | engine.FlagShutDone):
 		return nil
 	}
 	if w.gc.OutboundBuffered() == 0 {
-		w.f |= cShutDone
+		w.f |= engine.FlagShutDone
 		return unix.Shutdown(int(w.fd), unix.SHUT_WR)
 	}
-	w.f |= cShutPending
-	w.ls.shut = append(w.ls.shut, w)
+	w.f |= engine.FlagShutPending
+	w.ls.WaitShut(w)
 	return nil
 }
 
@@ -167,25 +157,25 @@ func (w *conn) tryShut() bool {
 	if w.gc.OutboundBuffered() != 0 {
 		return false
 	}
-	w.f &^= cShutPending
-	w.f |= cShutDone
+	w.f &^= engine.FlagShutPending
+	w.f |= engine.FlagShutDone
 	_ = unix.Shutdown(int(w.fd), unix.SHUT_WR)
 	return true
 }
 
 func (w *conn) Close() {
-	if w.is(cClosed) || w.is(cCloseReq) {
+	if w.is(engine.FlagClosed | engine.FlagCloseReq) {
 		return
 	}
-	w.f |= cCloseReq
-	if w.is(cInOwn) {
+	w.f |= engine.FlagCloseReq
+	if w.is(engine.FlagInOwn) {
 		return // the adapter returns gnet.Close when the callback ends
 	}
-	w.ls.pending = append(w.ls.pending, w)
+	w.ls.RequestClose(w)
 }
 
 func (w *conn) Reset() {
-	if w.is(cClosed) {
+	if w.is(engine.FlagClosed) {
 		return
 	}
 	// SO_LINGER with a zero timeout: close(2) then resets the connection.
@@ -193,20 +183,33 @@ func (w *conn) Reset() {
 	w.Close()
 }
 
+func (w *conn) PauseRead(paused bool) bool {
+	// A pause is always applied: gnet turns reading back on by itself
+	// when its output queue drains, so w.paused may be stale.
+	if w.is(engine.FlagClosed) || w.gc == nil || !paused && !w.paused {
+		return !paused
+	}
+	pfd, ok := w.ls.poller.get(w.gc)
+	if !ok {
+		return false
+	}
+	if setReadInterest(pfd, int(w.fd), !paused, w.gc.OutboundBuffered() > 0) != nil {
+		return false
+	}
+	w.paused = paused
+	return true
+}
+
 func (w *conn) SetTimer(d time.Duration) {
-	if w.is(cClosed) || w.ls == nil {
+	if w.ls == nil {
 		return
 	}
-	if d <= 0 {
-		w.ls.wheel.cancel(w)
-		return
-	}
-	w.ls.wheel.set(w, d, time.Now())
+	w.ls.SetTimer(w, d)
 }
 
 func (w *conn) Fd() int              { return int(w.fd) }
 func (w *conn) LocalAddr() net.Addr  { return w.addr(false) }
 func (w *conn) RemoteAddr() net.Addr { return w.addr(true) }
-func (w *conn) Loop() int            { return w.ls.idx }
+func (w *conn) Loop() int            { return w.ls.Idx }
 func (w *conn) Context() any         { return w.user }
 func (w *conn) SetContext(v any)     { w.user = v }

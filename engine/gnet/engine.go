@@ -1,4 +1,4 @@
-package engine
+package gnet
 
 import (
 	"context"
@@ -12,17 +12,22 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/evhttpd/httpd/ctrl"
+	"github.com/evhttpd/httpd/engine"
 )
 
-// Engine runs the event loops, the acceptor and the control socket. Create it
-// with Start; stop it with Stop.
-type Engine struct {
-	cfg   Config
-	h     Handler
+// Name is the name the backend registers under.
+const Name = "gnet"
+
+func init() { engine.Register(Name, engine.BackendFunc(Start)) }
+
+// gnetEngine runs the gnet loops, the acceptor and the control socket.
+type gnetEngine struct {
+	cfg   engine.Config
+	opt   Options
+	h     engine.Handler
 	log   *slog.Logger
 	token ctrl.Token
 
-	ln        net.Listener
 	addr      net.Addr
 	ctrlAddr  *net.UDPAddr
 	protoAddr string // gnet's address string, "udp4://127.0.0.1:port"
@@ -49,13 +54,8 @@ type Engine struct {
 	ready      atomic.Bool // calibration done: the ticker may ring
 	seq        atomic.Uint32
 
-	// Acceptor.
-	acceptStop     chan struct{}
-	acceptStopOnce sync.Once
-	acceptDone     chan struct{}
-	reapDone       chan struct{}
-	enrollQ        chan (<-chan gnet.RegisteredResult)
-	fdPressure     atomic.Bool // an enrollment failed for lack of descriptors
+	acc  engine.Acceptor
+	next int // acceptor goroutine only: round-robin loop choice
 
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -63,30 +63,38 @@ type Engine struct {
 	st counters
 }
 
+var _ engine.Engine = (*gnetEngine)(nil)
+
 // counters are the engine-wide Stats fields; per-loop ones live in loop.
 type counters struct {
-	accepted, acceptErrors, acceptBackoffs, enrollErrors atomic.Uint64
-	enrolled                                             atomic.Uint64
-	sent, dropped, fallbacks, rescues                    atomic.Uint64
-	directLoops                                          atomic.Int64
+	enrolled                          atomic.Uint64
+	sent, dropped, fallbacks, rescues atomic.Uint64
+	directLoops                       atomic.Int64
 }
 
 // discoveryTag marks the throwaway UDP sockets Start enrolls to learn the
 // loops (gnet has no API that lists them).
 type discoveryTag struct{}
 
-// Start validates cfg, binds the listener and the control socket, starts the
-// gnet loops, learns every loop and calibrates the doorbell senders, then
-// starts accepting. It returns once all of that is done.
-func Start(cfg Config, h Handler) (*Engine, error) {
+// Start is the backend's engine.Backend: it validates cfg, binds the
+// listener and the control socket, starts the gnet loops, learns every loop
+// and calibrates the doorbell senders, then starts accepting. It returns
+// once all of that is done. Use engine.Start with Config.Backend "gnet"
+// (the default) rather than calling it directly.
+func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
 	if h == nil {
-		return nil, ErrNoHandler
+		return nil, engine.ErrNoHandler
 	}
-	cfg, err := cfg.withDefaults()
+	cfg.Backend = Name
+	cfg, err := cfg.WithDefaults(MaxLoops)
 	if err != nil {
 		return nil, err
 	}
-	ctrlUA, err := resolveCtrl(cfg.CtrlAddr)
+	opt, err := options(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctrlUA, err := engine.ResolveCtrl(cfg.CtrlAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -118,24 +126,29 @@ func Start(cfg Config, h Handler) (*Engine, error) {
 	if ctrlUA.IP.To4() == nil {
 		proto = "udp6"
 	}
-	e := &Engine{
-		cfg:        cfg,
-		h:          h,
-		log:        cfg.Logger,
-		token:      ctrl.Token(cfg.Token),
-		ln:         ln,
-		addr:       ln.Addr(),
-		ctrlAddr:   ctrlUA,
-		protoAddr:  proto + "://" + ctrlUA.String(),
-		booted:     make(chan struct{}),
-		ticking:    make(chan struct{}),
-		runDone:    make(chan struct{}),
-		probeCh:    make(chan probeResult, cfg.CalibrationProbes),
-		acceptStop: make(chan struct{}),
-		acceptDone: make(chan struct{}),
-		reapDone:   make(chan struct{}),
-		enrollQ:    make(chan (<-chan gnet.RegisteredResult), cfg.EnrollQueue),
-		stopped:    make(chan struct{}),
+	e := &gnetEngine{
+		cfg:       cfg,
+		opt:       opt,
+		h:         h,
+		log:       cfg.Logger,
+		token:     ctrl.Token(cfg.Token),
+		addr:      ln.Addr(),
+		ctrlAddr:  ctrlUA,
+		protoAddr: proto + "://" + ctrlUA.String(),
+		booted:    make(chan struct{}),
+		ticking:   make(chan struct{}),
+		runDone:   make(chan struct{}),
+		probeCh:   make(chan probeResult, opt.CalibrationProbes),
+		stopped:   make(chan struct{}),
+	}
+	e.acc = engine.Acceptor{
+		Listener:   ln,
+		BackoffMin: cfg.AcceptBackoffMin,
+		BackoffMax: cfg.AcceptBackoffMax,
+		KeepAlive:  cfg.TCPKeepAlive,
+		Queue:      opt.EnrollQueue,
+		Log:        cfg.Logger,
+		Handoff:    e.enroll,
 	}
 	e.fallbackFd.Store(-1)
 	go func() {
@@ -144,12 +157,12 @@ func Start(cfg Config, h Handler) (*Engine, error) {
 			gnet.WithNumEventLoop(cfg.Loops),
 			gnet.WithLoadBalancing(gnet.RoundRobin),
 			gnet.WithTicker(true),
-			gnet.WithReadBufferCap(cfg.ReadBufferCap),
-			gnet.WithWriteBufferCap(cfg.WriteBufferCap),
-			gnet.WithLogger(gnetLogger{cfg.Logger}),
+			gnet.WithReadBufferCap(opt.ReadBufferCap),
+			gnet.WithWriteBufferCap(opt.WriteBufferCap),
+			gnet.WithLogger(gnetLogger{l: cfg.Logger, debug: opt.LogDebug}),
 		)
 	}()
-	fail := func(err error) (*Engine, error) {
+	fail := func(err error) (engine.Engine, error) {
 		closePlaceholder()
 		ln.Close()
 		e.stopGnet()
@@ -162,7 +175,7 @@ func Start(cfg Config, h Handler) (*Engine, error) {
 		closePlaceholder()
 		ln.Close()
 		if e.runErr == nil {
-			e.runErr = ErrStopped
+			e.runErr = engine.ErrStopped
 		}
 		return nil, e.runErr
 	}
@@ -176,9 +189,8 @@ func Start(cfg Config, h Handler) (*Engine, error) {
 		return fail(err)
 	}
 	e.ready.Store(true)
-	go e.reap()
-	go e.accept()
-	e.log.Debug("engine: started", "addr", e.addr.String(), "ctrl", ctrlUA.String(),
+	e.acc.Start()
+	e.log.Debug("engine: started", "backend", Name, "addr", e.addr.String(), "ctrl", ctrlUA.String(),
 		"loops", cfg.Loops, "direct_loops", e.st.directLoops.Load())
 	return e, nil
 }
@@ -187,7 +199,7 @@ func Start(cfg Config, h Handler) (*Engine, error) {
 // balancer hands consecutive registrations to loops 0..N-1 in order, and
 // OnOpen records each c.EventLoop(); waiting for each before the next keeps
 // first-seen order equal to gnet's order. The sockets close at once.
-func (e *Engine) discoverLoops() error {
+func (e *gnetEngine) discoverLoops() error {
 	proto := "udp4"
 	if e.ctrlAddr.IP.To4() == nil {
 		proto = "udp6"
@@ -203,7 +215,7 @@ func (e *Engine) discoverLoops() error {
 			uc.Close()
 			return err
 		}
-		t := time.NewTimer(e.cfg.CalibrationTimeout)
+		t := time.NewTimer(e.opt.CalibrationTimeout)
 		select {
 		case res := <-ch:
 			t.Stop()
@@ -212,7 +224,7 @@ func (e *Engine) discoverLoops() error {
 			}
 		case <-e.runDone:
 			t.Stop()
-			return ErrStopped
+			return engine.ErrStopped
 		case <-t.C:
 			return errors.New("engine: event loop did not start in time")
 		}
@@ -232,7 +244,7 @@ func (e *Engine) discoverLoops() error {
 }
 
 // discover records a gnet loop seen in OnOpen of a discovery socket.
-func (e *Engine) discover(gel gnet.EventLoop) {
+func (e *gnetEngine) discover(gel gnet.EventLoop) {
 	e.discMu.Lock()
 	defer e.discMu.Unlock()
 	for _, g := range e.discovered {
@@ -245,7 +257,7 @@ func (e *Engine) discover(gel gnet.EventLoop) {
 
 // loopOf maps a gnet loop to its state: a short scan, no map, no allocation.
 // It returns nil before discovery finished.
-func (e *Engine) loopOf(gel gnet.EventLoop) *loop {
+func (e *gnetEngine) loopOf(gel gnet.EventLoop) *loop {
 	p := e.loops.Load()
 	if p == nil {
 		return nil
@@ -258,39 +270,19 @@ func (e *Engine) loopOf(gel gnet.EventLoop) *loop {
 	return nil
 }
 
-func (e *Engine) loopList() []*loop {
+func (e *gnetEngine) loopList() []*loop {
 	if p := e.loops.Load(); p != nil {
 		return *p
 	}
 	return nil
 }
 
-// Addr returns the bound TCP address.
-func (e *Engine) Addr() net.Addr { return e.addr }
+func (e *gnetEngine) Addr() net.Addr     { return e.addr }
+func (e *gnetEngine) CtrlAddr() net.Addr { return e.ctrlAddr }
+func (e *gnetEngine) Loops() int         { return e.cfg.Loops }
+func (e *gnetEngine) StopAccepting()     { e.acc.Stop() }
 
-// CtrlAddr returns the bound UDP control address.
-func (e *Engine) CtrlAddr() net.Addr { return e.ctrlAddr }
-
-// Loops returns the number of event loops.
-func (e *Engine) Loops() int { return e.cfg.Loops }
-
-// StopAccepting closes the listener: no new connection is accepted. Open
-// connections are not touched. Safe from any goroutine, also from a loop;
-// idempotent.
-func (e *Engine) StopAccepting() {
-	e.acceptStopOnce.Do(func() {
-		close(e.acceptStop)
-		e.ln.Close()
-	})
-}
-
-// Stop stops the engine: no new accepts, connections being enrolled join
-// their loop and are closed with the rest (OnClose for each, on its loop),
-// the loops end, the control sockets close and every goroutine of the engine
-// is gone. It blocks until then or until ctx is done (the shutdown then goes
-// on in the background and a later Stop waits for it again). Safe to call
-// concurrently and more than once; it must not be called from a loop.
-func (e *Engine) Stop(ctx context.Context) error {
+func (e *gnetEngine) Stop(ctx context.Context) error {
 	e.stopOnce.Do(func() { go e.shutdown() })
 	select {
 	case <-e.stopped:
@@ -300,10 +292,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 	}
 }
 
-func (e *Engine) shutdown() {
-	e.StopAccepting()
-	<-e.acceptDone
-	<-e.reapDone // every enrollment finished: its conn is in a loop or closed
+func (e *gnetEngine) shutdown() {
+	e.acc.Stop()
+	e.acc.Wait() // every enrollment finished: its conn is in a loop or closed
 	e.stopGnet()
 	e.closeSenders()
 	// gnet keeps every engine in a package-level map for its deprecated
@@ -319,7 +310,7 @@ func (e *Engine) shutdown() {
 // stopGnet makes gnet close every connection and end its loops, and waits for
 // gnet.Run to return. gnet's own Engine.Stop polls every 500ms; with an
 // already cancelled context it only signals, and runDone does the waiting.
-func (e *Engine) stopGnet() {
+func (e *gnetEngine) stopGnet() {
 	e.wakeMu.Lock()
 	e.wakeClosed = true
 	e.wakeMu.Unlock()
@@ -334,13 +325,45 @@ func (e *Engine) stopGnet() {
 	<-e.runDone
 }
 
-// Stats returns the counters.
-func (e *Engine) Stats() Stats {
-	s := Stats{
-		Accepted:         e.st.accepted.Load(),
-		AcceptErrors:     e.st.acceptErrors.Load(),
-		AcceptBackoffs:   e.st.acceptBackoffs.Load(),
-		EnrollErrors:     e.st.enrollErrors.Load(),
+// enroll is the acceptor's hand-off: it gives nc to the next loop round
+// robin through gnet's EventLoop.Enroll, which duplicates the descriptor,
+// closes nc and registers the duplicate on the loop, where OnOpen receives
+// the conn wrapper as the connection's context. The result arrives on a
+// channel the acceptor collects, so it does not wait for a loop (except in
+// a back-off episode).
+func (e *gnetEngine) enroll(nc net.Conn) (func() error, error) {
+	loops := e.loopList()
+	ls := loops[e.next%len(loops)]
+	e.next++
+	w := newConn()
+	// EventLoop.Enroll takes the conn itself; the context only carries w.
+	ctx := gnet.NewContext(context.Background(), w)
+	ch, err := ls.gel.Enroll(ctx, nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return func() error {
+		select {
+		case res := <-ch:
+			if res.Err == nil {
+				e.st.enrolled.Add(1)
+			}
+			return res.Err
+		case <-e.runDone:
+			// gnet ended on its own: queued registrations will never run.
+			return engine.ErrStopped
+		}
+	}, nil
+}
+
+func (e *gnetEngine) Stats() engine.Stats {
+	a := e.acc.Stats()
+	s := engine.Stats{
+		Accepted:         a.Accepted,
+		AcceptErrors:     a.AcceptErrors,
+		AcceptBackoffs:   a.AcceptBackoffs,
+		EnrollErrors:     a.HandoffErrors,
 		DoorbellsSent:    e.st.sent.Load(),
 		DoorbellsDropped: e.st.dropped.Load(),
 		WakeFallbacks:    e.st.fallbacks.Load(),
@@ -350,9 +373,9 @@ func (e *Engine) Stats() Stats {
 	for _, ls := range e.loopList() {
 		s.DoorbellsReceived += ls.received.Load()
 		s.DoorbellsForwarded += ls.forwarded.Load()
-		s.Wakes += ls.wakes.Load()
-		s.Ticks += ls.ticks.Load()
-		s.TimersFired += ls.timersFired.Load()
+		s.Wakes += ls.Wakes.Load()
+		s.Ticks += ls.Ticks.Load()
+		s.TimersFired += ls.TimersFired.Load()
 	}
 	return s
 }

@@ -1,4 +1,4 @@
-package engine
+package gnet
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/evhttpd/httpd/ctrl"
+	"github.com/evhttpd/httpd/engine"
 )
 
 type probeResult struct {
@@ -16,29 +17,27 @@ type probeResult struct {
 	loop int
 }
 
-// Wake rings loop's doorbell: OnWake(loop) runs on that loop soon, after this
-// call. Safe from any goroutine, concurrently. Wakes that find a doorbell
-// already on its way add nothing to it (one OnWake serves them all). It
-// returns ErrLoop for a bad index and ErrStopped once Stop began.
-func (e *Engine) Wake(loop int) error {
+// Wake rings loop's doorbell (see engine.Engine): a datagram to the loop's
+// own UDP socket, sent only when the bell was silent.
+func (e *gnetEngine) Wake(loop int) error {
 	loops := e.loopList()
 	if loop < 0 || loop >= len(loops) {
-		return ErrLoop
+		return engine.ErrLoop
 	}
 	e.wakeMu.RLock()
 	defer e.wakeMu.RUnlock()
 	if e.wakeClosed {
-		return ErrStopped
+		return engine.ErrStopped
 	}
-	e.ring(loops[loop], bitWork, ctrl.KindWork)
+	e.ring(loops[loop], engine.BellWork, ctrl.KindWork)
 	return nil
 }
 
 // ring sets bit in ls's bell and, if the bell was silent, sends the doorbell.
 // The caller holds wakeMu for reading or is the ticker, which gnet stops
 // before Stop closes the senders.
-func (e *Engine) ring(ls *loop, bit uint32, kind ctrl.Kind) {
-	if ls.bell.Or(bit) != 0 {
+func (e *gnetEngine) ring(ls *loop, bit uint32, kind ctrl.Kind) {
+	if !ls.Bell.Ring(bit) {
 		return // a delivery is already on its way and will see bit
 	}
 	fd := int(ls.sender.Load())
@@ -46,7 +45,7 @@ func (e *Engine) ring(ls *loop, bit uint32, kind ctrl.Kind) {
 		fd = int(e.fallbackFd.Load()) // lands on another loop, which forwards it
 	}
 	var buf [ctrl.DoorbellLen]byte
-	p := ctrl.AppendDoorbell(buf[:0], e.token, ls.idx, kind, e.seq.Add(1))
+	p := ctrl.AppendDoorbell(buf[:0], e.token, ls.Idx, kind, e.seq.Add(1))
 	if _, err := unix.Write(fd, p); err != nil {
 		// EAGAIN, ENOBUFS, ECONNREFUSED...: the wake must not be lost,
 		// so it goes through the loop's own task queue instead.
@@ -68,23 +67,16 @@ func (ls *loop) deliver() {
 // ticks while the loop swapped nothing is re-delivered by task queue (a
 // datagram can be dropped by a full receive buffer, say under a flood of
 // junk; a loop that was merely busy gets a harmless extra service).
-func (e *Engine) ringTicks() {
+func (e *gnetEngine) ringTicks() {
 	if !e.ready.Load() {
 		return
 	}
 	for _, ls := range e.loopList() {
-		swaps := ls.swaps.Load()
-		if ls.bell.Load() != 0 && swaps == ls.lastSwaps {
-			if ls.stuck++; ls.stuck >= 2 {
-				ls.stuck = 0
-				e.st.rescues.Add(1)
-				ls.deliver()
-			}
-		} else {
-			ls.stuck = 0
+		if ls.watch.Stuck(&ls.Bell) {
+			e.st.rescues.Add(1)
+			ls.deliver()
 		}
-		ls.lastSwaps = swaps
-		e.ring(ls, bitTick, ctrl.KindTick)
+		e.ring(ls, engine.BellTick, ctrl.KindTick)
 	}
 }
 
@@ -153,7 +145,7 @@ func newSender(ua *net.UDPAddr) (int, error) {
 // reach a loop becomes its sender. Linux spreads the probes by hash; the BSDs
 // give everything to one socket, so there the other loops stay without a
 // sender and get their doorbells forwarded. Bounded by CalibrationProbes.
-func (e *Engine) calibrate() error {
+func (e *gnetEngine) calibrate() error {
 	loops := e.loopList()
 	n := len(loops)
 	reached, sent := 0, 0
@@ -164,8 +156,8 @@ func (e *Engine) calibrate() error {
 		}
 	}()
 	var buf [ctrl.DoorbellLen]byte
-	for reached < n && sent < e.cfg.CalibrationProbes {
-		batch := min(max(2*(n-reached), 4), e.cfg.CalibrationProbes-sent)
+	for reached < n && sent < e.opt.CalibrationProbes {
+		batch := min(max(2*(n-reached), 4), e.opt.CalibrationProbes-sent)
 		for range batch {
 			fd, err := newSender(e.ctrlAddr)
 			if err != nil {
@@ -177,7 +169,7 @@ func (e *Engine) calibrate() error {
 			p := ctrl.AppendDoorbell(buf[:0], e.token, 0, ctrl.KindProbe, seq)
 			_, _ = unix.Write(fd, p) // a failed probe is a lost probe
 		}
-		t := time.NewTimer(e.cfg.CalibrationTimeout)
+		t := time.NewTimer(e.opt.CalibrationTimeout)
 	wait:
 		for got := 0; got < batch; {
 			select {
@@ -197,7 +189,7 @@ func (e *Engine) calibrate() error {
 				break wait
 			case <-e.runDone:
 				t.Stop()
-				return ErrStopped
+				return engine.ErrStopped
 			}
 		}
 		t.Stop()
@@ -207,7 +199,7 @@ func (e *Engine) calibrate() error {
 		}
 	}
 	if reached == 0 {
-		return ErrCtrl
+		return engine.ErrCtrl
 	}
 	for _, ls := range loops {
 		if fd := ls.sender.Load(); fd >= 0 {
@@ -223,7 +215,7 @@ func (e *Engine) calibrate() error {
 }
 
 // closeSenders closes the sender sockets; Wake is already refused.
-func (e *Engine) closeSenders() {
+func (e *gnetEngine) closeSenders() {
 	for _, fd := range e.senderFds {
 		unix.Close(fd)
 	}

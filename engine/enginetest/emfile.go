@@ -1,6 +1,6 @@
 //go:build linux
 
-package engine
+package enginetest
 
 import (
 	"bufio"
@@ -14,22 +14,26 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/evhttpd/httpd/engine"
 )
 
-const emfileChildEnv = "EVHTTPD_ENGINE_EMFILE_CHILD"
+func init() { tests = append(tests, namedTest{"AcceptEMFILE", testAcceptEMFILE}) }
 
-// TestAcceptEMFILE runs an engine in a child process whose descriptor limit
+// testAcceptEMFILE runs an engine in a child process whose descriptor limit
 // is 64, fills it with clients from this process, and checks that the
 // acceptor backs off (few accept attempts per second, not a spin) and serves
 // again once descriptors are free.
-func TestAcceptEMFILE(t *testing.T) {
+func testAcceptEMFILE(t *testing.T) {
 	if os.Getenv(emfileChildEnv) == "1" {
 		emfileChild()
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestAcceptEMFILE$")
+	// The child runs this subtest only (Run sees the variable).
+	parent, _, _ := strings.Cut(t.Name(), "/")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+parent+"$/^AcceptEMFILE$")
 	cmd.Env = append(os.Environ(), emfileChildEnv+"=1")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -175,12 +179,12 @@ func emfileChild() {
 		fmt.Fprintln(os.Stderr, "setrlimit:", err)
 		os.Exit(2)
 	}
-	e, err := Start(Config{
+	e, err := engine.Start(config(engine.Config{
 		Addr:             "127.0.0.1:0",
 		Loops:            1,
 		AcceptBackoffMax: 100 * time.Millisecond,
 		Logger:           testLogger(),
-	}, newEcho())
+	}), newEcho())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start:", err)
 		os.Exit(2)

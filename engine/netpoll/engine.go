@@ -1,0 +1,353 @@
+//go:build (linux && (amd64 || arm64 || loong64)) || ((darwin || freebsd) && (amd64 || arm64))
+
+package netpoll
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+
+	"github.com/evhttpd/httpd/ctrl"
+	"github.com/evhttpd/httpd/engine"
+)
+
+func init() { engine.Register(Name, engine.BackendFunc(Start)) }
+
+// npEngine runs the loops, the acceptor, the write poller and the control
+// socket of one netpoll engine.
+type npEngine struct {
+	cfg   engine.Config
+	opt   Options
+	h     engine.Handler
+	log   *slog.Logger
+	token ctrl.Token
+
+	addr     net.Addr
+	ctrl     *net.UDPConn
+	ctrlAddr *net.UDPAddr
+	ctrlDone chan struct{}
+
+	loops []*loop
+	wp    *writePoller
+	acc   engine.Acceptor
+	next  int // acceptor goroutine only: round-robin loop choice
+
+	stopping atomic.Bool
+	stopOnce sync.Once
+	stopped  chan struct{}
+
+	received, dropped atomic.Uint64
+}
+
+var _ engine.Engine = (*npEngine)(nil)
+
+// Process-wide netpoll settings, applied once.
+var (
+	configureMu   sync.Mutex
+	configuredBuf int // 0: not yet; -1: left alone
+)
+
+// configure applies Options.BufferSize to netpoll's process-wide settings
+// on the first Start, and routes netpoll's log (a log.Logger of its own) to
+// that engine's Logger at Debug: netpoll logs per connection (a peer's
+// reset, for one). Later Starts must agree on the size.
+func configure(o Options, log *slog.Logger) error {
+	configureMu.Lock()
+	defer configureMu.Unlock()
+	switch {
+	case configuredBuf == 0:
+	case configuredBuf == o.BufferSize:
+		return nil
+	default:
+		return engine.ConfigError("netpoll's buffer size is process-wide and already set by another engine")
+	}
+	if o.BufferSize > 0 {
+		// LoadBalance -1 keeps netpoll's choice (0 would reset it to
+		// round robin); the other zero fields are left alone by Configure.
+		if err := netpoll.Configure(netpoll.Config{BufferSize: o.BufferSize, LoadBalance: -1, LoggerOutput: logWriter{log}}); err != nil {
+			return err
+		}
+		netpoll.LinkBufferCap = o.BufferSize
+	}
+	configuredBuf = o.BufferSize
+	return nil
+}
+
+// logWriter takes netpoll's log lines (each with log.LstdFlags' date and
+// time, which slog adds anyway) to slog at Debug.
+type logWriter struct{ l *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	if w.l.Enabled(context.Background(), slog.LevelDebug) {
+		line := strings.TrimSpace(string(p))
+		if len(line) > 20 && line[4] == '/' && line[19] == ' ' { // "2006/01/02 15:04:05 "
+			line = line[20:]
+		}
+		w.l.Debug(line, "component", "netpoll")
+	}
+	return len(p), nil
+}
+
+// Start is the backend's engine.Backend: it validates cfg, binds the
+// listener and the control socket, starts the loops and the write poller,
+// then starts accepting. Use engine.Start with Config.Backend "netpoll"
+// rather than calling it directly.
+func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
+	if h == nil {
+		return nil, engine.ErrNoHandler
+	}
+	cfg.Backend = Name
+	cfg, err := cfg.WithDefaults(MaxLoops)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := options(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctrlUA, err := engine.ResolveCtrl(cfg.CtrlAddr)
+	if err != nil {
+		return nil, err
+	}
+	if err := configure(opt, cfg.Logger); err != nil {
+		return nil, err
+	}
+	// netpoll starts its pollers on first use; do it now, so they exist
+	// before any engine goroutine does (they outlive every engine).
+	netpoll.Initialize()
+	ln := cfg.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, err
+		}
+	}
+	uc, err := net.ListenUDP(udpNetwork(ctrlUA), ctrlUA)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	wp, err := newWritePoller()
+	if err != nil {
+		ln.Close()
+		uc.Close()
+		return nil, err
+	}
+	e := &npEngine{
+		cfg:      cfg,
+		opt:      opt,
+		h:        h,
+		log:      cfg.Logger,
+		token:    ctrl.Token(cfg.Token),
+		addr:     ln.Addr(),
+		ctrl:     uc,
+		ctrlAddr: uc.LocalAddr().(*net.UDPAddr),
+		ctrlDone: make(chan struct{}),
+		wp:       wp,
+		stopped:  make(chan struct{}),
+	}
+	e.acc = engine.Acceptor{
+		Listener:   ln,
+		BackoffMin: cfg.AcceptBackoffMin,
+		BackoffMax: cfg.AcceptBackoffMax,
+		KeepAlive:  cfg.TCPKeepAlive,
+		Queue:      1, // hand-offs finish before Handoff returns
+		Log:        cfg.Logger,
+		Handoff:    e.handoff,
+	}
+	now := time.Now()
+	e.loops = make([]*loop, cfg.Loops)
+	for i := range e.loops {
+		e.loops[i] = newLoop(e, i, now)
+	}
+	for _, ls := range e.loops {
+		go ls.run()
+	}
+	go wp.run(e.writable)
+	go e.serveCtrl()
+	e.acc.Start()
+	e.log.Debug("engine: started", "backend", Name, "addr", e.addr.String(), "ctrl", e.ctrlAddr.String(), "loops", cfg.Loops)
+	return e, nil
+}
+
+func udpNetwork(ua *net.UDPAddr) string {
+	if ua.IP.To4() != nil {
+		return "udp4"
+	}
+	return "udp6"
+}
+
+func (e *npEngine) Addr() net.Addr     { return e.addr }
+func (e *npEngine) CtrlAddr() net.Addr { return e.ctrlAddr }
+func (e *npEngine) Loops() int         { return len(e.loops) }
+func (e *npEngine) StopAccepting()     { e.acc.Stop() }
+
+// Wake rings the loop's bell and, when it was silent, signals the loop's
+// goroutine through its channel: no datagram, no system call when the
+// goroutine is awake anyway.
+func (e *npEngine) Wake(loop int) error {
+	if loop < 0 || loop >= len(e.loops) {
+		return engine.ErrLoop
+	}
+	if e.stopping.Load() {
+		return engine.ErrStopped
+	}
+	ls := e.loops[loop]
+	if ls.Bell.Ring(engine.BellWork) {
+		ls.signal()
+	}
+	return nil
+}
+
+func (e *npEngine) Stop(ctx context.Context) error {
+	e.stopOnce.Do(func() { go e.shutdown() })
+	select {
+	case <-e.stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *npEngine) shutdown() {
+	e.stopping.Store(true)
+	e.acc.Stop()
+	e.acc.Wait() // every accepted connection is in a loop or closed
+	for _, ls := range e.loops {
+		close(ls.quit)
+	}
+	for _, ls := range e.loops {
+		<-ls.done // every connection closed, OnClose run
+	}
+	e.ctrl.Close()
+	<-e.ctrlDone
+	e.wp.close()
+	close(e.stopped)
+}
+
+func (e *npEngine) Stats() engine.Stats {
+	a := e.acc.Stats()
+	s := engine.Stats{
+		Accepted:          a.Accepted,
+		AcceptErrors:      a.AcceptErrors,
+		AcceptBackoffs:    a.AcceptBackoffs,
+		EnrollErrors:      a.HandoffErrors,
+		DoorbellsReceived: e.received.Load(),
+		DoorbellsDropped:  e.dropped.Load(),
+	}
+	for _, ls := range e.loops {
+		s.Wakes += ls.Wakes.Load()
+		s.Ticks += ls.Ticks.Load()
+		s.TimersFired += ls.TimersFired.Load()
+	}
+	return s
+}
+
+// serveCtrl reads the control socket: netpoll has no API to register a UDP
+// socket, so one goroutine of the engine blocks on it (through the Go
+// runtime's poller). Wake does not use it; a valid doorbell from outside
+// (with the instance token) rings the named loop like Wake, and anything
+// else is counted and dropped. The buffer is one byte longer than a
+// doorbell, so a longer datagram is truncated to a wrong length and never
+// costs more than that.
+func (e *npEngine) serveCtrl() {
+	defer close(e.ctrlDone)
+	var buf [ctrl.DoorbellLen + 1]byte
+	for {
+		n, err := e.ctrl.Read(buf[:])
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// A transient error (ECONNREFUSED from an earlier send on
+			// some systems): nothing was read.
+			continue
+		}
+		target, kind, _, ok := ctrl.ParseDoorbell(buf[:n], e.token)
+		if !ok || target >= len(e.loops) {
+			e.dropped.Add(1)
+			continue
+		}
+		var bit uint32
+		switch kind {
+		case ctrl.KindWork:
+			bit = engine.BellWork
+		case ctrl.KindTick:
+			bit = engine.BellTick
+		case ctrl.KindProbe:
+			// gnet's calibration probe: valid, but nothing to do here.
+			e.received.Add(1)
+			continue
+		default:
+			e.dropped.Add(1)
+			continue
+		}
+		e.received.Add(1)
+		ls := e.loops[target]
+		if ls.Bell.Ring(bit) {
+			ls.signal()
+		}
+	}
+}
+
+// handoff is the acceptor's hand-off: the descriptor leaves the Go runtime
+// (engine.DupConn), becomes a netpoll connection registered in one of
+// netpoll's pollers, and joins the next loop round robin. OnOpen runs here,
+// on the acceptor goroutine holding the loop, before netpoll is told about
+// OnRequest, so no traffic can overtake it.
+func (e *npEngine) handoff(nc net.Conn) (func() error, error) {
+	local, remote, other := addrsOf(nc.LocalAddr(), nc.RemoteAddr())
+	fd, err := engine.DupConn(nc)
+	if err != nil {
+		return nil, err
+	}
+	c, err := netpoll.NewFDConnection(fd)
+	if err != nil {
+		// NewFDConnection closed the descriptor when registration failed.
+		return nil, err
+	}
+	ls := e.loops[e.next%len(e.loops)]
+	e.next++
+	w := &conn{nc: c, ls: ls, fd: int32(fd), local: local, remote: remote, other: other}
+	if err := c.AddCloseCallback(w.onPollerClose); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if ok, err := ls.open(w); !ok {
+		return nil, err // refused at Stop, or closed by OnOpen (nil)
+	}
+	// SetOnRequest runs OnRequest at once if bytes arrived meanwhile.
+	_ = c.SetOnRequest(w.onRequest)
+	if !c.IsActive() {
+		// The peer left before OnRequest was set, and netpoll runs no
+		// close callback for a connection without one: closing it here
+		// runs them, after the OnRequest just started if there was
+		// input, so the loop sees the traffic, then the close.
+		_ = c.Close()
+	}
+	return nil, nil
+}
+
+// addrsOf keeps a connection's addresses compactly: an idle connection
+// should not hold two *net.TCPAddr with their IP slices.
+func addrsOf(local, remote net.Addr) (l, r netip.AddrPort, other *[2]net.Addr) {
+	lt, ok1 := local.(*net.TCPAddr)
+	rt, ok2 := remote.(*net.TCPAddr)
+	if !ok1 || !ok2 {
+		return l, r, &[2]net.Addr{local, remote}
+	}
+	unmap := func(ap netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) }
+	return unmap(lt.AddrPort()), unmap(rt.AddrPort()), nil
+}
+
+// writable is the write poller's delivery: w's socket takes output again.
+func (e *npEngine) writable(w *conn) {
+	w.ls.post(w, evWritable)
+}

@@ -1,0 +1,179 @@
+//go:build (linux && (amd64 || arm64 || loong64)) || ((darwin || freebsd) && (amd64 || arm64))
+
+package netpoll
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evhttpd/httpd/engine"
+)
+
+// The conformance suite (enginetest) covers the contract; these tests look
+// at what only this backend has: its Options, the process-wide buffer
+// size, and the write poller's registrations across descriptor reuse.
+
+func start(t testing.TB, cfg engine.Config, h engine.Handler) *npEngine {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	e, err := Start(cfg, h)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := e.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return e.(*npEngine)
+}
+
+// nopHandler does nothing but what its hooks say.
+type nopHandler struct {
+	open    func(engine.Conn)
+	traffic func(engine.Conn)
+	wake    func(int)
+}
+
+func (h *nopHandler) OnOpen(c engine.Conn) {
+	if h.open != nil {
+		h.open(c)
+	}
+}
+func (h *nopHandler) OnTraffic(c engine.Conn) {
+	if h.traffic != nil {
+		h.traffic(c)
+		return
+	}
+	c.Discard(c.InboundBuffered())
+}
+func (h *nopHandler) OnClose(engine.Conn, error) {}
+func (h *nopHandler) OnTimer(engine.Conn)        {}
+func (h *nopHandler) OnWake(l int) {
+	if h.wake != nil {
+		h.wake(l)
+	}
+}
+func (h *nopHandler) OnTick(int, time.Time) {}
+
+// TestOptionsInvalid: the backend's own limits are ErrConfig; so is a
+// second buffer size in a process that applied one already.
+func TestOptionsInvalid(t *testing.T) {
+	start(t, engine.Config{Loops: 1}, &nopHandler{}) // applies the default size
+	for name, cfg := range map[string]engine.Config{
+		"too many loops":       {Loops: MaxLoops + 1},
+		"buffer size -2":       {Options: &Options{BufferSize: -2}},
+		"buffer size 2 MiB":    {Options: &Options{BufferSize: 2 << 20}},
+		"options by value":     {Options: Options{}},
+		"another buffer size":  {Options: &Options{BufferSize: 2 * DefaultBufferSize}},
+		"gnet-looking options": {Options: &struct{ EnrollQueue int }{8}},
+	} {
+		cfg.Addr = "127.0.0.1:0"
+		if e, err := Start(cfg, &nopHandler{}); !errors.Is(err, engine.ErrConfig) {
+			if e != nil {
+				e.Stop(context.Background())
+			}
+			t.Errorf("%s: Start = %v; want ErrConfig", name, err)
+		}
+	}
+	// The size already applied is accepted again.
+	start(t, engine.Config{Loops: 1, Options: &Options{BufferSize: DefaultBufferSize}}, &nopHandler{})
+}
+
+// TestWritePollerReuse: a connection that queued output and closed leaves
+// nothing in the write poller, so the next connection on the same
+// descriptor number can queue output too (epoll keys its registrations by
+// descriptor).
+func TestWritePollerReuse(t *testing.T) {
+	payload := bytes.Repeat([]byte("x"), 64<<10)
+	var (
+		mu     sync.Mutex
+		queued = map[engine.Conn]bool{}
+		fds    []int
+	)
+	h := &nopHandler{open: func(c engine.Conn) {
+		for c.OutboundBuffered() < 1<<20 {
+			if err := c.Write(payload); err != nil {
+				t.Errorf("Write: %v", err)
+				return
+			}
+		}
+		mu.Lock()
+		queued[c] = true
+		fds = append(fds, c.Fd())
+		mu.Unlock()
+	}}
+	e := start(t, engine.Config{Loops: 1}, h)
+	for round := range 3 {
+		c, err := net.Dial("tcp", e.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			mu.Lock()
+			n := len(fds)
+			mu.Unlock()
+			if n == round+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: no output queued", round)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		// Read some, so the write poller reports and the loop re-arms,
+		// then leave with output still queued.
+		if _, err := io.ReadFull(c, make([]byte, 256<<10)); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close()
+		waitClosed(t, e)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("descriptors used: %v", fds)
+	if len(queued) != 3 {
+		t.Errorf("%d connections queued output; want 3", len(queued))
+	}
+	e.wp.mu.Lock()
+	defer e.wp.mu.Unlock()
+	if n := len(e.wp.conns); n != 0 {
+		t.Errorf("write poller still holds %d connections", n)
+	}
+}
+
+// waitClosed waits until the engine's loops hold no connection.
+func waitClosed(t *testing.T, e *npEngine) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		open := 0
+		for _, ls := range e.loops {
+			ls.mu.Lock()
+			if ls.head != nil {
+				open++
+			}
+			ls.mu.Unlock()
+		}
+		if open == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connections still open")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
