@@ -55,23 +55,36 @@ type errLimiter struct {
 // runHandler runs the handler of r on the loop: inHandler marks the call
 // (a WSSend there is flushed with the reply, not at once) and the session's
 // LRU stamp records the use.
+// It recovers a panic itself rather than through callHandler: one call
+// with one deferred function per request, as the hot path had before.
 func (c *Session) runHandler(r *Request) (err error, panicked bool) {
 	c.inHandler = true
-	err, panicked = c.lp.srv.callHandler(c, r)
-	c.inHandler = false
-	c.lru.Store(c.lp.stamp())
-	return err, panicked
+	defer func() {
+		c.inHandler = false
+		c.lru.Store(c.lp.stamp())
+		if v := recover(); v != nil {
+			panicked = true
+			c.lp.srv.handlerPanicked(c, v)
+		}
+	}()
+	return r.h.Handler(r), false
 }
 
-// callHandler runs a handler and recovers a panic.
+// callHandler runs a handler and recovers a panic (Blocking handlers, on
+// their worker).
 func (s *Server) callHandler(c *Session, r *Request) (err error, panicked bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			panicked = true
-			s.log.Error("httpd: handler panic recovered", "session", c.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.handlerPanicked(c, v)
 		}
 	}()
 	return r.h.Handler(r), false
+}
+
+// handlerPanicked logs a recovered handler panic with its stack.
+func (s *Server) handlerPanicked(c *Session, v any) {
+	s.log.Error("httpd: handler panic recovered", "session", c.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 }
 
 func (s *Server) callErrHandler(c *Session, r *Request, fn ErrHandlerFunc, status int) (err error, panicked bool) {
