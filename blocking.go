@@ -447,16 +447,47 @@ func (c *Session) blockBodyProgress(n int, done bool) {
 	}
 }
 
-// blockWrite writes reply bytes a worker produced (loop side).
+// blockChunk carries reply bytes a worker produced to the loop. Chunks
+// and their buffers are reused (chunkPool): a streaming reply costs no
+// allocation per piece once warm.
 type blockChunk struct {
 	r *Request
 	b []byte
 }
 
+// chunkPool holds spent blockChunks with their buffers, larger than a
+// blockingRequest's own and at most chunkKeepMax.
+var chunkPool sync.Pool
+
+const chunkKeepMax = 4 << 20
+
+// spareChunk returns a spent chunk whose buffer the worker may fill, nil
+// when the pool has none.
+func spareChunk() *blockChunk {
+	ch, _ := chunkPool.Get().(*blockChunk)
+	return ch
+}
+
+// recycle gives a written chunk back to the pool (loop side).
+func (ch *blockChunk) recycle() {
+	ch.r = nil
+	if c := cap(ch.b); c > blockOutRoom && c <= chunkKeepMax {
+		ch.b = ch.b[:0]
+		chunkPool.Put(ch)
+	}
+}
+
+// blockWrite writes reply bytes a worker produced (loop side). When
+// nothing else waits in the loop's output, the chunk is written as it is,
+// without a copy into the loop's buffer.
 func (c *Session) blockWrite(w *blockChunk) {
 	c.blockEvents(w.r, len(w.b))
-	c.lp.out = append(c.lp.out, w.b...)
-	c.flush()
+	if len(c.lp.out) == 0 {
+		c.writeOut(w.b)
+	} else {
+		c.lp.out = append(c.lp.out, w.b...)
+		c.flush()
+	}
 	bp := w.r.bp
 	bp.mu.Lock()
 	bp.inflight -= len(w.b)
@@ -466,6 +497,7 @@ func (c *Session) blockWrite(w *blockChunk) {
 	if bp.queued > 0 {
 		c.x.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	}
+	w.recycle()
 }
 
 // blockEvents emits, on the loop, the reply events of a blocking handler:
@@ -567,8 +599,12 @@ func (r *Request) flushWorker(final bool) error {
 			return errDeadline
 		}
 	}
-	chunk := &blockChunk{r: r, b: r.wbuf}
-	r.wbuf = nil
+	chunk := r.spare
+	if chunk == nil {
+		chunk = &blockChunk{}
+	}
+	chunk.r, chunk.b = r, r.wbuf
+	r.wbuf, r.spare = nil, nil
 	s.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockWrite, ID: uint64(r.s.id), Arg: chunk})
 	return nil
 }
