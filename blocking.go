@@ -307,6 +307,7 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	c.st = stBlocking
 	c.x.breq = r
 	ok := s.pool.tryGo(r)
+	c.lp.yield = ok
 	if !ok {
 		// Every worker is busy: 503, and the body is skipped like any
 		// unrouted request's.
@@ -401,6 +402,7 @@ func (c *Session) feedBlocking() {
 		}
 		bp.left -= int64(k)
 		bp.push(src[:k], bp.left == 0)
+		c.lp.yield = true
 		c.inDiscard(k)
 		c.emit(EventOnData, k)
 		c.blockBodyProgress(k, bp.left == 0)
@@ -424,6 +426,7 @@ func (c *Session) feedBlocking() {
 		return
 	}
 	bp.push(dst[:nd], c.x.cd.Done())
+	c.lp.yield = true
 	c.emit(EventOnData, nd)
 	c.blockBodyProgress(ns, c.x.cd.Done())
 	if ns < len(src) && !c.x.cd.Done() {
@@ -494,6 +497,7 @@ func (c *Session) blockWrite(w *blockChunk) {
 	bp.queued = c.ec.OutboundBuffered()
 	bp.mu.Unlock()
 	bp.signal()
+	c.lp.yield = true
 	if bp.queued > 0 {
 		c.x.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	}
@@ -529,6 +533,7 @@ func (c *Session) pollBlocking() {
 	bp.queued = ob
 	bp.mu.Unlock()
 	bp.signal()
+	c.lp.yield = true
 	if ob > 0 {
 		c.x.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	} else {
