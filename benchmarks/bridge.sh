@@ -18,6 +18,7 @@
 #
 #   ./bridge.sh              5 s runs, 3 repetitions
 #   QUICK=1 ./bridge.sh      2 s runs, 1 repetition
+#   ./bridge.sh -report      only rewrite results/bridge.txt from results/bridge.raw
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -47,9 +48,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+notes=()
+load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+raw=results/bridge.raw
+if [ "${1:-}" != -report ]; then
 go build -o "$work/peers" ./cmd/peers
 srvpin=() clipin=()
-notes=()
 if [ "$(nproc)" -ge 2 ]; then
   srvpin=(taskset -c 0)
   clipin=(taskset -c 1)
@@ -57,8 +61,6 @@ else
   notes+=("not pinned: fewer than 2 CPUs")
 fi
 
-load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
-raw=results/bridge.raw
 {
   echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "# wrk -t1 -d$DURATION; $REPS repetitions; scenario server repetition requests/s peak-RSS-KiB"
@@ -73,15 +75,17 @@ for rep in $(seq 1 "$REPS"); do
       GOMAXPROCS=1 "${srvpin[@]}" "$work/peers" -server "$s" -addr "$addr" -loops 1 -procs 1 >"$work/$s.log" 2>&1 &
       pid=$!
       pids+=("$pid")
-      for _ in $(seq 1 100); do
+      for _ in $(seq 1 300); do
         grep -q '^ready' "$work/$s.log" && break
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
       done
       if ! grep -q '^ready' "$work/$s.log"; then
-        echo "bridge.sh: $s did not start:" >&2
-        cat "$work/$s.log" >&2
-        exit 1
+        # Seen on a loaded machine: the sample is skipped, not the run.
+        notes+=("$scenario $s rep $rep: did not start within 30 s: $(head -c 200 "$work/$s.log")")
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        continue
       fi
       case $scenario in
         plain) args=(-c64 "http://$addr/plaintext") ;;
@@ -103,7 +107,9 @@ for rep in $(seq 1 "$REPS"); do
   done
 done
 
-allocs=$(cd cmd/peers && go test -count=1 -run TestBridgeAllocs -v . 2>&1 | sed -n '/allocations per request/,/^---/p' | grep -E '^ +[a-z]' | sed 's/^ *//' || true)
+fi
+
+allocs=$(cd cmd/peers && go test -count=1 -run TestBridgeAllocs -v . 2>&1 | sed -n '/allocations per request/,/^---/p' | grep -E '^ +[a-z-]+ /' | sed 's/^ *//' || true)
 
 {
   head -2 "$raw"
@@ -111,35 +117,54 @@ allocs=$(cd cmd/peers && go test -count=1 -run TestBridgeAllocs -v . 2>&1 | sed 
   echo "# load average (1/5/15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
   echo
   awk -v servers="$SERVERS" '
-    !/^#/ { v[$1" "$2] = v[$1" "$2] " " $4; r[$1" "$2] = ($5 > r[$1" "$2] ? $5 : r[$1" "$2]) }
-    function median(s,   a, n, i, j, t) {
-      n = split(s, a, " ")
+    # Ratios are the median of per-repetition ratios: the servers of one
+    # repetition ran back to back, so a change in the load of the machine
+    # between repetitions moves both sides of each ratio alike.
+    !/^#/ { v[$1" "$2] = v[$1" "$2] " " $4; s[$1" "$2" "$3] = $4; r[$1" "$2] = ($5 > r[$1" "$2] ? $5 : r[$1" "$2]); if ($3 > reps) reps = $3 }
+    function median(str,   a, n, i, j, t) {
+      n = split(str, a, " ")
+      if (n == 0) return 0
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function ratio(sc, other,   k, str) {
+      str = ""
+      for (k = 1; k <= reps; k++) if (s[sc " bridge " k] > 0 && s[sc " " other " " k] > 0) str = str " " s[sc " bridge " k] / s[sc " " other " " k]
+      return median(str)
     }
     END {
       ns = split(servers, sv, " ")
       split("plain pipe16 upload download", sc, " ")
       split("1.5 5 1.2 1.2", target, " ")
-      printf "%-9s %-12s %12s %10s %14s %14s %12s\n", "scenario", "server", "req/s", "MiB/s", "bridge/this", "peak RSS MiB", ""
+      printf "%-9s %-12s %12s %10s %14s %14s\n", "scenario", "server", "req/s", "MiB/s", "bridge/this", "peak RSS MiB"
       for (k = 1; k <= 4; k++) {
-        b = median(v[sc[k] " bridge"])
         for (i = 1; i <= ns; i++) {
           m = median(v[sc[k] " " sv[i]])
           mib = (sc[k] == "upload" || sc[k] == "download") ? sprintf("%.0f", m) : "-"
-          ratio = (m > 0 && sv[i] != "bridge") ? sprintf("%.2fx", b / m) : "-"
-          printf "%-9s %-12s %12.0f %10s %14s %14.1f\n", sc[k], sv[i], m, mib, ratio, r[sc[k] " " sv[i]] / 1024
+          rt = ratio(sc[k], sv[i])
+          ratio_s = (sv[i] != "bridge" && rt > 0) ? sprintf("%.2fx", rt) : "-"
+          printf "%-9s %-12s %12.0f %10s %14s %14.1f\n", sc[k], sv[i], m, mib, ratio_s, r[sc[k] " " sv[i]] / 1024
         }
       }
       print ""
-      print "Targets (bridge req/s over the other server): plain >= 1.5x nethttp-std and >= 1.2x fhadaptor;"
+      print "req/s: median of the repetitions; bridge/this: median of the per-repetition ratios."
+      print "Targets (bridge over the other server): plain >= 1.5x nethttp-std and >= 1.2x fhadaptor;"
       print "pipe16 >= 5x nethttp-std; upload and download >= 1.2x nethttp-std (1 MiB each, so MiB/s = req/s)."
       for (k = 1; k <= 4; k++) {
-        b = median(v[sc[k] " bridge"]); n = median(v[sc[k] " nethttp-std"])
-        if (n > 0) printf "  %-9s bridge/nethttp-std %.2fx (target %sx): %s\n", sc[k], b / n, target[k], (b / n >= target[k] ? "met" : "MISSED")
+        q = ratio(sc[k], "nethttp-std")
+        if (q > 0) printf "  %-9s bridge/nethttp-std %.2fx (target %sx): %s\n", sc[k], q, target[k], (q >= target[k] ? "met" : "MISSED")
       }
-      f = median(v["plain fhadaptor"])
-      if (f > 0) printf "  %-9s bridge/fhadaptor   %.2fx (target 1.2x): %s\n", "plain", median(v["plain bridge"]) / f, (median(v["plain bridge"]) / f >= 1.2 ? "met" : "MISSED")
+      q = ratio("plain", "fhadaptor")
+      if (q > 0) printf "  %-9s bridge/fhadaptor   %.2fx (target 1.2x): %s\n", "plain", q, (q >= 1.2 ? "met" : "MISSED")
+      for (k = 1; k <= 4; k++) {
+        q = loopRatio(sc[k])
+        if (q > 0) printf "  %-9s bridge-loop/nethttp-std %.2fx (the same handler run on the loop, not the Blocking pool)\n", sc[k], q
+      }
+    }
+    function loopRatio(sc,   k, str) {
+      str = ""
+      for (k = 1; k <= reps; k++) if (s[sc " bridge-loop " k] > 0 && s[sc " nethttp-std " k] > 0) str = str " " s[sc " bridge-loop " k] / s[sc " nethttp-std " k]
+      return median(str)
     }' "$raw"
   echo
   echo "Heap allocations per request, same handler, in one process (cmd/peers TestBridgeAllocs; server, path, allocs):"
