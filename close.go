@@ -25,29 +25,29 @@ func (c *Session) closeAfterReply() {
 }
 
 func (c *Session) releaseRequest() {
-	if c.x == nil {
+	if c.reqState == nil {
 		return
 	}
-	if c.x.breq != nil {
+	if c.reqState.breq != nil {
 		// The worker keeps the parser; its later items are dropped.
-		c.x.breq.bp.abandon()
-		c.x.breq = nil
+		c.reqState.breq.bp.abandon()
+		c.reqState.breq = nil
 	}
-	if c.x.p != nil {
-		c.lp.putParser(c.x.p)
-		c.x.p = nil
+	if c.reqState.p != nil {
+		c.lp.putParser(c.reqState.p)
+		c.reqState.p = nil
 	}
-	c.x.headCopy = nil
-	if c.x.body != nil {
-		c.lp.putBuf(c.x.body)
-		c.x.body = nil
+	c.reqState.headCopy = nil
+	if c.reqState.body != nil {
+		c.lp.putBuf(c.reqState.body)
+		c.reqState.body = nil
 	}
 	c.releaseChunked()
 }
 
 func (c *Session) linger() {
 	x := c.rq()
-	x.tin = x.tin[:0]
+	x.plain = x.plain[:0]
 	b := c.ec.Peek()
 	c.ec.Discard(len(b))
 	x.lingered += int64(len(b))
@@ -98,15 +98,15 @@ func (s *Server) closeSession(c *Session, err error) {
 	}
 	c.freed = true
 	c.cancelContext()
-	if c.x != nil && c.x.breq != nil {
-		c.x.breq.bp.abandon()
-		c.x.breq = nil
+	if c.reqState != nil && c.reqState.breq != nil {
+		c.reqState.breq.bp.abandon()
+		c.reqState.breq = nil
 	}
-	if c.x != nil && c.x.async != nil {
-		c.x.async.closed()
-		c.x.async = nil
+	if c.reqState != nil && c.reqState.async != nil {
+		c.reqState.async.closed()
+		c.reqState.async = nil
 	}
-	if w := c.ws; w != nil && w.h.WSOnClose != nil && c.aflags.Load()&flagUpgraded != 0 {
+	if w := c.ws; w != nil && w.h.WSOnClose != nil && c.shared.Load()&flagUpgraded != 0 {
 		// The handler's own close hook, while the contexts are still set.
 		f := w.h.WSOnClose
 		_ = s.callHook(c, func() error { f(c); return nil })
@@ -114,7 +114,7 @@ func (s *Server) closeSession(c *Session, err error) {
 	if f := s.cfg.OnClose; f != nil {
 		_ = s.callHook(c, func() error { f(c); return nil })
 	}
-	if x := c.cx; x != nil {
+	if x := c.extra; x != nil {
 		x.ctx.release(c)
 		x.tctx.release(c)
 	}
@@ -128,12 +128,12 @@ func (s *Server) closeSession(c *Session, err error) {
 			s.handshakers.Delete(c)
 		}
 		c.closeTransport()
-		c.cx.tr = nil
+		c.extra.tr = nil
 	}
 	c.unaccount()
 	c.releaseRequest()
-	if x := c.x; x != nil { // releaseRequest returned what it held
-		c.x = nil
+	if x := c.reqState; x != nil { // releaseRequest returned what it held
+		c.reqState = nil
 		c.lp.putReqState(x)
 	}
 	c.emit(EventDisconnected, 0)
