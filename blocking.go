@@ -307,6 +307,7 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	c.st = stBlocking
 	c.reqState.breq = r
 	ok := s.pool.tryGo(r)
+	c.lp.yield = ok
 	if !ok {
 		// Every worker is busy: 503, and the body is skipped like any
 		// unrouted request's.
@@ -401,6 +402,7 @@ func (c *Session) feedBlocking() {
 		}
 		bp.left -= int64(k)
 		bp.push(src[:k], bp.left == 0)
+		c.lp.yield = true
 		c.inDiscard(k)
 		c.emit(EventOnData, k)
 		c.blockBodyProgress(k, bp.left == 0)
@@ -424,6 +426,7 @@ func (c *Session) feedBlocking() {
 		return
 	}
 	bp.push(dst[:nd], c.reqState.cd.Done())
+	c.lp.yield = true
 	c.emit(EventOnData, nd)
 	c.blockBodyProgress(ns, c.reqState.cd.Done())
 	if ns < len(src) && !c.reqState.cd.Done() {
@@ -447,25 +450,58 @@ func (c *Session) blockBodyProgress(n int, done bool) {
 	}
 }
 
-// blockWrite writes reply bytes a worker produced (loop side).
+// blockChunk carries reply bytes a worker produced to the loop. Chunks
+// and their buffers are reused (chunkPool): a streaming reply costs no
+// allocation per piece once warm.
 type blockChunk struct {
 	r *Request
 	b []byte
 }
 
+// chunkPool holds spent blockChunks with their buffers, larger than a
+// blockingRequest's own and at most chunkKeepMax.
+var chunkPool sync.Pool
+
+const chunkKeepMax = 4 << 20
+
+// spareChunk returns a spent chunk whose buffer the worker may fill, nil
+// when the pool has none.
+func spareChunk() *blockChunk {
+	ch, _ := chunkPool.Get().(*blockChunk)
+	return ch
+}
+
+// recycle gives a written chunk back to the pool (loop side).
+func (ch *blockChunk) recycle() {
+	ch.r = nil
+	if c := cap(ch.b); c > blockOutRoom && c <= chunkKeepMax {
+		ch.b = ch.b[:0]
+		chunkPool.Put(ch)
+	}
+}
+
+// blockWrite writes reply bytes a worker produced (loop side). When
+// nothing else waits in the loop's output, the chunk is written as it is,
+// without a copy into the loop's buffer.
 func (c *Session) blockWrite(w *blockChunk) {
 	c.blockEvents(w.r, len(w.b))
-	c.lp.out = append(c.lp.out, w.b...)
-	c.flush()
+	if len(c.lp.out) == 0 {
+		c.writeOut(w.b)
+	} else {
+		c.lp.out = append(c.lp.out, w.b...)
+		c.flush()
+	}
 	bp := w.r.bp
 	bp.mu.Lock()
 	bp.inflight -= len(w.b)
 	bp.queued = c.ec.OutboundBuffered()
 	bp.mu.Unlock()
 	bp.signal()
+	c.lp.yield = true
 	if bp.queued > 0 {
 		c.reqState.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	}
+	w.recycle()
 }
 
 // blockEvents emits, on the loop, the reply events of a blocking handler:
@@ -497,6 +533,7 @@ func (c *Session) pollBlocking() {
 	bp.queued = ob
 	bp.mu.Unlock()
 	bp.signal()
+	c.lp.yield = true
 	if ob > 0 {
 		c.reqState.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	} else {
@@ -567,8 +604,12 @@ func (r *Request) flushWorker(final bool) error {
 			return errDeadline
 		}
 	}
-	chunk := &blockChunk{r: r, b: r.wbuf}
-	r.wbuf = nil
+	chunk := r.spare
+	if chunk == nil {
+		chunk = &blockChunk{}
+	}
+	chunk.r, chunk.b = r, r.wbuf
+	r.wbuf, r.spare = nil, nil
 	s.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockWrite, ID: uint64(r.s.id), Arg: chunk})
 	return nil
 }

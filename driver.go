@@ -89,6 +89,7 @@ func (d driver) OnTraffic(ec engine.Conn) {
 		c.process()
 		c.flush()
 		c.schedule()
+		c.lp.yieldToWorkers()
 	case *rejected:
 		n := len(ec.Peek())
 		ec.Discard(n)
@@ -118,6 +119,7 @@ func (d driver) OnTimer(ec engine.Conn) {
 		c.onTimer()
 		c.flush()
 		c.schedule()
+		c.lp.yieldToWorkers()
 	case *rejected:
 		ec.Close()
 	}
@@ -128,9 +130,10 @@ func (d driver) OnWake(i int) {
 	for {
 		_, more := lp.q.Drain(256, lp.runItem)
 		if !more {
-			return
+			break
 		}
 	}
+	lp.yieldToWorkers()
 }
 
 // OnTick refreshes the loop's clock. The engine ticks every

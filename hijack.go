@@ -99,6 +99,7 @@ func (c *Session) feedRaw(bp *bodyPipe) {
 	k := min(len(src), room)
 	if k > 0 {
 		bp.push(src[:k], false)
+		c.lp.yield = true
 		c.inDiscard(k)
 		c.emit(EventOnData, k)
 	}

@@ -5,6 +5,7 @@ package httpd
 // message is in progress, so that an idle session holds none of them.
 
 import (
+	"runtime"
 	"time"
 
 	hc "github.com/evhttpd/httpd/codec/http"
@@ -33,6 +34,10 @@ type loop struct {
 	now      int64       // monotonic ns, refreshed every tick (OnTick)
 	wall     time.Time   // wall time of the same reading, for the Date header
 	scratch  []byte      // decode target for discarded chunked bodies
+
+	// yield: a Blocking worker was started or woken during this callback
+	// (blocking.go); see yieldToWorkers.
+	yield bool
 
 	held       int64 // bytes its sessions hold (budget.go)
 	resetting  int64 // bytes held by sessions shed has reset, not yet closed
@@ -190,4 +195,24 @@ func (lp *loop) growBuf(b []byte, hint int, limit int64) []byte {
 	copy(nb, b)
 	lp.putBuf(b)
 	return nb
+}
+
+// oneProc reports whether the process runs on one P (GOMAXPROCS=1).
+var oneProc = func() bool { return runtime.GOMAXPROCS(0) == 1 }
+
+// yieldToWorkers runs at the end of an engine callback. With one P, a
+// worker goroutine the loop started or woke (a Blocking handler, its body
+// pipe refilled, its output drained) cannot run while the loop holds the
+// P, and the loop keeps it through its poller's wait, a raw system call
+// the runtime takes the P back from only when its monitor notices (20 µs to
+// 10 ms later): every hand-off to a worker would cost that. Yielding lets
+// the worker run now. With more Ps an idle one picks the worker up at
+// once, and nothing is done.
+func (lp *loop) yieldToWorkers() {
+	if lp.yield {
+		lp.yield = false
+		if lp.srv.oneProc {
+			runtime.Gosched()
+		}
+	}
 }

@@ -15,21 +15,29 @@ func (c *Session) flush() {
 	if len(lp.out) == 0 {
 		return
 	}
+	out := lp.out
+	if cap(lp.out) > outKeep {
+		lp.out = make([]byte, 0, outKeep)
+	} else {
+		lp.out = lp.out[:0]
+	}
+	c.writeOut(out)
+}
+
+// writeOut writes b to the connection (through its transport) and
+// enforces the outbound cap; b may be reused once it returns.
+func (c *Session) writeOut(b []byte) {
+	lp := c.lp
 	if !c.closing || c.st == stLinger {
 		if tr := c.transport(); tr == nil {
-			_ = c.ec.Write(lp.out)
-		} else if w, err := tr.Send(lp.wire[:0], lp.out); err != nil {
+			_ = c.ec.Write(b)
+		} else if w, err := tr.Send(lp.wire[:0], b); err != nil {
 			c.lp.srv.log.Debug("httpd: transport send failed", "session", c.id, "err", err)
 			c.abort()
 		} else {
 			_ = c.ec.Write(w)
 			lp.wire = w[:0]
 		}
-	}
-	if cap(lp.out) > outKeep {
-		lp.out = make([]byte, 0, outKeep)
-	} else {
-		lp.out = lp.out[:0]
 	}
 	ob := c.ec.OutboundBuffered()
 	if ob > 0 && (c.reqState == nil || c.reqState.sendDL == 0) {

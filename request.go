@@ -70,6 +70,7 @@ type Request struct {
 	tr         Transport   //
 	hij        *hijackConn // set once a Blocking handler hijacked the connection
 	recvd      int64       // body bytes Recv returned on a worker (Config.OnRequestDone)
+	spare      *blockChunk // a pooled chunk whose buffer wbuf is (blocking.go)
 }
 
 // Reply errors.
@@ -539,6 +540,12 @@ func (r *Request) appendOut(p []byte) { r.setOut(append(r.outBuf(), p...)) }
 // handlers, the request's own buffer on a worker.
 func (r *Request) outBuf() []byte {
 	if r.blocking {
+		if r.wbuf == nil && r.spare == nil {
+			// A spent chunk's buffer, and the chunk to hand it over in.
+			if r.spare = spareChunk(); r.spare != nil {
+				r.wbuf = r.spare.b[:0]
+			}
+		}
 		return r.wbuf
 	}
 	return r.s.lp.out

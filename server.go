@@ -42,6 +42,8 @@ type Server struct {
 
 	errLog errLimiter // rate of handler error lines (handlerFailed)
 
+	oneProc bool // GOMAXPROCS was 1 at Start (loop.yieldToWorkers)
+
 	held         atomic.Int64 // bytes all sessions hold (budget.go)
 	budgetResets atomic.Int64 // sessions reset over MaxBufferedBytes
 
@@ -184,6 +186,7 @@ func newServer(cfg Config) (*Server, ctrl.Token, error) {
 		s.loops[i].clock()
 	}
 	s.pool = newWorkerPool(cfg.BlockingWorkers)
+	s.oneProc = oneProc()
 	return s, token, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -595,5 +596,57 @@ func TestPathValues(t *testing.T) {
 	}
 	if _, b := get(t, cl, base+"/native/7/a/b"); b != "native 7 a/b" {
 		t.Errorf("native: %q", b)
+	}
+}
+
+// TestOneProc serves a streamed upload, a download and a hijacked echo
+// with GOMAXPROCS=1, where the loop hands every step to the worker by
+// yielding its only P (loop.yieldToWorkers).
+func TestOneProc(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	h := http.NewServeMux()
+	h.HandleFunc("/up", func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprint(w, n)
+	})
+	h.HandleFunc("/down", func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 64; i++ {
+			w.Write(make([]byte, 64<<10))
+		}
+	})
+	h.Handle("/echo", echoUpgrade(t))
+	srv, base, cl := start(t, httpd.Config{EventLoops: 1, BlockingPrebuffer: 16 << 10, MaxBodySize: 1 << 30}, h)
+	res, err := cl.Post(base+"/up", "application/octet-stream", io.LimitReader(zeros{}, 16<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != fmt.Sprint(16<<20) {
+		t.Errorf("upload: %q", b)
+	}
+	if _, body := get(t, cl, base+"/down"); len(body) != 64*64<<10 {
+		t.Errorf("download: %d bytes", len(body))
+	}
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	io.WriteString(c, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(c)
+	if res, err := http.ReadResponse(br, nil); err != nil || res.StatusCode != 101 {
+		t.Fatalf("upgrade: %v", err)
+	}
+	msg := bytes.Repeat([]byte("one proc "), 100000)
+	go c.Write(msg)
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(br, got); err != nil || !bytes.Equal(got, msg) {
+		t.Errorf("echo: %v", err)
 	}
 }
