@@ -102,7 +102,7 @@ func (a *AsyncReply) Done() error {
 
 // open reports whether the reply is still the one the session waits on.
 func (a *AsyncReply) open(c *Session) bool {
-	return c.x != nil && c.x.async == a && !c.closing
+	return c.reqState != nil && c.reqState.async == a && !c.closing
 }
 
 // finish ends the detached reply on the loop and resumes the session.
@@ -113,7 +113,7 @@ func (a *AsyncReply) finish(c *Session, err error) {
 		c.lp.srv.handlerFailed(a.r, err)
 	}
 	c.requestDone(a.r, err)
-	c.x.async = nil
+	c.reqState.async = nil
 	c.st = stHead
 	if !keep || c.closing {
 		c.closeAfterReply()

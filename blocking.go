@@ -273,10 +273,10 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, r *Request) (int, erro
 // first n bytes.
 func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	s := c.lp.srv
-	p := c.x.p
+	p := c.reqState.p
 	br := &blockingRequest{}
 	r := &br.Request
-	r.reset(c, c.x.h, p, nil)
+	r.reset(c, c.reqState.h, p, nil)
 	r.blocking = true
 	// What a worker may ask of the session, read now on the loop.
 	r.remote, r.local = c.addrs()
@@ -301,25 +301,25 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	r.bp.init(left)
 	r.bp.ctxStore = &br.ctx
 	// The worker owns the parser until the request is done.
-	c.x.p = nil
+	c.reqState.p = nil
 	c.inDiscard(n)
-	c.x.headLen = 0
+	c.reqState.headLen = 0
 	c.st = stBlocking
-	c.x.breq = r
+	c.reqState.breq = r
 	ok := s.pool.tryGo(r)
 	c.lp.yield = ok
 	if !ok {
 		// Every worker is busy: 503, and the body is skipped like any
 		// unrouted request's.
-		c.x.breq = nil
-		c.x.p = p
+		c.reqState.breq = nil
+		c.reqState.p = p
 		c.st = stHead
 		p.Rebind(head)
 		return c.rejectUnread(503, 0)
 	}
 	if r.bp.left != 0 {
 		c.continue100(p)
-		if c.x.bodyDL == 0 {
+		if c.reqState.bodyDL == 0 {
 			c.startBody()
 		}
 	}
@@ -363,17 +363,17 @@ func (s *Server) pushItem(lp *loop, it ctrl.Item) {
 // feedBlocking moves body bytes from the connection into the handler's pipe
 // (loop side), leaving them queued when the pipe is full.
 func (c *Session) feedBlocking() {
-	r := c.x.breq
+	r := c.reqState.breq
 	if r == nil {
 		return
 	}
 	bp := r.bp
-	if c.x.hijacked {
+	if c.reqState.hijacked {
 		c.feedRaw(bp)
 		return
 	}
 	src := c.inPeek()
-	bodyDone := bp.left == 0 || (bp.left < 0 && c.x.cd.Done())
+	bodyDone := bp.left == 0 || (bp.left < 0 && c.reqState.cd.Done())
 	if bodyDone {
 		// Input beyond the body waits for the handler to finish; cap it
 		// as a stalled session's.
@@ -418,18 +418,18 @@ func (c *Session) feedBlocking() {
 	if room < len(dst) {
 		dst = dst[:room]
 	}
-	nd, ns, err := c.x.cd.Decode(dst, src)
+	nd, ns, err := c.reqState.cd.Decode(dst, src)
 	c.inDiscard(ns)
 	if err != nil {
 		bp.fail(ErrBodyInterrupted)
 		c.protocolError(err)
 		return
 	}
-	bp.push(dst[:nd], c.x.cd.Done())
+	bp.push(dst[:nd], c.reqState.cd.Done())
 	c.lp.yield = true
 	c.emit(EventOnData, nd)
-	c.blockBodyProgress(ns, c.x.cd.Done())
-	if ns < len(src) && !c.x.cd.Done() {
+	c.blockBodyProgress(ns, c.reqState.cd.Done())
+	if ns < len(src) && !c.reqState.cd.Done() {
 		bp.mu.Lock()
 		bp.starved = true
 		bp.mu.Unlock()
@@ -442,10 +442,10 @@ func (c *Session) feedBlocking() {
 // not end the request: see onTimer.)
 func (c *Session) blockBodyProgress(n int, done bool) {
 	if done {
-		c.x.bodyDL = 0
+		c.reqState.bodyDL = 0
 		return
 	}
-	if c.x.bodyDL != 0 {
+	if c.reqState.bodyDL != 0 {
 		c.bodyProgress(n)
 	}
 }
@@ -499,7 +499,7 @@ func (c *Session) blockWrite(w *blockChunk) {
 	bp.signal()
 	c.lp.yield = true
 	if bp.queued > 0 {
-		c.x.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
+		c.reqState.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	}
 	w.recycle()
 }
@@ -522,9 +522,9 @@ func (c *Session) blockEvents(r *Request, n int) {
 
 // pollBlocking refreshes the outbound figure a waiting worker sees.
 func (c *Session) pollBlocking() {
-	r := c.x.breq
+	r := c.reqState.breq
 	if r == nil {
-		c.x.pollDL = 0
+		c.reqState.pollDL = 0
 		return
 	}
 	bp := r.bp
@@ -535,9 +535,9 @@ func (c *Session) pollBlocking() {
 	bp.signal()
 	c.lp.yield = true
 	if ob > 0 {
-		c.x.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
+		c.reqState.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	} else {
-		c.x.pollDL = 0
+		c.reqState.pollDL = 0
 	}
 }
 
@@ -616,7 +616,7 @@ func (r *Request) flushWorker(final bool) error {
 
 // blockDone completes a blocking request on the loop.
 func (c *Session) blockDone(r *Request) {
-	if c.x.hijacked {
+	if c.reqState.hijacked {
 		// The conn lives on without its handler (hijack.go), and other
 		// goroutines may be writing through it: r.wbuf is theirs.
 		return
@@ -627,12 +627,12 @@ func (c *Session) blockDone(r *Request) {
 		r.wbuf = nil
 	}
 	c.requestDone(r, nil)
-	c.x.breq = nil
-	c.x.pollDL = 0
+	c.reqState.breq = nil
+	c.reqState.pollDL = 0
 	c.lru.Store(c.lp.stamp())
 	p := r.p
-	c.x.p = p
-	c.x.h = r.h
+	c.reqState.p = p
+	c.reqState.h = r.h
 	if !r.keep || c.closing {
 		c.closeAfterReply()
 		return
@@ -652,12 +652,12 @@ func (c *Session) blockDone(r *Request) {
 		c.endRequest()
 	case bp.left < 0:
 		// The handler left part of a chunked body: skip it (capped).
-		c.x.drainLeft = -1
+		c.reqState.drainLeft = -1
 		c.st = stDrain
 	case bp.left <= c.lp.srv.cfg.MaxDrain:
-		c.x.drainLeft = bp.left
+		c.reqState.drainLeft = bp.left
 		c.st = stDrain
-		if c.x.drainLeft == 0 {
+		if c.reqState.drainLeft == 0 {
 			c.endRequest()
 		}
 	default:

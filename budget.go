@@ -17,8 +17,8 @@ func (c *Session) heldBytes() int64 {
 	// The engine's buffers grow by doubling: count the power of two that
 	// holds the bytes, which is closer to the memory they take.
 	n := ceilPow2(c.ec.InboundBuffered()) + ceilPow2(c.ec.OutboundBuffered())
-	if x := c.x; x != nil {
-		n += len(x.tin) + len(x.body)
+	if x := c.reqState; x != nil {
+		n += len(x.plain) + len(x.body)
 	}
 	if w := c.ws; w != nil && w.in != nil {
 		n += w.in.Buffered()
@@ -41,8 +41,8 @@ func ceilPow2(n int) int {
 func (c *Session) account() {
 	cur := c.heldBytes()
 	var prev int64
-	if c.x != nil {
-		prev = c.x.held
+	if c.reqState != nil {
+		prev = c.reqState.held
 	}
 	if cur == prev {
 		return
@@ -57,7 +57,7 @@ func (c *Session) account() {
 
 // unaccount drops a closing session's share.
 func (c *Session) unaccount() {
-	x := c.x
+	x := c.reqState
 	if x == nil {
 		return
 	}
@@ -99,8 +99,8 @@ func (lp *loop) shed() {
 	}
 	var list []heavy
 	s.slab.Range(func(id SessionID, c *Session) bool {
-		if c.lp == lp && !c.closing && c.x != nil && c.x.held > 0 {
-			list = append(list, heavy{c, c.x.held})
+		if c.lp == lp && !c.closing && c.reqState != nil && c.reqState.held > 0 {
+			list = append(list, heavy{c, c.reqState.held})
 		}
 		return true
 	})
@@ -123,7 +123,7 @@ func (lp *loop) shed() {
 		s.log.Debug("httpd: over MaxBufferedBytes; resetting the session holding the most",
 			"session", h.c.id, "held", h.held)
 		h.c.reset()
-		h.c.x.shedHeld = h.held
+		h.c.reqState.shedHeld = h.held
 		lp.resetting += h.held
 		left -= h.held
 	}

@@ -1,9 +1,9 @@
 package httpd
 
 // This file holds the ways a session ends: closing after a reply (write
-// side shut, input drained for LingerTimeout), an immediate close, and a
-// reset (TCP RST); closeSession in server.go runs when the engine reports
-// the close.
+// side shut, input drained for LingerTimeout), an immediate close, a reset
+// (TCP RST), and closeSession, which runs once when the engine reports the
+// close (hooks, free callbacks, what the session borrowed, its slot).
 
 // closeAfterReply shuts the write side once the reply has left and drains
 // input for a while so the client reads the reply rather than a reset.
@@ -25,29 +25,29 @@ func (c *Session) closeAfterReply() {
 }
 
 func (c *Session) releaseRequest() {
-	if c.x == nil {
+	if c.reqState == nil {
 		return
 	}
-	if c.x.breq != nil {
+	if c.reqState.breq != nil {
 		// The worker keeps the parser; its later items are dropped.
-		c.x.breq.bp.abandon()
-		c.x.breq = nil
+		c.reqState.breq.bp.abandon()
+		c.reqState.breq = nil
 	}
-	if c.x.p != nil {
-		c.lp.putParser(c.x.p)
-		c.x.p = nil
+	if c.reqState.p != nil {
+		c.lp.putParser(c.reqState.p)
+		c.reqState.p = nil
 	}
-	c.x.headCopy = nil
-	if c.x.body != nil {
-		c.lp.putBuf(c.x.body)
-		c.x.body = nil
+	c.reqState.headCopy = nil
+	if c.reqState.body != nil {
+		c.lp.putBuf(c.reqState.body)
+		c.reqState.body = nil
 	}
 	c.releaseChunked()
 }
 
 func (c *Session) linger() {
 	x := c.rq()
-	x.tin = x.tin[:0]
+	x.plain = x.plain[:0]
 	b := c.ec.Peek()
 	c.ec.Discard(len(b))
 	x.lingered += int64(len(b))
@@ -88,4 +88,54 @@ func (c *Session) reset() {
 	}
 	c.closing = true
 	c.ec.Reset()
+}
+
+// closeSession runs once per session on its loop when its connection
+// closed: close hook, free callbacks, slot release.
+func (s *Server) closeSession(c *Session, err error) {
+	if c.freed {
+		return
+	}
+	c.freed = true
+	c.cancelContext()
+	if c.reqState != nil && c.reqState.breq != nil {
+		c.reqState.breq.bp.abandon()
+		c.reqState.breq = nil
+	}
+	if c.reqState != nil && c.reqState.async != nil {
+		c.reqState.async.closed()
+		c.reqState.async = nil
+	}
+	if w := c.ws; w != nil && w.h.WSOnClose != nil && c.shared.Load()&flagUpgraded != 0 {
+		// The handler's own close hook, while the contexts are still set.
+		f := w.h.WSOnClose
+		_ = s.callHook(c, func() error { f(c); return nil })
+	}
+	if f := s.cfg.OnClose; f != nil {
+		_ = s.callHook(c, func() error { f(c); return nil })
+	}
+	if x := c.extra; x != nil {
+		x.ctx.release(c)
+		x.tctx.release(c)
+	}
+	c.wsRelease()
+	if c.ws != nil && c.ws.in != nil {
+		c.lp.putWSIn(c.ws.in)
+		c.ws.in = nil
+	}
+	if tr := c.transport(); tr != nil {
+		if _, ok := tr.(Handshaker); ok {
+			s.handshakers.Delete(c)
+		}
+		c.closeTransport()
+		c.extra.tr = nil
+	}
+	c.unaccount()
+	c.releaseRequest()
+	if x := c.reqState; x != nil { // releaseRequest returned what it held
+		c.reqState = nil
+		c.lp.putReqState(x)
+	}
+	c.emit(EventDisconnected, 0)
+	s.slab.Free(c.id)
 }

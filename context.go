@@ -107,8 +107,8 @@ func (c *Session) Context() context.Context {
 
 // cancelContext cancels the session's context, if one was made (close).
 func (c *Session) cancelContext() {
-	if c.cx != nil && c.cx.ctx2 != nil {
-		c.cx.ctx2.cancel(ErrSessionClosed)
+	if c.extra != nil && c.extra.ctx2 != nil {
+		c.extra.ctx2.cancel(ErrSessionClosed)
 	}
 }
 

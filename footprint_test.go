@@ -35,7 +35,7 @@ func TestIdleFootprint(t *testing.T) {
 	done := make(chan string, 1)
 	if err := srv.QueueWork(ids[0], func(s *Session) {
 		switch {
-		case s.x != nil:
+		case s.reqState != nil:
 			done <- "request state held (parser, decoder, buffers or deadlines)"
 		case s.ws != nil:
 			done <- "WebSocket state on an HTTP session"
@@ -102,7 +102,7 @@ func TestWSIdleFootprint(t *testing.T) {
 					switch {
 					case s.ws == nil:
 						done <- ""
-					case s.x != nil:
+					case s.reqState != nil:
 						done <- "request state held"
 					case s.ws.in != nil:
 						done <- "receive state held"

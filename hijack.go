@@ -80,11 +80,11 @@ func (s *Server) pushWork(c *Session, fn func(*Session)) {
 // startRaw switches the session to the hijacked stream (loop side): the
 // request's deadlines end, and input goes to the conn as it is.
 func (c *Session) startRaw(r *Request) {
-	if c.x == nil || c.x.breq != r {
+	if c.reqState == nil || c.reqState.breq != r {
 		return
 	}
-	c.x.hijacked = true
-	c.x.bodyDL, c.x.recvDL, c.x.headDL = 0, 0, 0
+	c.reqState.hijacked = true
+	c.reqState.bodyDL, c.reqState.recvDL, c.reqState.headDL = 0, 0, 0
 	c.feedBlocking()
 }
 
@@ -171,7 +171,7 @@ func (h *hijackConn) Close() error {
 	r := h.r
 	r.bp.abandon()
 	r.srv.pushWork(r.s, func(c *Session) {
-		if c.x != nil && c.x.breq == r {
+		if c.reqState != nil && c.reqState.breq == r {
 			c.closeAfterReply()
 		}
 	})

@@ -59,13 +59,13 @@ func (c *Session) readHead() bool {
 	if len(b) == 0 {
 		return false
 	}
-	if c.x == nil || c.x.p == nil {
+	if c.reqState == nil || c.reqState.p == nil {
 		x := c.rq()
 		x.p = c.lp.getParser()
 		x.headDL = c.lp.now + int64(c.lp.srv.cfg.HeaderTimeout)
 		c.idleDL = 0
 	}
-	n, err := c.x.p.ParseHead(b)
+	n, err := c.reqState.p.ParseHead(b)
 	if err != nil {
 		if err == hc.ErrNeedMore {
 			return false
@@ -73,7 +73,7 @@ func (c *Session) readHead() bool {
 		c.protocolError(err)
 		return false
 	}
-	c.x.headDL = 0
+	c.reqState.headDL = 0
 	return c.startRequest(b, n)
 }
 
@@ -92,8 +92,8 @@ func (c *Session) protocolError(err error) {
 // startRequest routes a parsed head. b holds the head in its first n bytes.
 func (c *Session) startRequest(b []byte, n int) bool {
 	s := c.lp.srv
-	p := c.x.p
-	c.x.headLen = n
+	p := c.reqState.p
+	c.reqState.headLen = n
 	c.markStart()
 	c.emit(EventOnHeader, 0)
 	path := p.Path()
@@ -122,7 +122,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 		}
 		return c.rejectUnread(status, n)
 	}
-	c.x.h = h
+	c.reqState.h = h
 	limit := c.bodyLimit()
 	if cl > limit {
 		c.replyError(413, "", p, true)
@@ -136,38 +136,38 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	}
 	switch {
 	case chunked:
-		c.x.headCopy = append(c.x.headCopy[:0], b[:n]...)
-		p.Rebind(c.x.headCopy)
+		c.reqState.headCopy = append(c.reqState.headCopy[:0], b[:n]...)
+		p.Rebind(c.reqState.headCopy)
 		c.inDiscard(n)
-		c.x.headLen = 0
+		c.reqState.headLen = 0
 		c.initChunked(s.chunkLimits(limit))
-		c.x.body = c.x.body[:0]
+		c.reqState.body = c.reqState.body[:0]
 		c.st = stChunked
 		c.continue100(p)
-		c.x.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
+		c.reqState.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
 		c.startBody()
 		return true
 	case cl > 0:
-		c.x.need = n + int(cl)
+		c.reqState.need = n + int(cl)
 		if h.Blocking {
 			// Prebuffering: the worker is taken once the first
 			// BlockingPrebuffer bytes (or the whole body) are in.
-			c.x.need = n + int(min(cl, int64(s.cfg.BlockingPrebuffer)))
+			c.reqState.need = n + int(min(cl, int64(s.cfg.BlockingPrebuffer)))
 		}
-		if len(b) >= c.x.need {
+		if len(b) >= c.reqState.need {
 			c.emit(EventOnData, int(cl))
-			c.dispatch(b[n:c.x.need])
-			c.consume(c.x.need)
+			c.dispatch(b[n:c.reqState.need])
+			c.consume(c.reqState.need)
 			return !c.closing
 		}
 		c.st = stBody
 		c.continue100(p)
-		c.x.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
-		c.x.inMark = c.inBuffered()
+		c.reqState.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
+		c.reqState.inMark = c.inBuffered()
 		c.startBody()
-		c.bodyProgress(c.x.inMark - n)
-		if c.x.inMark > n && !h.Blocking {
-			c.emit(EventOnData, c.x.inMark-n)
+		c.bodyProgress(c.reqState.inMark - n)
+		if c.reqState.inMark > n && !h.Blocking {
+			c.emit(EventOnData, c.reqState.inMark-n)
 		}
 		return false
 	default:
@@ -182,7 +182,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 // §9.3.7). The request's body, if any, is skipped like an unrouted one's.
 func (c *Session) optionsServer(n int) bool {
 	r := &c.lp.req
-	r.reset(c, nil, c.x.p, nil)
+	r.reset(c, nil, c.reqState.p, nil)
 	_ = r.SetHeader("Allow", c.lp.srv.reg.allowAll())
 	keep := r.finish(r.Send(nil), false)
 	c.requestDone(r, nil)
@@ -193,8 +193,8 @@ func (c *Session) optionsServer(n int) bool {
 // (RFC 9110 §10.1.1) and the body has not arrived yet. p holds the head:
 // the session's parser, or the one a Blocking request took.
 func (c *Session) continue100(p *hc.Parser) {
-	if p.ExpectContinue() && !c.x.expect100 {
-		c.x.expect100 = true
+	if p.ExpectContinue() && !c.reqState.expect100 {
+		c.reqState.expect100 = true
 		c.lp.out = append(c.lp.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
 		c.flush()
 	}
@@ -210,7 +210,7 @@ func (c *Session) prebuffer(cl int64, chunked bool, have int) bool {
 
 // startBody arms the whole-body deadline when a body starts to arrive.
 func (c *Session) startBody() {
-	x := c.x
+	x := c.reqState
 	x.bodyStart, x.bodyRecv = c.lp.now, 0
 	c.bodyProgress(0)
 }
@@ -219,7 +219,7 @@ func (c *Session) startBody() {
 // starts RecvWaitTimeout after the head, moves a second later per
 // MinBodyRate bytes, and never passes BodyTimeout.
 func (c *Session) bodyProgress(n int) {
-	x := c.x
+	x := c.reqState
 	cfg := &c.lp.srv.cfg
 	x.bodyRecv += int64(n)
 	dl := x.bodyStart + int64(cfg.BodyTimeout)
@@ -269,28 +269,28 @@ func (c *Session) endRequest() {
 
 func (c *Session) readBody() bool {
 	have := c.inBuffered()
-	blocking := c.x.h.Blocking // prebuffering for a worker: it emits ON_DATA
-	if have < c.x.need {
-		if have > c.x.inMark { // progress: restart the receive timeout
+	blocking := c.reqState.h.Blocking // prebuffering for a worker: it emits ON_DATA
+	if have < c.reqState.need {
+		if have > c.reqState.inMark { // progress: restart the receive timeout
 			if !blocking {
-				c.emit(EventOnData, have-c.x.inMark)
+				c.emit(EventOnData, have-c.reqState.inMark)
 			}
-			c.bodyProgress(have - c.x.inMark)
-			c.x.inMark = have
-			c.x.recvDL = c.lp.now + int64(c.lp.srv.cfg.RecvWaitTimeout)
+			c.bodyProgress(have - c.reqState.inMark)
+			c.reqState.inMark = have
+			c.reqState.recvDL = c.lp.now + int64(c.lp.srv.cfg.RecvWaitTimeout)
 		}
 		return false
 	}
 	b := c.inPeek()
-	c.x.p.Rebind(b)
+	c.reqState.p.Rebind(b)
 	c.st = stHead
 	if blocking {
-		c.x.recvDL, c.x.bodyDL = 0, 0
-		return c.startBlocking(b, c.x.headLen, c.bodyLimit())
+		c.reqState.recvDL, c.reqState.bodyDL = 0, 0
+		return c.startBlocking(b, c.reqState.headLen, c.bodyLimit())
 	}
-	c.emit(EventOnData, c.x.need-c.x.inMark)
-	c.dispatch(b[c.x.headLen:c.x.need])
-	c.consume(c.x.need)
+	c.emit(EventOnData, c.reqState.need-c.reqState.inMark)
+	c.dispatch(b[c.reqState.headLen:c.reqState.need])
+	c.consume(c.reqState.need)
 	return !c.closing
 }
 
@@ -301,16 +301,16 @@ func (c *Session) readChunked() bool {
 	}
 	limit := c.bodyLimit()
 	used := 0
-	for used < len(src) && !c.x.cd.Done() {
-		if len(c.x.body) == cap(c.x.body) {
-			c.x.body = c.lp.growBuf(c.x.body, len(src)-used, limit)
+	for used < len(src) && !c.reqState.cd.Done() {
+		if len(c.reqState.body) == cap(c.reqState.body) {
+			c.reqState.body = c.lp.growBuf(c.reqState.body, len(src)-used, limit)
 		}
-		nd, ns, err := c.x.cd.Decode(c.x.body[len(c.x.body):cap(c.x.body)], src[used:])
-		c.x.body = c.x.body[:len(c.x.body)+nd]
+		nd, ns, err := c.reqState.cd.Decode(c.reqState.body[len(c.reqState.body):cap(c.reqState.body)], src[used:])
+		c.reqState.body = c.reqState.body[:len(c.reqState.body)+nd]
 		used += ns
 		if err != nil {
 			c.inDiscard(used)
-			c.replyError(errStatus(err), "", c.x.p, true)
+			c.replyError(errStatus(err), "", c.reqState.p, true)
 			return false
 		}
 		if nd == 0 && ns == 0 {
@@ -318,23 +318,23 @@ func (c *Session) readChunked() bool {
 		}
 	}
 	c.inDiscard(used)
-	c.x.recvDL = c.lp.now + int64(c.lp.srv.cfg.RecvWaitTimeout)
+	c.reqState.recvDL = c.lp.now + int64(c.lp.srv.cfg.RecvWaitTimeout)
 	c.bodyProgress(used)
-	if !c.x.cd.Done() {
+	if !c.reqState.cd.Done() {
 		return false
 	}
 	c.st = stHead
-	if len(c.x.body) > 0 {
-		c.emit(EventOnData, len(c.x.body))
+	if len(c.reqState.body) > 0 {
+		c.emit(EventOnData, len(c.reqState.body))
 	}
-	c.dispatch(c.x.body)
+	c.dispatch(c.reqState.body)
 	c.endRequest()
 	return !c.closing
 }
 
 // bodyLimit is the body size cap of the request in progress.
 func (c *Session) bodyLimit() int64 {
-	if h := c.x.h; h != nil && h.MaxBodySize > 0 {
+	if h := c.reqState.h; h != nil && h.MaxBodySize > 0 {
 		return h.MaxBodySize
 	}
 	return c.lp.srv.cfg.MaxBodySize
@@ -352,7 +352,7 @@ func errStatus(err error) int {
 // read, drops the head's n bytes still in the input (0 when already
 // consumed), and skips the body (skipBody).
 func (c *Session) rejectUnread(status, n int) bool {
-	keep := c.replyError(status, "", c.x.p, false)
+	keep := c.replyError(status, "", c.reqState.p, false)
 	return c.skipBody(keep, n)
 }
 
@@ -366,7 +366,7 @@ func (c *Session) skipBody(keep bool, n int) bool {
 	if c.closing || c.st == stLinger {
 		return false
 	}
-	p := c.x.p
+	p := c.reqState.p
 	if !keep || !p.KeepAlive() {
 		c.closeAfterReply()
 		return false
@@ -375,13 +375,13 @@ func (c *Session) skipBody(keep bool, n int) bool {
 	switch cl := p.ContentLength(); {
 	case p.Chunked():
 		c.initChunked(c.lp.srv.chunkLimits(c.lp.srv.cfg.MaxDrain))
-		c.x.drainLeft = -1
+		c.reqState.drainLeft = -1
 		c.st = stDrain
 	case cl > c.lp.srv.cfg.MaxDrain:
 		c.closeAfterReply()
 		return false
 	case cl > 0:
-		c.x.drainLeft = cl
+		c.reqState.drainLeft = cl
 		c.st = stDrain
 	default:
 		c.endRequest()
@@ -395,14 +395,14 @@ func (c *Session) drain() bool {
 	if len(b) == 0 {
 		return false
 	}
-	if c.x.drainLeft >= 0 { // Content-Length body
+	if c.reqState.drainLeft >= 0 { // Content-Length body
 		k := int64(len(b))
-		if k > c.x.drainLeft {
-			k = c.x.drainLeft
+		if k > c.reqState.drainLeft {
+			k = c.reqState.drainLeft
 		}
 		c.inDiscard(int(k))
-		c.x.drainLeft -= k
-		if c.x.drainLeft > 0 {
+		c.reqState.drainLeft -= k
+		if c.reqState.drainLeft > 0 {
 			return false
 		}
 		c.endRequest()
@@ -411,8 +411,8 @@ func (c *Session) drain() bool {
 	// Chunked body: decode into scratch and drop.
 	scratch := c.lp.scratchBuf()
 	used := 0
-	for used < len(b) && !c.x.cd.Done() {
-		_, ns, err := c.x.cd.Decode(scratch, b[used:])
+	for used < len(b) && !c.reqState.cd.Done() {
+		_, ns, err := c.reqState.cd.Decode(scratch, b[used:])
 		used += ns
 		if err != nil {
 			c.inDiscard(used)
@@ -427,9 +427,9 @@ func (c *Session) drain() bool {
 	// A chunked drain counts down from -1: the bytes it took, wire framing
 	// included, are capped at MaxDrain even when the decoder was set up
 	// with a handler's larger body limit.
-	c.x.drainLeft -= int64(used)
-	if !c.x.cd.Done() {
-		if -c.x.drainLeft-1 > c.lp.srv.cfg.MaxDrain {
+	c.reqState.drainLeft -= int64(used)
+	if !c.reqState.cd.Done() {
+		if -c.reqState.drainLeft-1 > c.lp.srv.cfg.MaxDrain {
 			c.closeAfterReply()
 		}
 		return false
@@ -442,7 +442,7 @@ func (c *Session) drain() bool {
 // Its ON_DATA events were emitted as the body arrived.
 func (c *Session) dispatch(body []byte) {
 	r := &c.lp.req
-	r.reset(c, c.x.h, c.x.p, body)
+	r.reset(c, c.reqState.h, c.reqState.p, body)
 	err, panicked := c.runHandler(r)
 	if a := r.async; a != nil && err == nil && !panicked && !c.closing {
 		// Detached: the reply stays open; the session reads no further

@@ -97,11 +97,11 @@ func (lp *loop) getReqState() *reqState {
 // putReqState takes back an idle request state; its plaintext staging
 // buffer is kept when small.
 func (lp *loop) putReqState(x *reqState) {
-	tin := x.tin[:0]
-	if cap(tin) > 16<<10 {
-		tin = nil
+	plain := x.plain[:0]
+	if cap(plain) > 16<<10 {
+		plain = nil
 	}
-	*x = reqState{tin: tin}
+	*x = reqState{plain: plain}
 	lp.xs.put(x)
 }
 
@@ -121,9 +121,9 @@ func (c *Session) initChunked(l hc.Limits) {
 }
 
 func (c *Session) releaseChunked() {
-	if c.x != nil && c.x.cd != nil {
-		c.lp.cds.put(c.x.cd)
-		c.x.cd = nil
+	if c.reqState != nil && c.reqState.cd != nil {
+		c.lp.cds.put(c.reqState.cd)
+		c.reqState.cd = nil
 	}
 }
 

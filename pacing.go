@@ -40,7 +40,7 @@ func (c *Session) writeOut(b []byte) {
 		}
 	}
 	ob := c.ec.OutboundBuffered()
-	if ob > 0 && (c.x == nil || c.x.sendDL == 0) {
+	if ob > 0 && (c.reqState == nil || c.reqState.sendDL == 0) {
 		x := c.rq()
 		x.sendDL = lp.now + int64(c.lp.srv.cfg.SendWaitTimeout)
 		x.sendMark = ob
@@ -96,7 +96,7 @@ func (c *Session) schedule() {
 	c.account()
 	c.putRQ()
 	next := c.idleDL
-	if x := c.x; x != nil {
+	if x := c.reqState; x != nil {
 		for _, d := range [...]int64{x.headDL, x.recvDL, x.bodyDL, x.sendDL, x.lingerDL, x.pollDL} {
 			if d != 0 && (next == 0 || d < next) {
 				next = d
@@ -128,7 +128,7 @@ func (c *Session) schedule() {
 func (c *Session) onTimer() {
 	now := c.lp.now
 	expired := func(d int64) bool { return d != 0 && now >= d }
-	if x := c.x; x != nil {
+	if x := c.reqState; x != nil {
 		switch {
 		case expired(x.lingerDL):
 			c.abort()
@@ -162,8 +162,8 @@ func (c *Session) onTimer() {
 				}
 			}
 		}
-		// process may have ended the request and c.x with it.
-		if x = c.x; x != nil && x.breq != nil && expired(x.bodyDL) {
+		// process may have ended the request and c.reqState with it.
+		if x = c.reqState; x != nil && x.breq != nil && expired(x.bodyDL) {
 			if c.inBuffered() > 0 {
 				// Body bytes wait for the handler to read them: the
 				// handler, not the client, is slow.
@@ -177,7 +177,7 @@ func (c *Session) onTimer() {
 				c.lp.srv.log.Debug("httpd: request body too slow", "session", c.id, "received", x.bodyRecv)
 			}
 		}
-		if x = c.x; x != nil && (expired(x.headDL) || expired(x.recvDL) || expired(x.bodyDL)) {
+		if x = c.reqState; x != nil && (expired(x.headDL) || expired(x.recvDL) || expired(x.bodyDL)) {
 			x.headDL, x.recvDL, x.bodyDL = 0, 0, 0
 			if c.st == stHead && x.p == nil {
 				return

@@ -41,9 +41,9 @@ func (c *Session) requestDone(r *Request, err error) {
 	d := &c.lp.done
 	*d = RequestDone{Session: c.id, Method: r.Method(), URI: r.URI(), Status: r.status,
 		BytesIn: r.recvd + int64(len(r.body)), BytesOut: r.sentBody, Err: err}
-	if c.x != nil && c.x.start != 0 {
-		d.Duration = time.Duration(int64(time.Since(monoBase)) - c.x.start)
-		c.x.start = 0
+	if c.reqState != nil && c.reqState.start != 0 {
+		d.Duration = time.Duration(int64(time.Since(monoBase)) - c.reqState.start)
+		c.reqState.start = 0
 	}
 	_ = c.lp.srv.callHook(c, func() error { f(d); return nil })
 	*d = RequestDone{}

@@ -19,16 +19,16 @@ import (
 
 // Server is a running evhttpd instance (ESP's httpd_handle_t).
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	limits    hc.Limits
-	eng       engine.Engine // set once Start has the engine (engp publishes it)
-	engp      atomic.Pointer[engine.Engine]
-	engFailed atomic.Bool
-	slab      *sessions.Slab[*Session]
-	loops     []*loop
-	reg       registry
-	pool      *workerPool
+	cfg          Config
+	log          *slog.Logger
+	limits       hc.Limits
+	eng          engine.Engine                 // set once Start has the engine; read on the loops and by callers of Addr
+	engPublished atomic.Pointer[engine.Engine] // eng, for goroutines that may run before Start returned (wake)
+	engFailed    atomic.Bool
+	slab         *sessions.Slab[*Session]
+	loops        []*loop
+	reg          registry
+	pool         *workerPool
 
 	state    atomic.Int32 // stateRunning, stateStopping, stateStopped
 	stopOnce sync.Once
@@ -80,7 +80,7 @@ func Start(cfg Config) (*Server, error) {
 	// Connections may be served before engine.Start returns; work they queue
 	// waits in wake for the engine to be published here.
 	s.eng = eng
-	s.engp.Store(&eng)
+	s.engPublished.Store(&eng)
 	s.emit(Event{Kind: EventStart, Fd: -1})
 	return s, nil
 }
@@ -199,13 +199,13 @@ func (s *Server) CtrlAddr() net.Addr { return s.eng.CtrlAddr() }
 // wake rings a loop's doorbell. Until Start has published the engine (a
 // connection served while Start is returning may queue work), it waits for it.
 func (s *Server) wake(loop int) error {
-	e := s.engp.Load()
+	e := s.engPublished.Load()
 	for e == nil {
 		if s.engFailed.Load() {
 			return ErrServerStopped
 		}
 		runtime.Gosched()
-		e = s.engp.Load()
+		e = s.engPublished.Load()
 	}
 	return (*e).Wake(loop)
 }
@@ -328,7 +328,7 @@ func (lp *loop) runItem(it ctrl.Item) {
 		abandonItem(it)
 		return
 	}
-	if (it.Kind == kindBlockWrite || it.Kind == kindBlockDone || it.Kind == kindBlockRefill) && (c.x == nil || c.x.breq != itemRequest(it)) {
+	if (it.Kind == kindBlockWrite || it.Kind == kindBlockDone || it.Kind == kindBlockRefill) && (c.reqState == nil || c.reqState.breq != itemRequest(it)) {
 		// The request was given up (error reply, close) before this arrived.
 		abandonItem(it)
 		return
@@ -400,7 +400,7 @@ func (s *Server) purgeFor(lp *loop) bool {
 			return false
 		}
 		c, ok := s.slab.Get(id)
-		if !ok || c.aflags.Or(flagPurging)&flagPurging != 0 {
+		if !ok || c.shared.Or(flagPurging)&flagPurging != 0 {
 			continue
 		}
 		s.purged.Add(1)
@@ -449,7 +449,7 @@ func (s *Server) purgeCandidate(now int64) (SessionID, bool) {
 		if l < 0 {
 			unproven++
 		}
-		if c.aflags.Load()&flagPurging != 0 || c.pending.Load() > 0 {
+		if c.shared.Load()&flagPurging != 0 || c.pending.Load() > 0 {
 			return true
 		}
 		if h, ok := s.handshakers.Load(c); ok && h.(Handshaker).Handshaking() {
@@ -474,56 +474,6 @@ func (s *Server) purgeCandidate(now int64) (SessionID, bool) {
 		return used.id, true
 	}
 	return 0, false
-}
-
-// closeSession runs once per session on its loop when its connection
-// closed: close hook, free callbacks, slot release.
-func (s *Server) closeSession(c *Session, err error) {
-	if c.freed {
-		return
-	}
-	c.freed = true
-	c.cancelContext()
-	if c.x != nil && c.x.breq != nil {
-		c.x.breq.bp.abandon()
-		c.x.breq = nil
-	}
-	if c.x != nil && c.x.async != nil {
-		c.x.async.closed()
-		c.x.async = nil
-	}
-	if w := c.ws; w != nil && w.h.WSOnClose != nil && c.aflags.Load()&flagUpgraded != 0 {
-		// The handler's own close hook, while the contexts are still set.
-		f := w.h.WSOnClose
-		_ = s.callHook(c, func() error { f(c); return nil })
-	}
-	if f := s.cfg.OnClose; f != nil {
-		_ = s.callHook(c, func() error { f(c); return nil })
-	}
-	if x := c.cx; x != nil {
-		x.ctx.release(c)
-		x.tctx.release(c)
-	}
-	c.wsRelease()
-	if c.ws != nil && c.ws.in != nil {
-		c.lp.putWSIn(c.ws.in)
-		c.ws.in = nil
-	}
-	if tr := c.transport(); tr != nil {
-		if _, ok := tr.(Handshaker); ok {
-			s.handshakers.Delete(c)
-		}
-		c.closeTransport()
-		c.cx.tr = nil
-	}
-	c.unaccount()
-	c.releaseRequest()
-	if x := c.x; x != nil { // releaseRequest returned what it held
-		c.x = nil
-		c.lp.putReqState(x)
-	}
-	c.emit(EventDisconnected, 0)
-	s.slab.Free(c.id)
 }
 
 // Clients appends the IDs of the open sessions to dst (ESP's
@@ -563,7 +513,7 @@ func (s *Server) ClientInfo(id SessionID) ClientKind {
 	if !ok {
 		return ClientInvalid
 	}
-	if c.aflags.Load()&flagUpgraded != 0 {
+	if c.shared.Load()&flagUpgraded != 0 {
 		return ClientWebSocket
 	}
 	return ClientHTTP
@@ -672,7 +622,7 @@ func shutdownSession(c *Session) {
 	switch {
 	case c.st == stWS:
 		c.wsGoAway()
-	case c.st == stHead && (c.x == nil || c.x.p == nil && c.x.breq == nil):
+	case c.st == stHead && (c.reqState == nil || c.reqState.p == nil && c.reqState.breq == nil):
 		c.abort()
 	}
 }

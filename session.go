@@ -46,13 +46,13 @@ type Session struct {
 	ec engine.Conn
 	id sessions.ID
 
-	// x is the state of a request in progress and of the rarer conditions
+	// reqState is the state of a request in progress and of the rarer conditions
 	// (a stalled or closing connection, a transport's staged plaintext),
 	// borrowed from the loop and given back as soon as the session is idle
 	// again (schedule), so an idle session holds none of it.
-	x  *reqState
-	ws *wsConn  // set once the session upgraded to WebSocket
-	cx *sessExt // contexts and Transport, nil until one is set
+	reqState *reqState
+	ws       *wsConn  // set once the session upgraded to WebSocket
+	extra    *sessExt // contexts and Transport, nil until one is set
 
 	// Timers (loop only): monotonic nanoseconds, 0 = unset.
 	idleDL  int64
@@ -61,7 +61,7 @@ type Session struct {
 	// Cross-goroutine state.
 	lru     atomic.Int64  // LRU stamp of the last completed request (loop.stamp); before the first, -(open time in monotonic ns + 1)
 	pending atomic.Int32  // queued work items not yet run
-	aflags  atomic.Uint32 // flagPurging, flagUpgraded
+	shared  atomic.Uint32 // flags read from other goroutines: flagPurging, flagUpgraded, flagWSHandshake
 
 	// Loop-only state.
 	st        readState
@@ -72,7 +72,7 @@ type Session struct {
 	trClosed  bool // Transport.Close ran (before a write shutdown)
 }
 
-// Session.aflags bits, read from any goroutine.
+// Session.shared bits, read from any goroutine.
 const (
 	flagPurging     = 1 << iota // chosen as an LRU victim
 	flagUpgraded                // the session left HTTP for WebSocket (ClientInfo)
@@ -105,18 +105,18 @@ func (s *ctxSlot) release(c *Session) {
 }
 
 func (c *Session) ext() *sessExt {
-	if c.cx == nil {
-		c.cx = &sessExt{}
+	if c.extra == nil {
+		c.extra = &sessExt{}
 	}
-	return c.cx
+	return c.extra
 }
 
 // transport returns the session's Transport, nil for a plain connection.
 func (c *Session) transport() Transport {
-	if c.cx == nil {
+	if c.extra == nil {
 		return nil
 	}
-	return c.cx.tr
+	return c.extra.tr
 }
 
 // reqState is a session's per-request state (loop only). Sessions borrow
@@ -153,27 +153,27 @@ type reqState struct {
 
 	// Transport plaintext staged for the parser; its buffer stays with the
 	// reqState in the loop's pool.
-	tin []byte
+	plain []byte
 }
 
 // idle reports whether nothing in x is in use.
 func (x *reqState) idle() bool {
 	return x.p == nil && x.cd == nil && x.breq == nil && x.async == nil && x.body == nil && x.headCopy == nil &&
-		len(x.tin) == 0 && x.held == 0 && x.headDL == 0 && x.recvDL == 0 && x.bodyDL == 0 && x.sendDL == 0 && x.lingerDL == 0 && x.pollDL == 0
+		len(x.plain) == 0 && x.held == 0 && x.headDL == 0 && x.recvDL == 0 && x.bodyDL == 0 && x.sendDL == 0 && x.lingerDL == 0 && x.pollDL == 0
 }
 
 // rq returns the session's request state, borrowing one from the loop.
 func (c *Session) rq() *reqState {
-	if c.x == nil {
-		c.x = c.lp.getReqState()
+	if c.reqState == nil {
+		c.reqState = c.lp.getReqState()
 	}
-	return c.x
+	return c.reqState
 }
 
 // putRQ gives the request state back to the loop once it is idle.
 func (c *Session) putRQ() {
-	if x := c.x; x != nil && x.idle() && !c.stalled && (c.st == stHead || c.st == stWS) {
-		c.x = nil
+	if x := c.reqState; x != nil && x.idle() && !c.stalled && (c.st == stHead || c.st == stWS) {
+		c.reqState = nil
 		c.lp.putReqState(x)
 	}
 }
@@ -195,10 +195,10 @@ func (c *Session) Server() *Server { return c.lp.srv }
 
 // Ctx returns the session context (ESP's sess_ctx), nil if none.
 func (c *Session) Ctx() any {
-	if c.cx == nil {
+	if c.extra == nil {
 		return nil
 	}
-	return c.cx.ctx.v
+	return c.extra.ctx.v
 }
 
 // SetCtx replaces the session context. The previous context, if any, is
@@ -206,7 +206,7 @@ func (c *Session) Ctx() any {
 // called exactly once with v: on the next replacement, when the session
 // closes, or at Stop. A nil free means nothing needs freeing.
 func (c *Session) SetCtx(v any, free func(any)) {
-	if c.cx == nil && v == nil && free == nil {
+	if c.extra == nil && v == nil && free == nil {
 		return
 	}
 	x := c.ext()
@@ -216,16 +216,16 @@ func (c *Session) SetCtx(v any, free func(any)) {
 
 // TransportCtx returns the transport context (ESP's transport ctx).
 func (c *Session) TransportCtx() any {
-	if c.cx == nil {
+	if c.extra == nil {
 		return nil
 	}
-	return c.cx.tctx.v
+	return c.extra.tctx.v
 }
 
 // SetTransportCtx sets the transport context and its free function, called
 // exactly once when the session closes or the context is replaced.
 func (c *Session) SetTransportCtx(v any, free func(any)) {
-	if c.cx == nil && v == nil && free == nil {
+	if c.extra == nil && v == nil && free == nil {
 		return
 	}
 	x := c.ext()

@@ -51,10 +51,10 @@ func (c *Session) inPeek() []byte {
 	if c.transport() == nil {
 		return c.ec.Peek()
 	}
-	if c.x == nil {
+	if c.reqState == nil {
 		return nil
 	}
-	return c.x.tin
+	return c.reqState.plain
 }
 
 func (c *Session) inDiscard(n int) {
@@ -62,31 +62,31 @@ func (c *Session) inDiscard(n int) {
 		c.ec.Discard(n)
 		return
 	}
-	if c.x == nil {
+	if c.reqState == nil {
 		return
 	}
-	if n >= len(c.x.tin) {
-		if cap(c.x.tin) > 64<<10 {
-			c.x.tin = nil
+	if n >= len(c.reqState.plain) {
+		if cap(c.reqState.plain) > 64<<10 {
+			c.reqState.plain = nil
 		} else {
-			c.x.tin = c.x.tin[:0]
+			c.reqState.plain = c.reqState.plain[:0]
 		}
 		return
 	}
-	c.x.tin = c.x.tin[:copy(c.x.tin, c.x.tin[n:])]
+	c.reqState.plain = c.reqState.plain[:copy(c.reqState.plain, c.reqState.plain[n:])]
 }
 
 func (c *Session) inBuffered() int {
 	if c.transport() == nil {
 		return c.ec.InboundBuffered()
 	}
-	if c.x == nil {
+	if c.reqState == nil {
 		return 0
 	}
-	return len(c.x.tin)
+	return len(c.reqState.plain)
 }
 
-// pump moves raw input through the transport into c.x.tin and writes what the
+// pump moves raw input through the transport into c.reqState.plain and writes what the
 // transport wants written. It reports false when the session must close.
 func (c *Session) pump() bool {
 	x, tr := c.rq(), c.transport()
@@ -94,14 +94,14 @@ func (c *Session) pump() bool {
 	if x.need > limit {
 		limit = x.need
 	}
-	for len(x.tin) < limit || tr.Pending() > 0 {
+	for len(x.plain) < limit || tr.Pending() > 0 {
 		raw := c.ec.Peek()
 		if len(raw) == 0 && tr.Pending() == 0 {
 			break
 		}
-		before := len(x.tin)
-		n, out, err := tr.Recv(raw, x.tin)
-		x.tin = out
+		before := len(x.plain)
+		n, out, err := tr.Recv(raw, x.plain)
+		x.plain = out
 		if n > 0 {
 			c.ec.Discard(n)
 		}

@@ -471,7 +471,7 @@ func (s *Server) WSSendAsync(id SessionID, f WSFrame) error {
 	if !ok {
 		return ErrStaleSession
 	}
-	if c.aflags.Load()&(flagUpgraded|flagWSHandshake) == 0 {
+	if c.shared.Load()&(flagUpgraded|flagWSHandshake) == 0 {
 		return ErrNotWebSocket
 	}
 	if f.Type != ws.OpContinuation {
@@ -495,8 +495,8 @@ func (s *Server) WSSendAsync(id SessionID, f WSFrame) error {
 // sees it and may refuse it with a reply, else the 101 is written and the
 // session is upgraded. It reports whether input processing goes on.
 func (c *Session) wsHandshake(b []byte, n int) bool {
-	p := c.x.p
-	h := c.x.h
+	p := c.reqState.p
+	h := c.reqState.h
 	s := c.lp.srv
 	var hs ws.Handshake
 	err := ws.CheckHandshake(p, &hs)
@@ -534,7 +534,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	r.wsHandshake = true
 	c.ws = w
 	w.flags |= wsHandshaking
-	c.aflags.Or(flagWSHandshake)
+	c.shared.Or(flagWSHandshake)
 	c.inHandler = true
 	err, panicked := s.callHandler(c, r)
 	c.inHandler = false
@@ -544,7 +544,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	r.wbuf = nil
 	if err != nil || panicked || r.headSent {
 		c.ws = nil
-		c.aflags.And(^uint32(flagWSHandshake))
+		c.shared.And(^uint32(flagWSHandshake))
 		if w.fl != nil {
 			w.fl.comp.Release()
 			w.fl.decomp.Release()
@@ -558,14 +558,14 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	c.lp.out = append(c.lp.out, held...)
 	r.p = nil
 	// Upgraded before the handshake bit goes: WSSendAsync always sees one.
-	c.aflags.Or(flagUpgraded)
-	c.aflags.And(^uint32(flagWSHandshake))
+	c.shared.Or(flagUpgraded)
+	c.shared.And(^uint32(flagWSHandshake))
 	c.lru.Store(c.lp.stamp())
 	c.inDiscard(n)
 	c.st = stWS
-	c.x.h = nil
+	c.reqState.h = nil
 	c.releaseRequest()
-	c.x.headDL, c.x.recvDL, c.idleDL = 0, 0, 0
+	c.reqState.headDL, c.reqState.recvDL, c.idleDL = 0, 0, 0
 	if d := s.cfg.WSIdleTimeout; d > 0 {
 		c.idleDL = c.lp.now + int64(d)
 	}
@@ -589,7 +589,7 @@ func (c *Session) wsRefuse(err error, n int) bool {
 	c.lp.srv.log.Debug("httpd: WebSocket handshake refused", "session", c.id, "status", status, "err", err)
 	c.emitError(status, err)
 	r := &c.lp.req
-	r.reset(c, nil, c.x.p, nil)
+	r.reset(c, nil, c.reqState.p, nil)
 	if err == ws.ErrHandshakeVersion {
 		_ = r.SetHeader("Sec-WebSocket-Version", "13")
 	}
