@@ -650,3 +650,18 @@ func TestOneProc(t *testing.T) {
 		t.Errorf("echo: %v", err)
 	}
 }
+
+// TestTLSState: on HTTPS the handler sees the connection's TLS state.
+func TestTLSState(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			io.WriteString(w, "no TLS")
+			return
+		}
+		fmt.Fprintf(w, "%s %v", tls.VersionName(r.TLS.Version), r.TLS.HandshakeComplete)
+	})
+	_, base, cl := start(t, httpd.Config{TLS: selfSigned(t)}, h)
+	if _, b := get(t, cl, base+"/"); b != "TLS 1.3 true" {
+		t.Errorf("TLS state: %q", b)
+	}
+}
