@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"runtime"
@@ -191,4 +192,37 @@ func ResolveCtrl(addr string) (*net.UDPAddr, error) {
 		ua.IP = ip4
 	}
 	return ua, nil
+}
+
+// BackendOptions returns the backend options of cfg: the zero O when
+// cfg.Options is nil, a copy of *O, and a ConfigError naming the type the
+// backend takes for anything else.
+func BackendOptions[O any](cfg Config) (O, error) {
+	var o O
+	switch v := cfg.Options.(type) {
+	case nil:
+	case *O:
+		if v != nil {
+			o = *v
+		}
+	default:
+		return o, ConfigError(fmt.Sprintf("the %s backend takes %T, not %T", cfg.Backend, (*O)(nil), v))
+	}
+	return o, nil
+}
+
+// Prepare is what every backend's Start does first: it refuses a nil
+// Handler, names the backend in cfg, fills cfg's defaults under the
+// backend's loop limit, and resolves the control address.
+func Prepare(cfg Config, h Handler, backend string, maxLoops int) (Config, *net.UDPAddr, error) {
+	if h == nil {
+		return cfg, nil, ErrNoHandler
+	}
+	cfg.Backend = backend
+	cfg, err := cfg.WithDefaults(maxLoops)
+	if err != nil {
+		return cfg, nil, err
+	}
+	ctrl, err := ResolveCtrl(cfg.CtrlAddr)
+	return cfg, ctrl, err
 }

@@ -1,7 +1,6 @@
 package gnet
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/evhttpd/httpd/engine"
@@ -54,16 +53,11 @@ const (
 // options returns the Options cfg carries with every zero field set to its
 // default, or an error wrapping engine.ErrConfig.
 func options(cfg engine.Config) (Options, error) {
-	var o Options
-	switch v := cfg.Options.(type) {
-	case nil:
-	case *Options:
-		if v != nil {
-			o = *v
-		}
-	default:
-		return o, engine.ConfigError(fmt.Sprintf("the gnet backend takes *gnet.Options, not %T", v))
+	o, err := engine.BackendOptions[Options](cfg)
+	if err != nil {
+		return o, err
 	}
+
 	switch {
 	case o.ReadBufferCap < 0 || o.WriteBufferCap < 0:
 		return o, engine.ConfigError("negative buffer cap")

@@ -101,19 +101,11 @@ func (w logWriter) Write(p []byte) (int, error) {
 // then starts accepting. Use engine.Start with Config.Backend "netpoll"
 // rather than calling it directly.
 func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
-	if h == nil {
-		return nil, engine.ErrNoHandler
-	}
-	cfg.Backend = Name
-	cfg, err := cfg.WithDefaults(MaxLoops)
+	cfg, ctrlUA, err := engine.Prepare(cfg, h, Name, MaxLoops)
 	if err != nil {
 		return nil, err
 	}
 	opt, err := options(cfg)
-	if err != nil {
-		return nil, err
-	}
-	ctrlUA, err := engine.ResolveCtrl(cfg.CtrlAddr)
 	if err != nil {
 		return nil, err
 	}

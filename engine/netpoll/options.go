@@ -1,8 +1,6 @@
 package netpoll
 
 import (
-	"fmt"
-
 	"github.com/evhttpd/httpd/engine"
 )
 
@@ -39,16 +37,11 @@ const DefaultBufferSize = 512
 // options returns the Options cfg carries with every zero field set to its
 // default, or an error wrapping engine.ErrConfig.
 func options(cfg engine.Config) (Options, error) {
-	var o Options
-	switch v := cfg.Options.(type) {
-	case nil:
-	case *Options:
-		if v != nil {
-			o = *v
-		}
-	default:
-		return o, engine.ConfigError(fmt.Sprintf("the netpoll backend takes *netpoll.Options, not %T", v))
+	o, err := engine.BackendOptions[Options](cfg)
+	if err != nil {
+		return o, err
 	}
+
 	switch {
 	case o.BufferSize < -1:
 		return o, engine.ConfigError("BufferSize must be -1, 0 or positive")
