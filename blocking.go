@@ -629,7 +629,7 @@ func (c *Session) blockDone(r *Request) {
 	c.requestDone(r, nil)
 	c.reqState.breq = nil
 	c.reqState.pollDL = 0
-	c.lru.Store(c.lp.stamp())
+	c.touch()
 	p := r.p
 	c.reqState.p = p
 	c.reqState.h = r.h

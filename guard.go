@@ -61,7 +61,7 @@ func (c *Session) runHandler(r *Request) (err error, panicked bool) {
 	c.inHandler = true
 	defer func() {
 		c.inHandler = false
-		c.lru.Store(c.lp.stamp())
+		c.touch()
 		if v := recover(); v != nil {
 			panicked = true
 			c.lp.srv.handlerPanicked(c, v)

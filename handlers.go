@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
+	hc "github.com/evhttpd/httpd/codec/http"
 	"github.com/evhttpd/httpd/codec/ws"
 	"github.com/evhttpd/httpd/internal/ascii"
 )
@@ -250,7 +252,11 @@ const (
 // handler. A specific method always wins over MethodAny, whatever the
 // registration order. path is only read during the call.
 func (g *registry) lookup(method []byte, path string) (*handler, lookupResult) {
-	t := g.table.Load()
+	return g.lookupIn(g.table.Load(), method, path)
+}
+
+// lookupIn is lookup in table t.
+func (g *registry) lookupIn(t *handlerTable, method []byte, path string) (*handler, lookupResult) {
 	var anyH, getH *handler
 	uriSeen := false
 	best := ""
@@ -288,6 +294,43 @@ func (g *registry) lookup(method []byte, path string) (*handler, lookupResult) {
 		return nil, lookupNoMethod
 	}
 	return nil, lookupNoURI
+}
+
+// routeCache is a loop's memory of the last request it routed to a
+// handler: keep-alive and pipelined clients repeat their method and target,
+// and a repeat costs two compares instead of a walk over the handlers. The
+// answer is a function of the table, the method and the raw target (the
+// path, whatever the target's form, is cut from it), so a new table (any
+// registration) misses. A URI matcher (Config.URIMatch) must therefore
+// be a pure function of its arguments, as ESP's is. Loop only.
+type routeCache struct {
+	t      *handlerTable
+	method []byte
+	target []byte
+	h      *handler
+}
+
+// routeCacheMax bounds the target a routeCache keeps.
+const routeCacheMax = 256
+
+// route finds the handler for the request p holds (lookup), through the
+// loop's route cache.
+func (lp *loop) route(p *hc.Parser) (*handler, lookupResult) {
+	g := &lp.srv.reg
+	t := g.table.Load()
+	m, target := p.Method(), p.Target()
+	rc := &lp.routes
+	if rc.t == t && string(rc.target) == string(target) && string(rc.method) == string(m) {
+		return rc.h, lookupFound
+	}
+	path := p.Path()
+	h, res := g.lookupIn(t, m, unsafe.String(unsafe.SliceData(path), len(path)))
+	if res == lookupFound && len(target) <= routeCacheMax {
+		rc.t, rc.h = t, h
+		rc.method = append(rc.method[:0], m...)
+		rc.target = append(rc.target[:0], target...)
+	}
+	return h, res
 }
 
 // standardMethods are the methods every server recognises: RFC 9110's and

@@ -96,8 +96,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 	c.reqState.headLen = n
 	c.markStart()
 	c.emit(EventOnHeader, 0)
-	path := p.Path()
-	h, res := s.reg.lookup(p.Method(), unsafe.String(unsafe.SliceData(path), len(path)))
+	h, res := c.lp.route(p)
 	cl := p.ContentLength()
 	chunked := p.Chunked()
 	if res != lookupFound && p.Form() == hc.AsteriskForm {
@@ -115,6 +114,7 @@ func (c *Session) startRequest(b []byte, n int) bool {
 			// 405 must say what the URI serves (RFC 9110 §15.5.6).
 			r := &c.lp.req
 			r.reset(c, nil, p, nil)
+			path := p.Path()
 			_ = r.SetHeader("Allow", s.reg.allowFor(unsafe.String(unsafe.SliceData(path), len(path))))
 			return c.skipBody(c.replyErrorReq(r, 405, "", false), n)
 		case lookupUnknownVer:

@@ -287,3 +287,47 @@ func TestRequestLifecycle(t *testing.T) {
 		t.Errorf("access log:\n%s", logBuf.String())
 	}
 }
+
+// TestRouteCache: a loop remembers the last request it routed, and the
+// memory never answers for another method, another target, or a handler
+// table that a registration replaced, on one keep-alive connection.
+func TestRouteCache(t *testing.T) {
+	srv := startTest(t, Config{EventLoops: 1})
+	mustRegister(t, srv,
+		URIHandler{URI: "/a", Method: "GET", Handler: sendString("get a")},
+		URIHandler{URI: "/a", Method: "POST", Handler: sendString("post a")},
+		URIHandler{URI: "/b", Method: "GET", Handler: sendString("get b")})
+	rc := dial(t, srv)
+	step := func(method, target, want string) {
+		t.Helper()
+		rc.write(req(method, target))
+		resp := rc.response(method)
+		got := bodyOf(resp)
+		if method == "HEAD" {
+			got = resp.Status
+		}
+		if got != want {
+			t.Fatalf("%s %s: %q; want %q", method, target, got, want)
+		}
+	}
+	step("GET", "/a", "get a")
+	step("GET", "/a", "get a")
+	step("POST", "/a", "post a")
+	step("GET", "/b", "get b")
+	step("GET", "/a?x=1", "get a")
+	step("GET", "http://test/a", "get a")
+	step("HEAD", "/a", "200 OK")
+	if err := srv.UnregisterURIHandler("/a", "GET"); err != nil {
+		t.Fatal(err)
+	}
+	mustRegister(t, srv, URIHandler{URI: "/a", Method: "GET", Handler: sendString("new a")})
+	step("GET", "/a", "new a")
+	if err := srv.UnregisterURIHandler("/a", "GET"); err != nil {
+		t.Fatal(err)
+	}
+	rc.write(req("GET", "/a"))
+	if resp := rc.response("GET"); resp.StatusCode != 405 {
+		t.Fatalf("GET /a after unregistering: %d; want 405", resp.StatusCode)
+	}
+	step("POST", "/a", "post a")
+}

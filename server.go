@@ -35,10 +35,9 @@ type Server struct {
 	stopErr  error
 	stopped  chan struct{}
 
-	uses      sessions.UseCounter // LRU stamps (ESP's lru_counter)
-	rejects   atomic.Int64        // connections answered 503 at open
-	staleWork atomic.Int64        // queued items whose session had closed
-	purged    atomic.Int64        // sessions closed by LRU purge
+	rejects   atomic.Int64 // connections answered 503 at open
+	staleWork atomic.Int64 // queued items whose session had closed
+	purged    atomic.Int64 // sessions closed by LRU purge
 
 	errLog errLimiter // rate of handler error lines (handlerFailed)
 

@@ -59,7 +59,7 @@ type Session struct {
 	timerAt int64 // deadline the engine timer is armed for
 
 	// Cross-goroutine state.
-	lru     atomic.Int64  // LRU stamp of the last completed request (loop.stamp); before the first, -(open time in monotonic ns + 1)
+	lru     atomic.Int64  // LRU stamp of the last completed request (Session.touch); before the first, -(open time in monotonic ns + 1)
 	pending atomic.Int32  // queued work items not yet run
 	shared  atomic.Uint32 // flags read from other goroutines: flagPurging, flagUpgraded, flagWSHandshake
 

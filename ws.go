@@ -560,7 +560,7 @@ func (c *Session) wsHandshake(b []byte, n int) bool {
 	// Upgraded before the handshake bit goes: WSSendAsync always sees one.
 	c.shared.Or(flagUpgraded)
 	c.shared.And(^uint32(flagWSHandshake))
-	c.lru.Store(c.lp.stamp())
+	c.touch()
 	c.inDiscard(n)
 	c.st = stWS
 	c.reqState.h = nil

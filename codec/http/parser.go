@@ -154,6 +154,11 @@ type Parser struct {
 	lim    Limits
 	buf    []byte // the b of the last ParseHead call
 	st     parserState
+	// okHost is the last Host value that passed validHostPort, when it
+	// fits: a client repeats its Host on every request, and a repeat then
+	// costs a compare. Reset keeps it.
+	okHost    [48]byte
+	okHostLen uint8
 	fields [MaxHeadersCap]headerField
 }
 
@@ -659,6 +664,20 @@ func (p *Parser) finish(b []byte, n, work int) (int, error) {
 	return n, nil
 }
 
+// validHost is validHostPort(v, false) through the parser's okHost.
+func (p *Parser) validHost(v []byte) bool {
+	if int(p.okHostLen) == len(v) && string(p.okHost[:len(v)]) == string(v) {
+		return true
+	}
+	if !validHostPort(v, false) {
+		return false
+	}
+	if len(v) <= len(p.okHost) {
+		p.okHostLen = uint8(copy(p.okHost[:], v))
+	}
+	return true
+}
+
 // knownFieldFirst holds, at index n, the lower-case first letter of the
 // interpreted field whose name has n bytes: Host, Expect, Upgrade,
 // Connection, Content-Length, Transfer-Encoding. Most other fields fail
@@ -678,7 +697,7 @@ func (p *Parser) knownField(name, value []byte) *Error {
 			// RFC 9112 §3.2: an invalid Host value is 400. An empty
 			// value is what a client sends when the target URI has no
 			// authority.
-			if len(value) != 0 && !validHostPort(value, false) {
+			if len(value) != 0 && !p.validHost(value) {
 				return ErrBadHost
 			}
 			s.host = s.nfields

@@ -89,8 +89,9 @@ func TestParseHeadErrorAlloc(t *testing.T) {
 			t.Errorf("ParseHead(%q...) allocates %v times; want 0", in[:20], allocs)
 		}
 	}
-	if size := unsafe.Sizeof(Parser{}); size > 2300 {
-		t.Errorf("unsafe.Sizeof(Parser{}) = %d; want <= 2300", size)
+	// MaxHeadersCap field slots of 8 bytes, the state, the Host memo.
+	if size := unsafe.Sizeof(Parser{}); size > 2320 {
+		t.Errorf("unsafe.Sizeof(Parser{}) = %d; want <= 2320", size)
 	}
 }
 

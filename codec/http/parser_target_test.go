@@ -489,3 +489,33 @@ func TestTargetRootPathAliasesBuffer(t *testing.T) {
 		}
 	}
 }
+
+// TestHostMemo: a parser remembers the last valid Host so a repeat skips
+// validation; a different value of the same length, or a longer one, is
+// still judged on its own.
+func TestHostMemo(t *testing.T) {
+	var p Parser
+	p.Init(Limits{})
+	long := strings.Repeat("h", 60) + ":80"
+	for i, c := range []struct {
+		host string
+		err  error
+	}{
+		{"ab:80", nil},
+		{"ab:80", nil},
+		{"a,:80", ErrBadHost}, // same length as the memo
+		{"ab:80", nil},
+		{"ab:8x", ErrBadHost},
+		{long, nil}, // too long for the memo
+		{long, nil},
+		{long[:len(long)-3] + ":8,", ErrBadHost},
+		{"ab:80", nil},
+	} {
+		p.Reset()
+		in := "GET / HTTP/1.1\r\nHost: " + c.host + "\r\n\r\n"
+		_, err := p.ParseHead([]byte(in))
+		if err != c.err {
+			t.Errorf("%d: Host %q: err %v; want %v", i, c.host, err, c.err)
+		}
+	}
+}

@@ -51,6 +51,19 @@ func AppendStatusLine(dst []byte, minor int, code int, reason string) []byte {
 	if code < 100 || code > 999 {
 		code, reason = 500, ""
 	}
+	if reason == "" && code < 600 {
+		// The whole line, made once: a reply's head is mostly this line.
+		v := 1
+		if minor == 0 {
+			v = 0
+		}
+		return append(dst, statusLines[v][code-100]...)
+	}
+	return appendStatusLine(dst, minor, code, reason)
+}
+
+// appendStatusLine is AppendStatusLine without the table.
+func appendStatusLine(dst []byte, minor int, code int, reason string) []byte {
 	if reason == "" || !rspValidReason(reason) {
 		reason = StatusText(code)
 		if reason == "" {
@@ -66,6 +79,17 @@ func AppendStatusLine(dst []byte, minor int, code int, reason string) []byte {
 	dst = append(dst, reason...)
 	return append(dst, '\r', '\n')
 }
+
+// statusLines holds, for HTTP/1.0 and HTTP/1.1, the status line of each
+// code from 100 to 599 with its StatusText ("Unknown" when it has none).
+var statusLines = func() (t [2][500]string) {
+	for minor := range t {
+		for i := range t[minor] {
+			t[minor][i] = string(appendStatusLine(nil, minor, 100+i, ""))
+		}
+	}
+	return t
+}()
 
 // AppendHeader appends the field line "name: value\r\n" (RFC 9112 §5).
 //
