@@ -151,15 +151,15 @@ type parserState struct {
 // The zero Parser is ready and uses the default Limits. A Parser is not safe
 // for concurrent use.
 type Parser struct {
-	lim    Limits
-	buf    []byte // the b of the last ParseHead call
-	st     parserState
+	lim Limits
+	buf []byte // the b of the last ParseHead call
+	st  parserState
 	// okHost is the last Host value that passed validHostPort, when it
 	// fits: a client repeats its Host on every request, and a repeat then
 	// costs a compare. Reset keeps it.
 	okHost    [48]byte
 	okHostLen uint8
-	fields [MaxHeadersCap]headerField
+	fields    [MaxHeadersCap]headerField
 }
 
 // Init sets the limits (l.WithDefaults()) and resets the parser.
