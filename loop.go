@@ -40,7 +40,6 @@ type loop struct {
 	// (blocking.go); see yieldToWorkers.
 	yield bool
 
-	lastUse    int64 // the last LRU stamp given (Session.touch)
 	held       int64 // bytes its sessions hold (budget.go)
 	resetting  int64 // bytes held by sessions shed has reset, not yet closed
 	shedWarned int64 // lp.now of the last budget warning
@@ -129,18 +128,11 @@ func (c *Session) releaseChunked() {
 	}
 }
 
-// touch records a use of the session for the LRU purge (ESP's
-// lru_counter). The stamp is the loop's clock, but never less than one
-// more than the loop's previous stamp: uses on one loop are ordered
-// exactly, and uses on different loops to within a clock tick (a loop would
-// need a request per nanosecond to drift). No server-wide counter: an
-// atomic every loop writes is a cache line they would fight over. The
-// stamp is positive (see Session.lru). Loop only.
+// touch records a use of the session for the LRU purge: the next value of
+// a server-wide use counter, as ESP's lru_counter, so the order of use is
+// exact across loops. Loop only.
 func (c *Session) touch() {
-	lp := c.lp
-	st := max(lp.now+1, lp.lastUse+1)
-	lp.lastUse = st
-	c.lru.Store(st)
+	c.lru.Store(int64(c.lp.srv.uses.Next()))
 }
 
 // Message and body buffers (chunked request bodies, WebSocket reassembly)

@@ -86,7 +86,11 @@ var (
 
 func (r *Request) reset(s *Session, h *handler, p *hc.Parser, body []byte) {
 	hdrs := r.hdrs[:0]
-	*r = Request{s: s, h: h, p: p, srv: s.lp.srv, body: body, hdrs: hdrs, status: 200, fixedLen: -1}
+	// Cleared in place, then set: a composite literal would be built in a
+	// temporary and copied, twice the stores on every request.
+	*r = Request{}
+	r.s, r.h, r.p, r.srv, r.body, r.hdrs = s, h, p, s.lp.srv, body, hdrs
+	r.status, r.fixedLen = 200, -1
 	if p != nil {
 		m := p.Method()
 		r.headMethod = len(m) == 4 && string(m) == "HEAD"

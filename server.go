@@ -25,6 +25,7 @@ type Server struct {
 	eng          engine.Engine                 // set once Start has the engine; read on the loops and by callers of Addr
 	engPublished atomic.Pointer[engine.Engine] // eng, for goroutines that may run before Start returned (wake)
 	engFailed    atomic.Bool
+	uses         sessions.UseCounter // LRU stamps (Session.touch)
 	slab         *sessions.Slab[*Session]
 	loops        []*loop
 	reg          registry

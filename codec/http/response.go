@@ -233,10 +233,21 @@ func ValidHeaderValue(value string) bool {
 }
 
 // rspValidValue is ValidHeaderValue for strings and byte slices alike.
+// Eight bytes at a time it looks for a byte below 0x20 or equal to 0x7f
+// (scanValue's test); a word with one, an HT perhaps, and the tail go
+// byte by byte.
 func rspValidValue[T string | []byte](v T) bool {
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c < ' ' && c != '\t' || c == 0x7f {
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		y := x ^ (0x7f * swarOnes)
+		if ((x-0x20*swarOnes)&^x|(y-swarOnes)&^y)&swarHighs != 0 {
+			break
+		}
+	}
+	for ; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
 			return false
 		}
 	}

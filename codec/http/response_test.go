@@ -178,6 +178,14 @@ func TestHeaderBytesExhaustive(t *testing.T) {
 		if _, err := AppendHeaderBytes(nil, "X", []byte(value)); (err == nil) != wantValue {
 			t.Errorf("AppendHeaderBytes(%q) error = %v; want valid=%v", value, err, wantValue)
 		}
+		// Every position of a value long enough for the eight-byte scan.
+		for i := 0; i < 19; i++ {
+			v := []byte(strings.Repeat("v", 19))
+			v[i] = b
+			if got := ValidHeaderValue(string(v)); got != wantValue {
+				t.Errorf("ValidHeaderValue(%q) = %v; want %v", v, got, wantValue)
+			}
+		}
 	}
 }
 
