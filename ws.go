@@ -127,16 +127,25 @@ type wsIn = ws.Reader
 // getWSIn borrows receive state for w from the loop.
 func (lp *loop) getWSIn(w *wsConn) *wsIn {
 	in, _ := lp.wsIns.get()
-	cfg := ws.ReaderConfig{
-		MaxMessage:   w.maxMsg(),
+	var inflate *ws.Decompressor
+	if w.fl != nil {
+		inflate = &w.fl.decomp
+	}
+	max := w.maxMsg()
+	if c := in.Config(); c.Pool != nil && c.MaxMessage == max && c.MaxFragments == w.h.WSMaxFragments &&
+		c.Frames == w.h.WSFrames && c.Inflate == inflate {
+		// Configured alike for its last message (a Reader of this loop,
+		// so Pool is this loop's), and putWSIn's Release reset the rest:
+		// the usual case of one endpoint's messages, at no Init.
+		return in
+	}
+	in.Init(ws.ReaderConfig{
+		MaxMessage:   max,
 		MaxFragments: w.h.WSMaxFragments,
 		Frames:       w.h.WSFrames,
 		Pool:         wsBufs{lp},
-	}
-	if w.fl != nil {
-		cfg.Inflate = &w.fl.decomp
-	}
-	in.Init(cfg)
+		Inflate:      inflate,
+	})
 	return in
 }
 

@@ -171,3 +171,37 @@ func TestUTF8Random(t *testing.T) {
 		checkUTF8(t, b)
 	}
 }
+
+// TestUTF8Exhaustive compares the validator with unicode/utf8 on every
+// two-byte string and on every three-byte string that starts a multi-byte
+// sequence, each written whole, cut after its first byte, and behind
+// eight ASCII bytes (the word-at-a-time path).
+func TestUTF8Exhaustive(t *testing.T) {
+	check := func(b []byte) {
+		want := utf8.Valid(b)
+		var v UTF8Validator
+		if got := v.Write(b) && v.Done(); got != want {
+			t.Fatalf("% x whole: %v; want %v", b, got, want)
+		}
+		v.Reset()
+		if got := v.Write(b[:1]) && v.Write(b[1:]) && v.Done(); got != want {
+			t.Fatalf("% x split: %v; want %v", b, got, want)
+		}
+		long := append([]byte("abcdefgh"), b...)
+		if got := ValidUTF8(long); got != want {
+			t.Fatalf("% x after ASCII: %v; want %v", b, got, want)
+		}
+	}
+	b := make([]byte, 3)
+	for i := 0; i < 1<<16; i++ {
+		b[0], b[1] = byte(i), byte(i>>8)
+		check(b[:2])
+	}
+	for i := 0; i < 1<<16; i++ {
+		b[1], b[2] = byte(i), byte(i>>8)
+		for c := 0xC0; c <= 0xFF; c++ {
+			b[0] = byte(c)
+			check(b)
+		}
+	}
+}
