@@ -86,7 +86,18 @@ func main() {
 	serverCPU := flag.String("server-cpu", "", "pin the server to these CPUs (taskset -c) with GOMAXPROCS=1; soak.sh sets 0 when it can")
 	out := flag.String("out", "results/soak.md", "report file")
 	chart := flag.String("chart", "charts/soak.svg", "chart file")
+	attack := flag.String("attack", "", "run these attack families and report (internal: the soak's attacker process)")
+	attackEnv := flag.String("attack-env", "", "with -attack: the servers to attack (a file the soak writes)")
+	attackFor := flag.Duration("attack-for", time.Minute, "with -attack: how long")
 	flag.Parse()
+
+	if *attack != "" {
+		if err := attackMain(*attack, *attackEnv, *attackFor); err != nil {
+			fmt.Fprintln(os.Stderr, "soak -attack:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	if *serveMode {
 		if err := serve(*cert, *key); err != nil {
@@ -204,6 +215,8 @@ type run struct {
 	stopLine  <-chan string // the server's stdout after its ready line
 	start     time.Time
 
+	attackEnv string // the file the attacker processes read (attackproc.go)
+
 	mu      sync.Mutex
 	samples []sample
 	cur     atomic.Int32
@@ -250,6 +263,10 @@ func (r *run) main() error {
 
 	child, err := r.startServer(certFile, keyFile)
 	if err != nil {
+		return err
+	}
+	if err := r.writeAttackEnv(dir); err != nil {
+		child.Process.Kill()
 		return err
 	}
 	// Whatever happens from here, the server process ends with us.
@@ -312,10 +329,17 @@ func (r *run) main() error {
 // TLS states, stacks), what the budget does not count (a loop's inflate
 // buffer, up to the 16 MiB message limit; the message buffers each loop
 // keeps for reuse, up to 4 MiB) and some room for garbage. The server
-// runs with GOMEMLIMIT at the same limit, as a deployment with a memory cap
-// would, so that garbage is collected before it pushes RSS over; what the
-// collector cannot free is what the budget failed to bound.
+// runs with GOMEMLIMIT under that limit (goMemHeadroom), as a deployment
+// with a memory cap would, so that garbage is collected before it pushes
+// RSS over; what the collector cannot free is what the budget failed to
+// bound.
 const rssAllowance = 64 << 20
+
+// goMemHeadroom is how far under the RSS limit GOMEMLIMIT is set: the
+// limit counts only the memory the Go runtime maps, and RSS also holds the
+// executable's resident code and data (about 10 MiB here) and the C
+// library's.
+const goMemHeadroom = 16 << 20
 
 // rssLimit is the bound on the server's RSS throughout the run.
 const rssLimit = budget + rssAllowance
@@ -328,7 +352,7 @@ func (r *run) startServer(certFile, keyFile string) (*exec.Cmd, error) {
 	argv := []string{self, "-serve", "-cert", certFile, "-key", keyFile}
 	r.pinned = r.serverCPU != ""
 	r.rssLimit = rssLimit
-	env := append(os.Environ(), fmt.Sprintf("GOMEMLIMIT=%dMiB", rssLimit>>20))
+	env := append(os.Environ(), fmt.Sprintf("GOMEMLIMIT=%dMiB", (rssLimit-goMemHeadroom)>>20))
 	if r.pinned {
 		argv = append([]string{"taskset", "-c", r.serverCPU}, argv...)
 		env = append(env, "GOMAXPROCS=1")
@@ -486,17 +510,17 @@ func (r *run) runScenario(i int, s scenario) *scenResult {
 	res.startT = r.now()
 	r.logf("scenario %d/%d %s", i+1, len(r.scen), s.name)
 
-	ctx, cancel := context.WithTimeout(context.Background(), r.t.scenario)
 	stats := make([]*attackStats, len(s.families))
-	var wg sync.WaitGroup
-	for j, f := range s.families {
+	for j := range stats {
 		stats[j] = &attackStats{}
-		wg.Add(1)
-		go func() { defer wg.Done(); f.run(ctx, r.e, stats[j]) }()
 	}
-	<-ctx.Done()
-	wg.Wait()
-	cancel()
+	if len(s.families) == 0 {
+		time.Sleep(r.t.scenario)
+	} else if st, err := r.runAttackers(s.families, r.t.scenario); err != nil {
+		res.broken = append(res.broken, r.breakf("%s: %v", s.name, err))
+	} else {
+		stats = st
+	}
 	if cpu1, err := proc.CPU(r.pid); err == nil {
 		res.cpu = float64(cpu1-cpu0) / float64(time.Since(wall0))
 	}
