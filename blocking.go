@@ -372,6 +372,56 @@ func (c *Session) feedBlocking() {
 		c.feedRaw(bp)
 		return
 	}
+	c.feedBody(bp)
+	if c.reqState != nil && c.reqState.breq == r && !c.closing {
+		c.paceBlockingInput(bp)
+	}
+}
+
+// blockInputMax is the input a session with a Blocking request in
+// progress holds before its socket stops being read: while the handler
+// does not take the body as fast as it arrives (its pipe is full), or has
+// it all and still runs (what arrives is the next requests), TCP flow
+// control, not the server's memory, holds the rest.
+const blockInputMax = 64 << 10
+
+// paceBlockingInput pauses reading while more than blockInputMax bytes
+// wait for the Blocking request in progress, and resumes it once they
+// fall under. A pause is asserted again on every call: gnet turns reading
+// back on when its output queue drains. Where the engine cannot pause
+// (netpoll), input beyond the body is capped as a stalled session's.
+func (c *Session) paceBlockingInput(bp *bodyPipe) {
+	x := c.reqState
+	n := c.inBuffered()
+	if n <= blockInputMax {
+		if x.inPaused && !c.stalled {
+			c.ec.PauseRead(false)
+		}
+		x.inPaused = false
+		return
+	}
+	if c.ec.PauseRead(true) {
+		x.inPaused = true
+		return
+	}
+	if beyond := int64(n) - max(bp.left, 0); bp.left >= 0 && beyond > int64(c.inboundCap()) {
+		c.abort()
+	}
+}
+
+// resumeInput ends paceBlockingInput's pause when the Blocking request
+// ends.
+func (c *Session) resumeInput() {
+	if x := c.reqState; x != nil && x.inPaused {
+		x.inPaused = false
+		if !c.stalled {
+			c.ec.PauseRead(false)
+		}
+	}
+}
+
+// feedBody hands the body bytes the input holds to the pipe.
+func (c *Session) feedBody(bp *bodyPipe) {
 	src := c.inPeek()
 	bodyDone := bp.left == 0 || (bp.left < 0 && c.reqState.cd.Done())
 	if bodyDone {
@@ -629,6 +679,7 @@ func (c *Session) blockDone(r *Request) {
 	c.requestDone(r, nil)
 	c.reqState.breq = nil
 	c.reqState.pollDL = 0
+	c.resumeInput()
 	c.touch()
 	p := r.p
 	c.reqState.p = p

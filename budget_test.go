@@ -2,10 +2,13 @@ package httpd
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -144,4 +147,83 @@ func TestStalledSessionStopsReading(t *testing.T) {
 		}
 	}
 	t.Logf("client sent %d B before its writes blocked", sent)
+}
+
+// TestBlockingFullPipeStopsReading: a Blocking handler that does not take
+// its body as fast as the client sends it (its pipe is full) has the
+// socket stop being read, so the client's writes block on TCP flow
+// control and the server holds little; before, the session read the
+// whole upload into memory while the handler slept. Once the handler
+// reads, the body arrives whole and a pipelined request after it is
+// answered.
+func TestBlockingFullPipeStopsReading(t *testing.T) {
+	if e := os.Getenv("EVHTTPD_ENGINE"); e != "" && e != "gnet" {
+		t.Skip("the netpoll engine cannot pause reading; its bound is the input cap")
+	}
+	srv := startTest(t, Config{EventLoops: 1, BlockingPrebuffer: -1, MaxBodySize: 1 << 30,
+		RecvWaitTimeout: time.Minute, BodyTimeout: time.Minute, MinBodyRate: -1})
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before Stop, which waits for the handler
+	mustRegister(t, srv,
+		URIHandler{URI: "/up", Method: "POST", Blocking: true, Handler: func(r *Request) error {
+			<-release
+			n, err := io.Copy(io.Discard, r)
+			if err != nil {
+				return err
+			}
+			return r.SendString(strconv.FormatInt(n, 10))
+		}},
+		URIHandler{URI: "/after", Method: "GET", Handler: sendString("after")})
+	rc := dial(t, srv)
+	tc := rc.c.(*net.TCPConn)
+	_ = tc.SetWriteBuffer(8 << 10)
+	const size = 16 << 20
+	rc.write(fmt.Sprintf("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n", size))
+	chunk := make([]byte, 64<<10)
+	sent := 0
+	var werr error
+	for sent < size {
+		rc.c.SetWriteDeadline(time.Now().Add(time.Second))
+		n, err := rc.c.Write(chunk[:min(len(chunk), size-sent)])
+		sent += n
+		if err != nil {
+			werr = err
+			break
+		}
+	}
+	var ne net.Error
+	if !errors.As(werr, &ne) || !ne.Timeout() {
+		t.Fatalf("after %d bytes the client's write failed with %v; want it to block (a timeout)", sent, werr)
+	}
+	if b := srv.Stats().Buffered; b > 4<<20 {
+		t.Errorf("server holds %d B of a body its handler does not read", b)
+	}
+	t.Logf("client sent %d B before its writes blocked", sent)
+	free()
+	done := make(chan error, 1)
+	go func() {
+		for sent < size {
+			rc.c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+			n, err := rc.c.Write(chunk[:min(len(chunk), size-sent)])
+			sent += n
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		rc.c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+		_, err := io.WriteString(rc.c, req("GET", "/after"))
+		done <- err
+	}()
+	if resp := rc.response("POST"); resp.StatusCode != 200 || bodyOf(resp) != strconv.Itoa(size) {
+		t.Fatalf("upload: %d %q", resp.StatusCode, bodyOf(resp))
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if resp := rc.response("GET"); bodyOf(resp) != "after" {
+		t.Fatalf("pipelined request after the upload: %q", bodyOf(resp))
+	}
 }

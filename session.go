@@ -147,6 +147,7 @@ type reqState struct {
 	// Blocking handler in progress (shared with its worker).
 	breq     *Request
 	hijacked bool  // breq hijacked the connection (hijack.go)
+	inPaused bool  // reading paused while breq's pipe is full (paceBlockingInput)
 	start    int64 // when the head ended, for Config.OnRequestDone (reqdone.go)
 	// Detached reply in progress (async.go).
 	async *AsyncReply

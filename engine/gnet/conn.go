@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/pool/byteslice"
 	"golang.org/x/sys/unix"
 
 	"github.com/evhttpd/httpd/engine"
@@ -30,6 +31,11 @@ type conn struct {
 	gone atomic.Pointer[closedState]
 	user any
 	tl   engine.TimerLink[*conn]
+	// held is input the handler left unconsumed at the end of a
+	// callback, held[heldOff:]; gnet's own inbound ring stays empty (see
+	// keepRest).
+	held    []byte
+	heldOff int
 }
 
 func (w *conn) is(f engine.ConnFlags) bool          { return w.f.Is(f) }
@@ -91,26 +97,91 @@ func cloneAddr(a net.Addr) net.Addr {
 	return a
 }
 
+// Input the handler does not consume in a callback is kept by the adapter,
+// not by gnet. gnet would move it into the connection's ring buffer, and
+// its Peek then copies the ring and the new bytes into a fresh buffer on
+// every call while the ring is not empty: a session whose input waits (a
+// partial request, or reading paused behind its output) would cost a copy
+// of all it holds per event, twice its memory, and garbage for each Peek
+// outside a read. Here the new bytes are appended once, and Peek returns
+// the held bytes in place.
+
 func (w *conn) Peek() []byte {
 	if w.is(engine.FlagClosed) {
 		return nil
 	}
-	b, _ := w.gc.Peek(-1)
-	return b
+	if w.heldOff == len(w.held) {
+		// Nothing held: gnet's bytes of this read, in its read buffer.
+		b, _ := w.gc.Peek(-1)
+		return b
+	}
+	w.takeNew()
+	return w.held[w.heldOff:]
 }
+
+// takeNew moves what gnet has received into held.
+func (w *conn) takeNew() {
+	n := w.gc.InboundBuffered()
+	if n == 0 {
+		return
+	}
+	b, _ := w.gc.Peek(-1)
+	if len(w.held)+len(b) > cap(w.held) {
+		live := len(w.held) - w.heldOff
+		// The same buffer with its bytes slid down, when they fit and no
+		// more are live than were consumed (so sliding costs O(1) per
+		// byte consumed); else one twice the size from gnet's size-class
+		// pool (no zeroing, no garbage).
+		if need := live + len(b); cap(w.held) < need || w.heldOff < live {
+			nb := byteslice.Get(max(2*need, heldMin))[:live]
+			copy(nb, w.held[w.heldOff:])
+			byteslice.Put(w.held)
+			w.held = nb
+		} else {
+			copy(w.held, w.held[w.heldOff:])
+			w.held = w.held[:live]
+		}
+		w.heldOff = 0
+	}
+	w.held = append(w.held, b...)
+	_, _ = w.gc.Discard(n)
+}
+
+// keepRest runs when a callback ends: what the handler left of gnet's
+// bytes joins held, so gnet's ring buffer is never used.
+func (w *conn) keepRest() {
+	if w.is(engine.FlagClosed) || w.gc == nil || w.gc.InboundBuffered() == 0 {
+		return
+	}
+	w.takeNew()
+}
+
+// heldMin is the smallest held buffer.
+const heldMin = 4 << 10
 
 func (w *conn) Discard(n int) {
 	if w.is(engine.FlagClosed) || n <= 0 {
 		return
 	}
-	_, _ = w.gc.Discard(n)
+	if w.heldOff == len(w.held) {
+		_, _ = w.gc.Discard(n)
+		return
+	}
+	w.takeNew()
+	w.heldOff = min(w.heldOff+n, len(w.held))
+	if w.heldOff == len(w.held) {
+		// Empty: back to the pool, so that an idle connection holds
+		// nothing.
+		byteslice.Put(w.held)
+		w.held, w.heldOff = nil, 0
+	}
 }
 
 func (w *conn) InboundBuffered() int {
 	if w.is(engine.FlagClosed) {
 		return 0
 	}
-	return w.gc.InboundBuffered()
+	return len(w.held) - w.heldOff + w.gc.InboundBuffered()
 }
 
 func (w *conn) Write(p []byte) error {

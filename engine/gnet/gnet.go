@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/pool/byteslice"
 
 	"github.com/evhttpd/httpd/ctrl"
 	"github.com/evhttpd/httpd/engine"
@@ -77,6 +78,7 @@ func (g *gnetHandler) OnTraffic(c gnet.Conn) gnet.Action {
 	ls.Enter()
 	w.f |= engine.FlagInOwn
 	g.e.h.OnTraffic(w)
+	w.keepRest()
 	w.f &^= engine.FlagInOwn
 	ls.Leave()
 	action := g.after(w)
@@ -95,6 +97,8 @@ func (g *gnetHandler) OnClose(c gnet.Conn, err error) gnet.Action {
 		err = nil
 	}
 	w.closedBy(err)
+	byteslice.Put(w.held)
+	w.held, w.heldOff = nil, 0
 	ls.Wheel.Cancel(w)
 	if ls.InCallback() {
 		// A Write inside a callback failed and gnet closed the
