@@ -174,7 +174,10 @@ type Config struct {
 
 	// URIMatch overrides exact URI matching (ESP's uri_match_fn): it reports
 	// whether the registered template matches uri[:matchUpTo] (the path
-	// without the query). MatchWildcard gives ESP's wildcard rules.
+	// without the query). MatchWildcard gives ESP's wildcard rules. It must
+	// be a pure function of its arguments: each loop remembers the handler
+	// its last request was routed to and gives the same method and target
+	// the same handler until a registration changes the table.
 	URIMatch func(template, uri string, matchUpTo int) bool
 
 	// OnOpen runs on the session's loop when a connection opens (ESP's
