@@ -117,24 +117,9 @@ func TestStalledSessionStopsReading(t *testing.T) {
 	_ = tc.SetReadBuffer(8 << 10)
 	_ = tc.SetWriteBuffer(8 << 10)
 	one := req("GET", "/r")
-	sent := 0
 	// Far more request bytes than the input cap (MaxOutbound plus the head
 	// limits, about 300 KiB) that would close a session still read.
-	chunk := strings.Repeat(one, 1000)
-	var werr error
-	for sent < 64<<20 {
-		rc.c.SetWriteDeadline(time.Now().Add(time.Second))
-		n, err := io.WriteString(rc.c, chunk)
-		sent += n
-		if err != nil {
-			werr = err
-			break
-		}
-	}
-	var ne net.Error
-	if !errors.As(werr, &ne) || !ne.Timeout() {
-		t.Fatalf("after %d bytes the client's write failed with %v; want it to block (a timeout)", sent, werr)
-	}
+	sent := rc.writeUntilBlocked([]byte(strings.Repeat(one, 1000)), 64<<20)
 	if b := srv.Stats().Buffered; b > 4<<20 {
 		t.Errorf("server holds %d B for the stalled client", b)
 	}
@@ -182,21 +167,7 @@ func TestBlockingFullPipeStopsReading(t *testing.T) {
 	const size = 16 << 20
 	rc.write(fmt.Sprintf("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n", size))
 	chunk := make([]byte, 64<<10)
-	sent := 0
-	var werr error
-	for sent < size {
-		rc.c.SetWriteDeadline(time.Now().Add(time.Second))
-		n, err := rc.c.Write(chunk[:min(len(chunk), size-sent)])
-		sent += n
-		if err != nil {
-			werr = err
-			break
-		}
-	}
-	var ne net.Error
-	if !errors.As(werr, &ne) || !ne.Timeout() {
-		t.Fatalf("after %d bytes the client's write failed with %v; want it to block (a timeout)", sent, werr)
-	}
+	sent := rc.writeUntilBlocked(chunk, size)
 	if b := srv.Stats().Buffered; b > 4<<20 {
 		t.Errorf("server holds %d B of a body its handler does not read", b)
 	}
@@ -226,4 +197,27 @@ func TestBlockingFullPipeStopsReading(t *testing.T) {
 	if resp := rc.response("GET"); bodyOf(resp) != "after" {
 		t.Fatalf("pipelined request after the upload: %q", bodyOf(resp))
 	}
+}
+
+// writeUntilBlocked writes chunk (the last time cut to fit) until limit
+// bytes went or a write blocks for a second, and returns how many went. It
+// fails the test unless a write blocked: the server stopped reading.
+func (rc *rawClient) writeUntilBlocked(chunk []byte, limit int) int {
+	rc.t.Helper()
+	sent := 0
+	var werr error
+	for sent < limit {
+		rc.c.SetWriteDeadline(time.Now().Add(time.Second))
+		n, err := rc.c.Write(chunk[:min(len(chunk), limit-sent)])
+		sent += n
+		if err != nil {
+			werr = err
+			break
+		}
+	}
+	var ne net.Error
+	if !errors.As(werr, &ne) || !ne.Timeout() {
+		rc.t.Fatalf("after %d bytes the client's write failed with %v; want it to block (a timeout)", sent, werr)
+	}
+	return sent
 }
