@@ -526,6 +526,10 @@ func (r *Request) writeBody(p []byte) error {
 	if r.headMethod || !hc.BodyAllowed(r.status) || len(p) == 0 {
 		return nil
 	}
+	if !r.blocking && len(p) >= directWriteMin && !r.s.closing {
+		r.writeDirect(p)
+		return nil
+	}
 	if r.chunked {
 		r.setOut(hc.AppendChunk(r.outBuf(), p))
 	} else {
@@ -536,6 +540,28 @@ func (r *Request) writeBody(p []byte) error {
 	}
 	r.s.emit(EventSentData, len(p))
 	return nil
+}
+
+// directWriteMin is the body write from which a loop handler's bytes go to
+// the connection from the handler's own slice (writeDirect).
+const directWriteMin = 32 << 10
+
+// writeDirect sends a large body write of a loop handler without copying
+// it into the loop's output buffer: what the buffer holds (the head, a
+// chunk-size line) is written, then p itself. The engine copies only what
+// the socket does not take at once, and the loop's buffer does not grow to
+// the size of the reply (to be dropped after it).
+func (r *Request) writeDirect(p []byte) {
+	c := r.s
+	if r.chunked {
+		c.lp.out = hc.AppendChunkSize(c.lp.out, len(p))
+	}
+	c.flush()
+	c.writeOut(p)
+	if r.chunked {
+		c.lp.out = append(c.lp.out, '\r', '\n')
+	}
+	c.emit(EventSentData, len(p))
 }
 
 func (r *Request) appendOut(p []byte) { r.setOut(append(r.outBuf(), p...)) }

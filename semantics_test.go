@@ -223,3 +223,62 @@ func heapInUse() uint64 {
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
 }
+
+// TestLargeLoopReplies: a loop handler's large body writes go to the
+// connection from the handler's slice (writeDirect); the bytes on the wire
+// are the same as through the loop's buffer, for a fixed-length body, a
+// chunked one mixing small and large chunks, an HTTP/1.0 close-delimited
+// one and a HEAD, over TCP and TLS, pipelined behind another request.
+func TestLargeLoopReplies(t *testing.T) {
+	big := make([]byte, 1<<20+7)
+	for i := range big {
+		big[i] = byte(i*7 + i>>11)
+	}
+	handlers := []URIHandler{
+		{URI: "/fixed", Method: "GET", Handler: func(r *Request) error { return r.Send(big) }},
+		{URI: "/chunks", Method: "GET", Handler: func(r *Request) error {
+			for _, p := range [][]byte{big[:10], big[10 : 10+directWriteMin], big[10+directWriteMin : 20+directWriteMin], big[20+directWriteMin:]} {
+				if err := r.SendChunk(p); err != nil {
+					return err
+				}
+			}
+			return r.SendChunk(nil)
+		}},
+	}
+	for _, tr := range []string{"tcp", "tls"} {
+		t.Run(tr, func(t *testing.T) {
+			var srv *Server
+			var rc *rawClient
+			if tr == "tls" {
+				srv = startTLS(t, Config{EventLoops: 1})
+				mustRegister(t, srv, handlers...)
+				rc = dialTLS(t, srv, testPKI().clientConfig(), 0)
+			} else {
+				srv = startTest(t, Config{EventLoops: 1})
+				mustRegister(t, srv, handlers...)
+				rc = dial(t, srv)
+			}
+			rc.write(req("GET", "/fixed") + req("GET", "/chunks") + req("HEAD", "/fixed") + req("GET", "/fixed"))
+			for i, m := range []string{"GET", "GET", "HEAD", "GET"} {
+				resp := rc.response(m)
+				got := bodyOf(resp)
+				want := string(big)
+				if m == "HEAD" {
+					want = ""
+				}
+				if resp.StatusCode != 200 || got != want {
+					t.Fatalf("reply %d (%s): %d, %d bytes, equal %v", i, m, resp.StatusCode, len(got), got == want)
+				}
+				if i == 1 && len(resp.TransferEncoding) == 0 {
+					t.Errorf("reply %d: not chunked", i)
+				}
+			}
+			// HTTP/1.0: no chunked coding, the close ends the body.
+			rc.write("GET /chunks HTTP/1.0\r\n\r\n")
+			resp := rc.response("GET")
+			if got := bodyOf(resp); got != string(big) {
+				t.Fatalf("HTTP/1.0 reply: %d bytes, equal %v", len(got), got == string(big))
+			}
+		})
+	}
+}
