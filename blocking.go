@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	hc "github.com/evhttpd/httpd/codec/http"
 	"github.com/evhttpd/httpd/ctrl"
 )
 
@@ -504,8 +505,9 @@ func (c *Session) blockBodyProgress(n int, done bool) {
 // and their buffers are reused (chunkPool): a streaming reply costs no
 // allocation per piece once warm.
 type blockChunk struct {
-	r *Request
-	b []byte
+	r    *Request
+	b    []byte
+	lent *lentWrite // b is the handler's slice, lent until lent.done (writeLent)
 }
 
 // chunkPool holds spent blockChunks with their buffers, larger than a
@@ -534,16 +536,34 @@ func (ch *blockChunk) recycle() {
 // nothing else waits in the loop's output, the chunk is written as it is,
 // without a copy into the loop's buffer.
 func (c *Session) blockWrite(w *blockChunk) {
+	n := len(w.b)
+	if lw := w.lent; lw != nil {
+		lw.mu.Lock()
+		abandoned := lw.state == lentAbandoned
+		if !abandoned {
+			lw.state = lentWriting
+		}
+		lw.mu.Unlock()
+		if abandoned {
+			w.b = nil // the worker gave up waiting: its slice is not ours
+		}
+		defer func() {
+			lw.wrote = !abandoned
+			close(lw.done)
+		}()
+	}
 	c.blockEvents(w.r, len(w.b))
-	if len(c.lp.out) == 0 {
+	switch {
+	case len(w.b) == 0:
+	case len(c.lp.out) == 0:
 		c.writeOut(w.b)
-	} else {
+	default:
 		c.lp.out = append(c.lp.out, w.b...)
 		c.flush()
 	}
 	bp := w.r.bp
 	bp.mu.Lock()
-	bp.inflight -= len(w.b)
+	bp.inflight -= n
 	bp.queued = c.ec.OutboundBuffered()
 	bp.mu.Unlock()
 	bp.signal()
@@ -551,7 +571,9 @@ func (c *Session) blockWrite(w *blockChunk) {
 	if bp.queued > 0 {
 		c.reqState.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
 	}
-	w.recycle()
+	if w.lent == nil {
+		w.recycle()
+	}
 }
 
 // blockEvents emits, on the loop, the reply events of a blocking handler:
@@ -604,6 +626,26 @@ func (r *Request) flushWorker(final bool) error {
 	if len(r.wbuf) == 0 {
 		return nil
 	}
+	if err := r.waitRoom(len(r.wbuf)); err != nil {
+		r.wbuf = r.wbuf[:0]
+		return err
+	}
+	s := r.srv
+	chunk := r.spare
+	if chunk == nil {
+		chunk = &blockChunk{}
+	}
+	chunk.r, chunk.b = r, r.wbuf
+	r.wbuf, r.spare = nil, nil
+	s.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockWrite, ID: uint64(r.s.id), Arg: chunk})
+	return nil
+}
+
+// waitRoom waits (worker side) until the reply bytes queued for the
+// client, in flight to the loop or in the connection, are at most half of
+// MaxOutbound, then counts n more in flight. It gives up at
+// SendWaitTimeout, at the write deadline, or when the request failed.
+func (r *Request) waitRoom(n int) error {
 	s := r.srv
 	bp := r.bp
 	high := s.cfg.MaxOutbound / 2
@@ -621,13 +663,12 @@ func (r *Request) flushWorker(final bool) error {
 		if bp.err != nil {
 			err := bp.err
 			bp.mu.Unlock()
-			r.wbuf = r.wbuf[:0]
 			return err
 		}
 		if bp.inflight+bp.queued <= high {
-			bp.inflight += len(r.wbuf)
+			bp.inflight += n
 			bp.mu.Unlock()
-			break
+			return nil
 		}
 		bp.mu.Unlock()
 		if timer == nil {
@@ -654,14 +695,87 @@ func (r *Request) flushWorker(final bool) error {
 			return errDeadline
 		}
 	}
-	chunk := r.spare
-	if chunk == nil {
-		chunk = &blockChunk{}
+}
+
+// lentWrite is a large body write a worker lends the loop instead of
+// copying it: the loop writes the handler's slice itself (the engine
+// copies what the socket does not take at once) and closes done; the
+// worker waits for that, so the handler may reuse the slice once Write
+// returns. A worker that stops waiting (the request failed) marks it
+// abandoned first, unless the loop already started writing, in which case
+// it waits for done.
+type lentWrite struct {
+	mu    sync.Mutex
+	state uint8 // lentWaiting, lentWriting, lentAbandoned
+	wrote bool  // the loop wrote it (set before done is closed)
+	done  chan struct{}
+}
+
+const (
+	lentWaiting = iota
+	lentWriting
+	lentAbandoned
+)
+
+// writeLent sends p, a body write of directWriteMin bytes or more, from a
+// worker without copying it (see lentWrite).
+func (r *Request) writeLent(p []byte) error {
+	if r.chunked {
+		r.wbuf = hc.AppendChunkSize(r.outBuf(), len(p))
 	}
-	chunk.r, chunk.b = r, r.wbuf
-	r.wbuf, r.spare = nil, nil
-	s.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockWrite, ID: uint64(r.s.id), Arg: chunk})
-	return nil
+	if err := r.flushWorker(true); err != nil {
+		return err
+	}
+	if err := r.waitRoom(len(p)); err != nil {
+		return err
+	}
+	lw := &lentWrite{done: make(chan struct{})}
+	r.srv.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockWrite, ID: uint64(r.s.id), Arg: &blockChunk{r: r, b: p, lent: lw}})
+	bp := r.bp
+	timer := time.NewTimer(r.srv.cfg.SendWaitTimeout)
+	defer timer.Stop()
+	for {
+		var err error
+		select {
+		case <-lw.done:
+			if !lw.wrote {
+				return bp.failure()
+			}
+			if r.chunked {
+				r.wbuf = append(r.outBuf(), '\r', '\n')
+			}
+			return nil
+		case <-bp.wake:
+			bp.mu.Lock()
+			err = bp.err
+			bp.mu.Unlock()
+		case <-timer.C:
+			err = ErrSendTimeout
+		}
+		if err == nil {
+			continue
+		}
+		lw.mu.Lock()
+		writing := lw.state == lentWriting
+		if !writing {
+			lw.state = lentAbandoned
+		}
+		lw.mu.Unlock()
+		if writing {
+			<-lw.done // the loop is writing p now: a syscall, not a wait for the client
+		}
+		return err
+	}
+}
+
+// failure returns the pipe's error, or ErrSessionClosed when it has none.
+func (bp *bodyPipe) failure() error {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	if bp.err != nil {
+		return bp.err
+	}
+	return ErrSessionClosed
 }
 
 // blockDone completes a blocking request on the loop.

@@ -526,9 +526,14 @@ func (r *Request) writeBody(p []byte) error {
 	if r.headMethod || !hc.BodyAllowed(r.status) || len(p) == 0 {
 		return nil
 	}
-	if !r.blocking && len(p) >= directWriteMin && !r.s.closing {
-		r.writeDirect(p)
-		return nil
+	if len(p) >= directWriteMin {
+		if r.blocking {
+			return r.writeLent(p)
+		}
+		if !r.s.closing {
+			r.writeDirect(p)
+			return nil
+		}
 	}
 	if r.chunked {
 		r.setOut(hc.AppendChunk(r.outBuf(), p))
@@ -542,8 +547,9 @@ func (r *Request) writeBody(p []byte) error {
 	return nil
 }
 
-// directWriteMin is the body write from which a loop handler's bytes go to
-// the connection from the handler's own slice (writeDirect).
+// directWriteMin is the body write from which the handler's bytes go to
+// the connection from its own slice: writeDirect on the loop, writeLent
+// from a worker.
 const directWriteMin = 32 << 10
 
 // writeDirect sends a large body write of a loop handler without copying

@@ -2,8 +2,10 @@ package httpd
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -234,16 +236,22 @@ func TestLargeLoopReplies(t *testing.T) {
 	for i := range big {
 		big[i] = byte(i*7 + i>>11)
 	}
-	handlers := []URIHandler{
-		{URI: "/fixed", Method: "GET", Handler: func(r *Request) error { return r.Send(big) }},
-		{URI: "/chunks", Method: "GET", Handler: func(r *Request) error {
-			for _, p := range [][]byte{big[:10], big[10 : 10+directWriteMin], big[10+directWriteMin : 20+directWriteMin], big[20+directWriteMin:]} {
-				if err := r.SendChunk(p); err != nil {
-					return err
-				}
+	fixed := func(r *Request) error { return r.Send(big) }
+	chunks := func(r *Request) error {
+		for _, p := range [][]byte{big[:10], big[10 : 10+directWriteMin], big[10+directWriteMin : 20+directWriteMin], big[20+directWriteMin:]} {
+			if err := r.SendChunk(p); err != nil {
+				return err
 			}
-			return r.SendChunk(nil)
-		}},
+		}
+		return r.SendChunk(nil)
+	}
+	// The same replies from Blocking handlers: the worker lends its slice
+	// to the loop (writeLent).
+	handlers := []URIHandler{
+		{URI: "/fixed", Method: "GET", Handler: fixed},
+		{URI: "/chunks", Method: "GET", Handler: chunks},
+		{URI: "/b/fixed", Method: "GET", Handler: fixed, Blocking: true},
+		{URI: "/b/chunks", Method: "GET", Handler: chunks, Blocking: true},
 	}
 	for _, tr := range []string{"tcp", "tls"} {
 		t.Run(tr, func(t *testing.T) {
@@ -258,8 +266,9 @@ func TestLargeLoopReplies(t *testing.T) {
 				mustRegister(t, srv, handlers...)
 				rc = dial(t, srv)
 			}
-			rc.write(req("GET", "/fixed") + req("GET", "/chunks") + req("HEAD", "/fixed") + req("GET", "/fixed"))
-			for i, m := range []string{"GET", "GET", "HEAD", "GET"} {
+			rc.write(req("GET", "/fixed") + req("GET", "/chunks") + req("HEAD", "/fixed") + req("GET", "/fixed") +
+				req("GET", "/b/fixed") + req("GET", "/b/chunks") + req("HEAD", "/b/fixed") + req("GET", "/b/fixed"))
+			for i, m := range []string{"GET", "GET", "HEAD", "GET", "GET", "GET", "HEAD", "GET"} {
 				resp := rc.response(m)
 				got := bodyOf(resp)
 				want := string(big)
@@ -269,16 +278,74 @@ func TestLargeLoopReplies(t *testing.T) {
 				if resp.StatusCode != 200 || got != want {
 					t.Fatalf("reply %d (%s): %d, %d bytes, equal %v", i, m, resp.StatusCode, len(got), got == want)
 				}
-				if i == 1 && len(resp.TransferEncoding) == 0 {
+				if i%4 == 1 && len(resp.TransferEncoding) == 0 {
 					t.Errorf("reply %d: not chunked", i)
 				}
 			}
 			// HTTP/1.0: no chunked coding, the close ends the body.
-			rc.write("GET /chunks HTTP/1.0\r\n\r\n")
+			rc.write("GET /b/chunks HTTP/1.0\r\n\r\n")
 			resp := rc.response("GET")
 			if got := bodyOf(resp); got != string(big) {
 				t.Fatalf("HTTP/1.0 reply: %d bytes, equal %v", len(got), got == string(big))
 			}
 		})
+	}
+}
+
+// TestLentWritesReused: a Blocking handler that rewrites one buffer between
+// large writes gets each write on the wire as it was when written (the
+// loop is done with the slice when Write returns); one whose client stops
+// reading gets ErrSendTimeout and may scribble on its buffer at once (the
+// race detector watches the loop's side).
+func TestLentWritesReused(t *testing.T) {
+	const n, size = 24, 100 << 10
+	timedOut := make(chan error, 1)
+	srv := startTest(t, Config{EventLoops: 1, SendWaitTimeout: 300 * time.Millisecond, MaxOutbound: 256 << 10})
+	mustRegister(t, srv,
+		URIHandler{URI: "/reuse", Method: "GET", Blocking: true, Handler: func(r *Request) error {
+			buf := make([]byte, size)
+			for i := 0; i < n; i++ {
+				for j := range buf {
+					buf[j] = byte('a' + i)
+				}
+				if err := r.SendChunk(buf); err != nil {
+					return err
+				}
+			}
+			return r.SendChunk(nil)
+		}},
+		URIHandler{URI: "/stuck", Method: "GET", Blocking: true, Handler: func(r *Request) error {
+			buf := make([]byte, size)
+			for {
+				if err := r.SendChunk(buf); err != nil {
+					for j := range buf {
+						buf[j] = 'x'
+					}
+					timedOut <- err
+					return err
+				}
+			}
+		}})
+	rc := dial(t, srv)
+	rc.write(req("GET", "/reuse"))
+	body := bodyOf(rc.response("GET"))
+	if len(body) != n*size {
+		t.Fatalf("%d bytes; want %d", len(body), n*size)
+	}
+	for i := 0; i < n; i++ {
+		if want := strings.Repeat(string(rune('a'+i)), size); body[i*size:(i+1)*size] != want {
+			t.Fatalf("write %d changed on the wire", i)
+		}
+	}
+	stuck := dial(t, srv)
+	_ = stuck.c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	stuck.write(req("GET", "/stuck"))
+	select {
+	case err := <-timedOut:
+		if !errors.Is(err, ErrSendTimeout) && !errors.Is(err, ErrSessionClosed) {
+			t.Fatalf("stuck handler: %v; want ErrSendTimeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler of a client that does not read never got an error")
 	}
 }

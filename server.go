@@ -376,6 +376,9 @@ func abandonItem(it ctrl.Item) {
 	if r := itemRequest(it); r != nil {
 		r.bp.abandon()
 	}
+	if ch, ok := it.Arg.(*blockChunk); ok && ch.lent != nil {
+		close(ch.lent.done) // not written: the worker's slice goes back
+	}
 }
 
 // closeAll closes every session of the loop (Stop).
