@@ -538,12 +538,7 @@ func (ch *blockChunk) recycle() {
 func (c *Session) blockWrite(w *blockChunk) {
 	n := len(w.b)
 	if lw := w.lent; lw != nil {
-		lw.mu.Lock()
-		abandoned := lw.state == lentAbandoned
-		if !abandoned {
-			lw.state = lentWriting
-		}
-		lw.mu.Unlock()
+		abandoned := !lw.claim(lentWriting)
 		if abandoned {
 			w.b = nil // the worker gave up waiting: its slice is not ours
 		}
@@ -717,6 +712,19 @@ const (
 	lentAbandoned
 )
 
+// claim moves a waiting lentWrite to state (the loop writing it, or the
+// worker abandoning it) and reports whether it was still waiting: the
+// first of the two sides wins.
+func (lw *lentWrite) claim(state uint8) bool {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	if lw.state != lentWaiting {
+		return false
+	}
+	lw.state = state
+	return true
+}
+
 // writeLent sends p, a body write of directWriteMin bytes or more, from a
 // worker without copying it (see lentWrite).
 func (r *Request) writeLent(p []byte) error {
@@ -755,13 +763,7 @@ func (r *Request) writeLent(p []byte) error {
 		if err == nil {
 			continue
 		}
-		lw.mu.Lock()
-		writing := lw.state == lentWriting
-		if !writing {
-			lw.state = lentAbandoned
-		}
-		lw.mu.Unlock()
-		if writing {
+		if !lw.claim(lentAbandoned) {
 			<-lw.done // the loop is writing p now: a syscall, not a wait for the client
 		}
 		return err
