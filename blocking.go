@@ -508,6 +508,7 @@ type blockChunk struct {
 	r    *Request
 	b    []byte
 	lent *lentWrite // b is the handler's slice, lent until lent.done (writeLent)
+	pre  []byte     // with lent: the worker's buffered bytes, written before b
 }
 
 // chunkPool holds spent blockChunks with their buffers, larger than a
@@ -538,16 +539,22 @@ func (ch *blockChunk) recycle() {
 func (c *Session) blockWrite(w *blockChunk) {
 	n := len(w.b)
 	if lw := w.lent; lw != nil {
+		n += len(w.pre)
 		abandoned := !lw.claim(lentWriting)
 		if abandoned {
 			w.b = nil // the worker gave up waiting: its slice is not ours
+		} else if len(w.pre) > 0 {
+			// The head or chunk-size line the worker had buffered goes
+			// first; then b from the handler's slice.
+			c.lp.out = append(c.lp.out, w.pre...)
+			c.flush()
 		}
 		defer func() {
 			lw.wrote = !abandoned
-			close(lw.done)
+			lw.done <- struct{}{}
 		}()
 	}
-	c.blockEvents(w.r, len(w.b))
+	c.blockEvents(w.r, n)
 	switch {
 	case len(w.b) == 0:
 	case len(c.lp.out) == 0:
@@ -694,17 +701,26 @@ func (r *Request) waitRoom(n int) error {
 
 // lentWrite is a large body write a worker lends the loop instead of
 // copying it: the loop writes the handler's slice itself (the engine
-// copies what the socket does not take at once) and closes done; the
+// copies what the socket does not take at once) and signals done; the
 // worker waits for that, so the handler may reuse the slice once Write
 // returns. A worker that stops waiting (the request failed) marks it
 // abandoned first, unless the loop already started writing, in which case
-// it waits for done.
+// it waits for done. done gets exactly one signal per use, from the
+// loop's write or from a dropped item, so a lentWrite whose worker took
+// that signal goes back to lentPool; an abandoned one is left to the GC.
 type lentWrite struct {
+	chunk blockChunk // the item's Arg; chunk.lent points back
 	mu    sync.Mutex
 	state uint8 // lentWaiting, lentWriting, lentAbandoned
-	wrote bool  // the loop wrote it (set before done is closed)
+	wrote bool  // the loop wrote it (set before done is signalled)
 	done  chan struct{}
 }
+
+var lentPool = sync.Pool{New: func() any {
+	lw := &lentWrite{done: make(chan struct{}, 1)}
+	lw.chunk.lent = lw
+	return lw
+}}
 
 const (
 	lentWaiting = iota
@@ -731,22 +747,29 @@ func (r *Request) writeLent(p []byte) error {
 	if r.chunked {
 		r.wbuf = hc.AppendChunkSize(r.outBuf(), len(p))
 	}
-	if err := r.flushWorker(true); err != nil {
+	// What the worker buffered (the head, the chunk-size line) travels
+	// with p in one item: one hand-over, one doorbell at most.
+	pre := r.wbuf
+	if err := r.waitRoom(len(pre) + len(p)); err != nil {
+		r.wbuf = r.wbuf[:0]
 		return err
 	}
-	if err := r.waitRoom(len(p)); err != nil {
-		return err
-	}
-	lw := &lentWrite{done: make(chan struct{})}
-	r.srv.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockWrite, ID: uint64(r.s.id), Arg: &blockChunk{r: r, b: p, lent: lw}})
+	lw := lentPool.Get().(*lentWrite)
+	lw.state, lw.wrote = lentWaiting, false
+	lw.chunk.r, lw.chunk.b, lw.chunk.pre = r, p, pre
+	r.srv.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockWrite, ID: uint64(r.s.id), Arg: &lw.chunk})
 	bp := r.bp
-	timer := time.NewTimer(r.srv.cfg.SendWaitTimeout)
-	defer timer.Stop()
+	// No timer: waitRoom waited for the client; this waits for the loop,
+	// which writes or drops every item, and for a failure (a closed
+	// session is one) signalled on wake.
 	for {
-		var err error
 		select {
 		case <-lw.done:
-			if !lw.wrote {
+			wrote := lw.wrote
+			lw.chunk.r, lw.chunk.b, lw.chunk.pre = nil, nil, nil
+			lentPool.Put(lw)
+			r.wbuf = pre[:0] // the loop is done with it: the worker's again
+			if !wrote {
 				return bp.failure()
 			}
 			if r.chunked {
@@ -754,18 +777,24 @@ func (r *Request) writeLent(p []byte) error {
 			}
 			return nil
 		case <-bp.wake:
-			bp.mu.Lock()
-			err = bp.err
-			bp.mu.Unlock()
-		case <-timer.C:
-			err = ErrSendTimeout
 		}
+		bp.mu.Lock()
+		err := bp.err
+		bp.mu.Unlock()
 		if err == nil {
 			continue
 		}
-		if !lw.claim(lentAbandoned) {
-			<-lw.done // the loop is writing p now: a syscall, not a wait for the client
+		if lw.claim(lentAbandoned) {
+			// The item may still be queued: pre is the loop's to drop.
+			r.wbuf, r.spare = nil, nil
+			return err
 		}
+		// The loop is writing p now (a syscall, not a wait for the
+		// client): its signal comes.
+		<-lw.done
+		lw.chunk.r, lw.chunk.b, lw.chunk.pre = nil, nil, nil
+		lentPool.Put(lw)
+		r.wbuf = pre[:0]
 		return err
 	}
 }

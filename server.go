@@ -377,7 +377,7 @@ func abandonItem(it ctrl.Item) {
 		r.bp.abandon()
 	}
 	if ch, ok := it.Arg.(*blockChunk); ok && ch.lent != nil {
-		close(ch.lent.done) // not written: the worker's slice goes back
+		ch.lent.done <- struct{}{} // not written (wrote is false): the worker's slice goes back
 	}
 }
 
