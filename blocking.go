@@ -543,11 +543,10 @@ func (c *Session) blockWrite(w *blockChunk) {
 		abandoned := !lw.claim(lentWriting)
 		if abandoned {
 			w.b = nil // the worker gave up waiting: its slice is not ours
-		} else if len(w.pre) > 0 {
+		} else {
 			// The head or chunk-size line the worker had buffered goes
 			// first; then b from the handler's slice.
 			c.lp.out = append(c.lp.out, w.pre...)
-			c.flush()
 		}
 		defer func() {
 			lw.wrote = !abandoned
@@ -557,8 +556,8 @@ func (c *Session) blockWrite(w *blockChunk) {
 	c.blockEvents(w.r, n)
 	switch {
 	case len(w.b) == 0:
-	case len(c.lp.out) == 0:
-		c.writeOut(w.b)
+	case w.lent != nil || len(c.lp.out) == 0:
+		c.writeAfterOut(w.b)
 	default:
 		c.lp.out = append(c.lp.out, w.b...)
 		c.flush()
@@ -619,11 +618,7 @@ func (c *Session) pollBlocking() {
 // much is queued for a client that reads slowly.
 func (r *Request) flushWorker(final bool) error {
 	if len(r.wbuf) < 16<<10 && !final {
-		bp := r.bp
-		bp.mu.Lock()
-		err := bp.err
-		bp.mu.Unlock()
-		return err
+		return r.bp.error()
 	}
 	if len(r.wbuf) == 0 {
 		return nil
@@ -758,53 +753,61 @@ func (r *Request) writeLent(p []byte) error {
 	lw.state, lw.wrote = lentWaiting, false
 	lw.chunk.r, lw.chunk.b, lw.chunk.pre = r, p, pre
 	r.srv.pushItem(r.s.lp, ctrl.Item{Kind: kindBlockWrite, ID: uint64(r.s.id), Arg: &lw.chunk})
-	bp := r.bp
-	// No timer: waitRoom waited for the client; this waits for the loop,
-	// which writes or drops every item, and for a failure (a closed
-	// session is one) signalled on wake.
+	err, abandoned := lw.await(r.bp)
+	if abandoned {
+		// The item may still be queued: pre is the loop's to drop.
+		r.wbuf, r.spare = nil, nil
+		return err
+	}
+	lw.chunk = blockChunk{lent: lw}
+	lentPool.Put(lw)
+	r.wbuf = pre[:0] // the loop is done with it: the worker's again
+	if err == nil && r.chunked {
+		r.wbuf = append(r.outBuf(), '\r', '\n')
+	}
+	return err
+}
+
+// await waits (worker side) until the loop wrote the lent slice or dropped
+// its item, or the request failed. abandoned reports that the worker gave
+// the write up before the loop took it: the loop may still hold the
+// lentWrite. No timer: waitRoom waited for the client; this waits for the
+// loop, which writes or drops every item, and for a failure (a closed
+// session is one) signalled on wake.
+func (lw *lentWrite) await(bp *bodyPipe) (err error, abandoned bool) {
 	for {
 		select {
 		case <-lw.done:
-			wrote := lw.wrote
-			lw.chunk.r, lw.chunk.b, lw.chunk.pre = nil, nil, nil
-			lentPool.Put(lw)
-			r.wbuf = pre[:0] // the loop is done with it: the worker's again
-			if !wrote {
-				return bp.failure()
+			if !lw.wrote {
+				return bp.failure(), false
 			}
-			if r.chunked {
-				r.wbuf = append(r.outBuf(), '\r', '\n')
-			}
-			return nil
+			return nil, false
 		case <-bp.wake:
 		}
-		bp.mu.Lock()
-		err := bp.err
-		bp.mu.Unlock()
-		if err == nil {
+		if err = bp.error(); err == nil {
 			continue
 		}
 		if lw.claim(lentAbandoned) {
-			// The item may still be queued: pre is the loop's to drop.
-			r.wbuf, r.spare = nil, nil
-			return err
+			return err, true
 		}
-		// The loop is writing p now (a syscall, not a wait for the
-		// client): its signal comes.
+		// The loop is writing the slice now (a syscall, not a wait for
+		// the client): its signal comes.
 		<-lw.done
-		lw.chunk.r, lw.chunk.b, lw.chunk.pre = nil, nil, nil
-		lentPool.Put(lw)
-		r.wbuf = pre[:0]
-		return err
+		return err, false
 	}
+}
+
+// error returns the pipe's error, nil while the request is sound.
+func (bp *bodyPipe) error() error {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	return bp.err
 }
 
 // failure returns the pipe's error, or ErrSessionClosed when it has none.
 func (bp *bodyPipe) failure() error {
-	bp.mu.Lock()
-	defer bp.mu.Unlock()
-	if bp.err != nil {
-		return bp.err
+	if err := bp.error(); err != nil {
+		return err
 	}
 	return ErrSessionClosed
 }

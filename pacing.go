@@ -24,6 +24,13 @@ func (c *Session) flush() {
 	c.writeOut(out)
 }
 
+// writeAfterOut writes what the loop's buffer holds, then p from the
+// caller's slice (a large body write: no copy into the buffer).
+func (c *Session) writeAfterOut(p []byte) {
+	c.flush()
+	c.writeOut(p)
+}
+
 // writeOut writes b to the connection (through its transport) and
 // enforces the outbound cap; b may be reused once it returns.
 func (c *Session) writeOut(b []byte) {

@@ -562,8 +562,7 @@ func (r *Request) writeDirect(p []byte) {
 	if r.chunked {
 		c.lp.out = hc.AppendChunkSize(c.lp.out, len(p))
 	}
-	c.flush()
-	c.writeOut(p)
+	c.writeAfterOut(p)
 	if r.chunked {
 		c.lp.out = append(c.lp.out, '\r', '\n')
 	}
