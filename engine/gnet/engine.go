@@ -57,8 +57,7 @@ type gnetEngine struct {
 	acc  engine.Acceptor
 	next int // acceptor goroutine only: round-robin loop choice
 
-	stopOnce sync.Once
-	stopped  chan struct{}
+	stop engine.Shutdown
 
 	st counters
 }
@@ -131,7 +130,6 @@ func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
 		ticking:   make(chan struct{}),
 		runDone:   make(chan struct{}),
 		probeCh:   make(chan probeResult, opt.CalibrationProbes),
-		stopped:   make(chan struct{}),
 	}
 	e.acc = engine.Acceptor{
 		Listener:   ln,
@@ -274,15 +272,7 @@ func (e *gnetEngine) CtrlAddr() net.Addr { return e.ctrlAddr }
 func (e *gnetEngine) Loops() int         { return e.cfg.Loops }
 func (e *gnetEngine) StopAccepting()     { e.acc.Stop() }
 
-func (e *gnetEngine) Stop(ctx context.Context) error {
-	e.stopOnce.Do(func() { go e.shutdown() })
-	select {
-	case <-e.stopped:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (e *gnetEngine) Stop(ctx context.Context) error { return e.stop.Stop(ctx, e.shutdown) }
 
 func (e *gnetEngine) shutdown() {
 	e.acc.Stop()
@@ -296,7 +286,6 @@ func (e *gnetEngine) shutdown() {
 	if e.runErr != nil {
 		e.log.Error("engine: gnet stopped with an error", "err", e.runErr)
 	}
-	close(e.stopped)
 }
 
 // stopGnet makes gnet close every connection and end its loops, and waits for

@@ -41,8 +41,7 @@ type npEngine struct {
 	next  int // acceptor goroutine only: round-robin loop choice
 
 	stopping atomic.Bool
-	stopOnce sync.Once
-	stopped  chan struct{}
+	stop     engine.Shutdown
 
 	received, dropped atomic.Uint64
 }
@@ -143,7 +142,6 @@ func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
 		ctrlAddr: uc.LocalAddr().(*net.UDPAddr),
 		ctrlDone: make(chan struct{}),
 		wp:       wp,
-		stopped:  make(chan struct{}),
 	}
 	e.acc = engine.Acceptor{
 		Listener:   ln,
@@ -198,15 +196,7 @@ func (e *npEngine) Wake(loop int) error {
 	return nil
 }
 
-func (e *npEngine) Stop(ctx context.Context) error {
-	e.stopOnce.Do(func() { go e.shutdown() })
-	select {
-	case <-e.stopped:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (e *npEngine) Stop(ctx context.Context) error { return e.stop.Stop(ctx, e.shutdown) }
 
 func (e *npEngine) shutdown() {
 	e.stopping.Store(true)
@@ -221,7 +211,6 @@ func (e *npEngine) shutdown() {
 	e.ctrl.Close()
 	<-e.ctrlDone
 	e.wp.close()
-	close(e.stopped)
 }
 
 func (e *npEngine) Stats() engine.Stats {
