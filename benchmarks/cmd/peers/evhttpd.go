@@ -28,14 +28,32 @@ func evhttpdPlaintext(r *httpd.Request) error {
 	return r.SendString(hello)
 }
 
-func startEvhttpd(c config) (func() error, error) {
-	quietLogger := slog.New(slog.DiscardHandler)
-	srv, err := httpd.Start(httpd.Config{Addr: c.addr, EventLoops: c.loops, Logger: quietLogger})
+func startEvhttpd(c config) (func() error, error) { return evhttpdPlainOn(c, "") }
+
+// evhttpdPlainOn starts evhttpd on the named engine ("" for the default)
+// serving /plaintext.
+func evhttpdPlainOn(c config, eng string) (func() error, error) {
+	return evhttpdOn(c, eng, httpd.URIHandler{URI: "/plaintext", Method: "GET", Handler: evhttpdPlaintext})
+}
+
+// evhttpdWSOn starts evhttpd on the named engine serving the WebSocket
+// echo at /ws.
+func evhttpdWSOn(c config, eng string) (func() error, error) {
+	h := httpd.URIHandler{URI: "/ws", Method: "GET", IsWebSocket: true, Handler: evhttpdWSEcho}
+	if c.deflate {
+		h.WSDeflate = &ws.DeflateConfig{}
+	}
+	return evhttpdOn(c, eng, h)
+}
+
+// evhttpdOn starts evhttpd on the named engine with one handler and a
+// silent logger, and returns its Stop.
+func evhttpdOn(c config, eng string, h httpd.URIHandler) (func() error, error) {
+	srv, err := httpd.Start(httpd.Config{Addr: c.addr, EventLoops: c.loops, Engine: eng, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err
 	}
-	err = srv.RegisterURIHandler(httpd.URIHandler{URI: "/plaintext", Method: "GET", Handler: evhttpdPlaintext})
-	if err != nil {
+	if err := srv.RegisterURIHandler(h); err != nil {
 		srv.Stop()
 		return nil, err
 	}
@@ -53,19 +71,4 @@ func evhttpdWSEcho(r *httpd.Request) error {
 	return r.WSSend(httpd.WSFrame{Type: f.Type, Payload: f.Payload})
 }
 
-func startWSEvhttpd(c config) (func() error, error) {
-	quietLogger := slog.New(slog.DiscardHandler)
-	srv, err := httpd.Start(httpd.Config{Addr: c.addr, EventLoops: c.loops, Logger: quietLogger})
-	if err != nil {
-		return nil, err
-	}
-	h := httpd.URIHandler{URI: "/ws", Method: "GET", IsWebSocket: true, Handler: evhttpdWSEcho}
-	if c.deflate {
-		h.WSDeflate = &ws.DeflateConfig{}
-	}
-	if err := srv.RegisterURIHandler(h); err != nil {
-		srv.Stop()
-		return nil, err
-	}
-	return srv.Stop, nil
-}
+func startWSEvhttpd(c config) (func() error, error) { return evhttpdWSOn(c, "") }

@@ -3,10 +3,6 @@
 package main
 
 import (
-	"log/slog"
-
-	httpd "github.com/evhttpd/httpd"
-	"github.com/evhttpd/httpd/codec/ws"
 	"github.com/evhttpd/httpd/engine/netpoll"
 )
 
@@ -17,33 +13,6 @@ func init() {
 	register("ws-evhttpd-netpoll", startWSEvhttpdNetpoll)
 }
 
-func startEvhttpdNetpoll(c config) (func() error, error) {
-	srv, err := httpd.Start(httpd.Config{Addr: c.addr, EventLoops: c.loops, Engine: netpoll.Name,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, err
-	}
-	err = srv.RegisterURIHandler(httpd.URIHandler{URI: "/plaintext", Method: "GET", Handler: evhttpdPlaintext})
-	if err != nil {
-		srv.Stop()
-		return nil, err
-	}
-	return srv.Stop, nil
-}
+func startEvhttpdNetpoll(c config) (func() error, error) { return evhttpdPlainOn(c, netpoll.Name) }
 
-func startWSEvhttpdNetpoll(c config) (func() error, error) {
-	srv, err := httpd.Start(httpd.Config{Addr: c.addr, EventLoops: c.loops, Engine: netpoll.Name,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, err
-	}
-	h := httpd.URIHandler{URI: "/ws", Method: "GET", IsWebSocket: true, Handler: evhttpdWSEcho}
-	if c.deflate {
-		h.WSDeflate = &ws.DeflateConfig{}
-	}
-	if err := srv.RegisterURIHandler(h); err != nil {
-		srv.Stop()
-		return nil, err
-	}
-	return srv.Stop, nil
-}
+func startWSEvhttpdNetpoll(c config) (func() error, error) { return evhttpdWSOn(c, netpoll.Name) }
