@@ -395,3 +395,24 @@ func testStopConcurrent(t *testing.T) {
 		t.Errorf("Wake after Stop = %v; want engine.ErrStopped", err)
 	}
 }
+
+// Started starts an engine with start (a backend's own Start, for tests
+// inside the backend's package) on 127.0.0.1:0 with a silent logger, and
+// stops it when the test ends.
+func Started(t testing.TB, start func(engine.Config, engine.Handler) (engine.Engine, error), cfg engine.Config, h engine.Handler) engine.Engine {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	e, err := start(cfg, h)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := e.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return e
+}

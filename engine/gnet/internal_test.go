@@ -3,8 +3,6 @@ package gnet
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -14,6 +12,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/evhttpd/httpd/engine"
+	"github.com/evhttpd/httpd/engine/enginetest"
 )
 
 // The conformance suite (enginetest) covers the contract; these tests look
@@ -53,20 +52,7 @@ func (h *wakeCounter) total() (n int64) {
 
 func start(t testing.TB, cfg engine.Config, h engine.Handler) *gnetEngine {
 	t.Helper()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := Start(cfg, h)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := e.Stop(ctx); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	})
-	return e.(*gnetEngine)
+	return enginetest.Started(t, Start, cfg, h).(*gnetEngine)
 }
 
 func waitFor(t testing.TB, what string, cond func() bool) {

@@ -7,13 +7,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/evhttpd/httpd/engine"
+	"github.com/evhttpd/httpd/engine/enginetest"
 )
 
 // The conformance suite (enginetest) covers the contract; these tests look
@@ -22,20 +22,7 @@ import (
 
 func start(t testing.TB, cfg engine.Config, h engine.Handler) *npEngine {
 	t.Helper()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := Start(cfg, h)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := e.Stop(ctx); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	})
-	return e.(*npEngine)
+	return enginetest.Started(t, Start, cfg, h).(*npEngine)
 }
 
 // nopHandler does nothing but what its hooks say.
