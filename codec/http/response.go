@@ -232,11 +232,25 @@ func ValidHeaderValue(value string) bool {
 	return rspValidValue(value)
 }
 
-// rspValidValue is ValidHeaderValue for strings and byte slices alike.
-// Eight bytes at a time it looks for a byte below 0x20 or equal to 0x7f
-// (scanValue's test); a word with one, an HT perhaps, and the tail go
-// byte by byte.
+// rspValidValue is ValidHeaderValue for strings and byte slices alike. A
+// short value (most are: a media type, a date, a token) is checked byte by
+// byte in the caller, inlined; a long one eight bytes at a time.
 func rspValidValue[T string | []byte](v T) bool {
+	if len(v) > 16 {
+		return rspValidLong(v)
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// rspValidLong is rspValidValue's long-value path: eight bytes at a time it
+// looks for a byte below 0x20 or equal to 0x7f (scanValue's test); a word
+// with one, an HT perhaps, and the tail go byte by byte.
+func rspValidLong[T string | []byte](v T) bool {
 	i := 0
 	for ; i+8 <= len(v); i += 8 {
 		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
