@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check of every Go module in this repository: vet, the tests under
-# the race detector, the tests again without it (allocation gates are skipped
-# under -race), and each fuzz target for a fixed number of executions.
+# the race detector, a second pass without it for what -race skips (the
+# allocation gates, and the WebSocket case table's heavy cases: 16 MiB
+# messages and inflate bombs, seconds of CPU each when instrumented), and
+# each fuzz target for a fixed number of executions.
 #
 #   ./test.sh                 everything
 #   FUZZTIME=0 ./test.sh      skip the fuzz step
@@ -30,8 +32,8 @@ for m in $mods; do
   (cd "$m" && go vet ./...)
   echo "== module $m: test -race"
   (cd "$m" && go test -race -count=1 -timeout 15m ./...)
-  echo "== module $m: test (allocation gates)"
-  (cd "$m" && go test -count=1 -timeout 15m -run 'Alloc' ./...)
+  echo "== module $m: test without -race (allocation gates, heavy cases)"
+  (cd "$m" && go test -count=1 -timeout 15m -run 'Alloc|WSCases' ./...)
 done
 
 for e in $ENGINES; do

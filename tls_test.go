@@ -879,6 +879,7 @@ func TestTLSWSCases(t *testing.T) {
 	srv := tlsWSServer(t)
 	for _, tc := range wsCases() {
 		t.Run(tc.name, func(t *testing.T) {
+			skipHeavy(t, tc)
 			path := tc.path
 			if path == "" {
 				path = "/echo"

@@ -107,6 +107,18 @@ type wsCase struct {
 	// run replaces send, want and close for cases that must interleave
 	// writes and reads.
 	run func(t *testing.T, c *wsTestConn)
+	// heavy cases move megabytes through code a lighter case covers too:
+	// they are skipped under the race detector, whose instrumented memory
+	// accesses make each cost seconds of CPU, and run in test.sh's pass
+	// without it.
+	heavy bool
+}
+
+// skipHeavy skips a heavy case under the race detector.
+func skipHeavy(t *testing.T, tc wsCase) {
+	if tc.heavy && raceEnabled {
+		t.Skip("heavy case: runs without the race detector (test.sh's second pass)")
+	}
 }
 
 // wsTestConn is the case runner's client: wsClient plus a frame reader that
@@ -291,6 +303,7 @@ func (c *wsTestConn) finish() {
 }
 
 func runWSCase(t *testing.T, srv *Server, tc wsCase) {
+	skipHeavy(t, tc)
 	path := tc.path
 	if path == "" {
 		path = "/echo"
@@ -554,15 +567,16 @@ func wsCases() []wsCase {
 				p = wsTextBuf()[:n]
 			}
 			w := []wsF{{op: op, fin: true, p: p}}
-			add(wsCase{name: fmt.Sprintf("9.1 %v %d MiB one frame", op, n>>20), path: "/big", send: w, want: w, close: wsOpen})
-			add(wsCase{name: fmt.Sprintf("9.2 %v %d MiB 64 KiB fragments", op, n>>20), path: "/big", send: fragments(op, p, 64<<10), want: w, close: wsOpen})
+			heavy := n > 1<<20
+			add(wsCase{name: fmt.Sprintf("9.1 %v %d MiB one frame", op, n>>20), path: "/big", send: w, want: w, close: wsOpen, heavy: heavy})
+			add(wsCase{name: fmt.Sprintf("9.2 %v %d MiB 64 KiB fragments", op, n>>20), path: "/big", send: fragments(op, p, 64<<10), want: w, close: wsOpen, heavy: heavy})
 		}
 	}
 	over := ws.AppendHeader(nil, ws.Header{Fin: true, Op: ws.OpBinary, Masked: true, Mask: [4]byte{9, 8, 7, 6}, Length: 16<<20 + 1})
 	add(wsCase{name: "9.3 16 MiB + 1 declared: 1009 before the payload", path: "/big", send: []wsF{{raw: over}}, close: 1009})
 	sixteen := fragments(ws.OpBinary, wsBinary()[:16<<20], 1<<20)
 	sixteen[len(sixteen)-1].fin = false
-	add(wsCase{name: "9.4 16 MiB + 1 in fragments", path: "/big", send: append(sixteen, wsF{op: ws.OpContinuation, fin: true, p: []byte{1}}), close: 1009})
+	add(wsCase{name: "9.4 16 MiB + 1 in fragments", path: "/big", send: append(sixteen, wsF{op: ws.OpContinuation, fin: true, p: []byte{1}}), close: 1009, heavy: true})
 	add(wsCase{name: "9.5 64-bit length with the top bit set", send: []wsF{{raw: []byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}}}, close: 1002})
 	add(wsCase{name: "9.6 unmasked frame", send: []wsF{{raw: ws.AppendFrame(nil, ws.OpText, true, 0, []byte("x"))}}, close: 1002})
 
@@ -674,8 +688,8 @@ func wsCases() []wsCase {
 				c.expectClose(1002)
 			}})
 	}
-	add(wsCase{name: "13 deflate inflate bomb", path: "/bomb", hdrs: []string{"Sec-WebSocket-Extensions: permessage-deflate"}, run: func(t *testing.T, c *wsTestConn) { wsInflateBomb(t, c, 0) }})
-	add(wsCase{name: "13 deflate inflate bomb in 4 KiB fragments", path: "/bomb", hdrs: []string{"Sec-WebSocket-Extensions: permessage-deflate"}, run: func(t *testing.T, c *wsTestConn) { wsInflateBomb(t, c, 4<<10) }})
+	add(wsCase{name: "13 deflate inflate bomb", path: "/bomb", hdrs: []string{"Sec-WebSocket-Extensions: permessage-deflate"}, run: func(t *testing.T, c *wsTestConn) { wsInflateBomb(t, c, 0) }, heavy: true})
+	add(wsCase{name: "13 deflate inflate bomb in 4 KiB fragments", path: "/bomb", hdrs: []string{"Sec-WebSocket-Extensions: permessage-deflate"}, run: func(t *testing.T, c *wsTestConn) { wsInflateBomb(t, c, 4<<10) }, heavy: true})
 	return cs
 }
 
@@ -694,7 +708,13 @@ func (c *wsTestConn) compress(p []byte) []byte {
 // that refer to the previous message) and 64 KiB of incompressible binary.
 func wsDeflateEcho(t *testing.T, c *wsTestConn) {
 	var msgs []wsF
-	for _, n := range []int{1, 64, 1 << 10, 64 << 10, 1 << 20} {
+	sizes := []int{1, 64, 1 << 10, 64 << 10, 1 << 20}
+	if raceEnabled {
+		// 64 KiB already spans the largest window (32 KiB); the 1 MiB
+		// message runs in the pass without the race detector.
+		sizes = sizes[:4]
+	}
+	for _, n := range sizes {
 		msgs = append(msgs, wsF{op: ws.OpText, fin: true, p: wsWords(n, uint64(n))})
 	}
 	msgs = append(msgs, msgs[3], bin(wsBinary()[:64<<10]))

@@ -50,7 +50,7 @@ func report(dir string, res *Results) ([]check, error) {
 			met++
 		}
 	}
-	w("%d of %d met. \"measured\" is evhttpd's median over the peer's median, which decides the target; \"per repetition\" is the median (and range) of evhttpd over the peer in each repetition, where both ran minutes apart at most, so that slow drift of the machine's speed cancels.\n\n| issue | what | measured | per repetition | want | |\n|---|---|---|---|---|---|\n", met, len(checks))
+	w("%d of %d met. \"measured\" is the server under test's median (evhttpd on gnet unless the row names another, e.g. evhttpd-netpoll) over the peer's median, which decides the target; \"per repetition\" is the median (and range) of that server over the peer in each repetition, where both ran minutes apart at most, so that slow drift of the machine's speed cancels.\n\n| issue | what | measured | per repetition | want | |\n|---|---|---|---|---|---|\n", met, len(checks))
 	for _, c := range checks {
 		status := "met"
 		if !c.Met {
