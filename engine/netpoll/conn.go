@@ -53,6 +53,9 @@ type conn struct {
 
 	local, remote netip.AddrPort
 	other         *[2]net.Addr // local and remote of a non-TCP socket
+	inline        bool         // netpoll runs tasks on its pollers (runInline)
+	closePending  atomic.Bool  // gatedClose counted it in closesPending
+	closedCB      atomic.Bool  // netpoll ran the close callbacks
 }
 
 func (w *conn) Flags() *engine.ConnFlags            { return &w.f }
@@ -270,9 +273,58 @@ func (w *conn) onRequest(_ context.Context, c netpoll.Connection) error {
 	ls.mu.Lock()
 	if !w.closed() {
 		ls.traffic(w, c.Reader())
+	} else if r := c.Reader(); r.Len() > 0 {
+		// Input after the loop closed the connection is dropped: netpoll
+		// re-runs OnRequest while any remains, and with the inline runner
+		// netpoll's Close waits for this task to end.
+		_ = r.Skip(r.Len())
+		_ = r.Release()
 	}
 	ls.mu.Unlock()
 	return nil
+}
+
+// closeNetpoll closes netpoll's connection once the loop is done with it.
+// With the inline runner it does so from a goroutine of its own (tracked by
+// the engine's closers) once no task runs on a poller: see runInline.
+func (w *conn) closeNetpoll(e *npEngine) {
+	if !w.inline {
+		_ = w.nc.Close()
+		return
+	}
+	e.closers.Add(1)
+	go func() {
+		defer e.closers.Done()
+		w.gatedClose()
+	}()
+}
+
+// gatedClose closes netpoll's connection once no task runs inline on a
+// poller (runInline). It blocks until then: never call it from a task.
+// The close stays pending, so that tasks run off the pollers, until the
+// connection's close callbacks ran (onPollerClose): netpoll takes a
+// connection's processing lock before it hands the task to the runner, so
+// a task that began before this Close may reach the runner after it.
+func (w *conn) gatedClose() {
+	w.closePending.Store(true)
+	closesPending.Add(1)
+	if w.closedCB.Load() {
+		// netpoll closed it already (the peer left) and ran the close
+		// callbacks: no task runs any more, and this Close is a no-op.
+		w.closeDone()
+	}
+	taskGate.Lock()
+	taskGate.Unlock() //nolint:staticcheck // an empty critical section: waits out the inline tasks
+	_ = w.nc.Close()
+}
+
+// closeDone ends gatedClose's pending close, once: it runs when netpoll ran
+// the close callbacks (onPollerClose), and in gatedClose when they ran
+// before it began.
+func (w *conn) closeDone() {
+	if w.closePending.CompareAndSwap(true, false) {
+		closesPending.Add(-1)
+	}
 }
 
 // onPollerClose is the connection's netpoll close callback. When netpoll
@@ -281,6 +333,8 @@ func (w *conn) onRequest(_ context.Context, c netpoll.Connection) error {
 // loop has run OnClose and will not write to it again. When the loop closed
 // it, the loop is done with it already.
 func (w *conn) onPollerClose(netpoll.Connection) error {
+	w.closedCB.Store(true)
+	w.closeDone()
 	if w.done.Load() {
 		return nil
 	}

@@ -10,15 +10,17 @@
 //
 // netpoll is not an event-loop library: it polls sockets on a few
 // process-wide poller goroutines, reads into a buffer per connection, and
-// runs the connection's OnRequest on a pooled goroutine while unread bytes
-// remain; its Flush blocks until the socket took everything, and it has no
+// runs the connection's OnRequest, by default on a pooled goroutine (this
+// backend runs it on the poller instead: see Options.Pooled) while unread
+// bytes remain; its Flush blocks until the socket took everything, and it has no
 // API to register another descriptor. This package builds evhttpd's loops
 // on top of that, with the guarantees of engine's contract.
 //
 // # Loops
 //
 // A loop is a mutex plus one goroutine of its own. netpoll's OnRequest
-// goroutine takes the loop's mutex to run OnTraffic; the acceptor takes it
+// task (run by the poller goroutine that read the input, or by a pooled
+// goroutine with Options.Pooled) takes the loop's mutex to run OnTraffic; the acceptor takes it
 // to run OnOpen; the loop's goroutine takes it to run OnWake, OnTick,
 // timers, write readiness and peer closes. So one loop's callbacks never
 // overlap and each sees what the one before did, but they do not all run
@@ -69,17 +71,19 @@
 //
 // # Process-wide settings and what outlives an engine
 //
-// netpoll's pollers, its goroutine pool and its buffer sizes belong to the
-// process. The first Start applies Options.BufferSize (default 512 bytes
-// instead of netpoll's 8 KiB: netpoll keeps one buffer node per idle
-// connection) and routes netpoll's log to that engine's Logger at Debug.
+// netpoll's pollers, its runner (inline or pooled) and its buffer sizes
+// belong to the process. The first Start applies Options.BufferSize
+// (default 512 bytes instead of netpoll's 8 KiB: netpoll keeps one buffer
+// node per idle connection) and Options.Pooled (default: tasks run inline
+// on the pollers, with one poller per loop up to GOMAXPROCS), and routes
+// netpoll's log to that engine's Logger at Debug.
 // netpoll's pollers start on first use and run until the process exits.
 //
 // # Costs
 //
-// netpoll allocates twice per readable event (the task closure of its
-// OnRequest dispatch and the goroutine closure of its pooled worker); the
-// engine adds nothing. Each connection costs netpoll's connection state,
+// netpoll allocates once per readable event (the task closure of its
+// OnRequest dispatch; with Options.Pooled, once more for the goroutine
+// closure of its pooled worker); the engine adds nothing. Each connection costs netpoll's connection state,
 // a 32-entry iovec array netpoll keeps for output it never sends here, and
 // one input buffer node of at least BufferSize, beside the engine's own
 // wrapper (about 200 bytes). See the README for the measured idle cost.

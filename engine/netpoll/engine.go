@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,40 +45,91 @@ type npEngine struct {
 	stop     engine.Shutdown
 
 	received, dropped atomic.Uint64
+
+	inline  bool           // netpoll runs tasks on its pollers (runInline)
+	closers sync.WaitGroup // closeNetpoll goroutines under way
 }
 
 var _ engine.Engine = (*npEngine)(nil)
 
 // Process-wide netpoll settings, applied once.
 var (
-	configureMu   sync.Mutex
-	configuredBuf int // 0: not yet; -1: left alone
+	configureMu sync.Mutex
+	configured  *Options // the first Start's; nil: not yet
 )
 
-// configure applies Options.BufferSize to netpoll's process-wide settings
-// on the first Start, and routes netpoll's log (a log.Logger of its own) to
-// that engine's Logger at Debug: netpoll logs per connection (a peer's
-// reset, for one). Later Starts must agree on the size.
-func configure(o Options, log *slog.Logger) error {
+// configure applies Options.BufferSize and Options.Pooled to netpoll's
+// process-wide settings on the first Start, and routes netpoll's log (a
+// log.Logger of its own) to that engine's Logger at Debug: netpoll logs
+// per connection (a peer's reset, for one). Later Starts must agree on
+// both. loops is the first engine's loop count: with the inline runner,
+// netpoll gets as many pollers (at least its default), since each poller
+// goroutine then runs the callbacks of the connections it reads.
+func configure(o Options, loops int, log *slog.Logger) error {
 	configureMu.Lock()
 	defer configureMu.Unlock()
-	switch {
-	case configuredBuf == 0:
-	case configuredBuf == o.BufferSize:
+	if c := configured; c != nil {
+		if c.BufferSize != o.BufferSize || c.Pooled != o.Pooled {
+			return engine.ConfigError("netpoll's buffer size and runner are process-wide and already set by another engine")
+		}
 		return nil
-	default:
-		return engine.ConfigError("netpoll's buffer size is process-wide and already set by another engine")
+	}
+	// LoadBalance -1 keeps netpoll's choice (0 would reset it to round
+	// robin); the other zero fields are left alone by Configure.
+	nc := netpoll.Config{LoadBalance: -1, LoggerOutput: logWriter{log}}
+	if o.BufferSize > 0 {
+		nc.BufferSize = o.BufferSize
+	}
+	if !o.Pooled {
+		nc.Runner = runInline
+		if def := runtime.GOMAXPROCS(0)/20 + 1; loops > def { // netpoll's default count
+			nc.PollerNum = min(loops, runtime.GOMAXPROCS(0))
+		}
+	}
+	if err := netpoll.Configure(nc); err != nil {
+		return err
 	}
 	if o.BufferSize > 0 {
-		// LoadBalance -1 keeps netpoll's choice (0 would reset it to
-		// round robin); the other zero fields are left alone by Configure.
-		if err := netpoll.Configure(netpoll.Config{BufferSize: o.BufferSize, LoadBalance: -1, LoggerOutput: logWriter{log}}); err != nil {
-			return err
-		}
 		netpoll.LinkBufferCap = o.BufferSize
 	}
-	configuredBuf = o.BufferSize
+	configured = &o
 	return nil
+}
+
+// runInline is netpoll's runner when Options.Pooled is false: the poller
+// goroutine that found input runs the connection's task itself.
+//
+// netpoll assumes a task never runs on a poller: a task that finds its
+// connection closed frees the connection's poller slot, and that waits
+// until the poller has finished with the connection's event, which a
+// poller running the task never does. So no connection is closed while a
+// task runs on a poller: tasks run inline under taskGate's read lock, and
+// gatedClose announces itself in closesPending, takes the write lock once
+// (every task that began inline has ended) and only then closes. Until
+// the connection's close callbacks ran, tasks run on goroutines of their
+// own, where finding their connection closed is safe. Closes are rare next to tasks;
+// the read lock is one atomic add per task.
+func runInline(_ context.Context, f func()) {
+	taskGate.RLock()
+	if closesPending.Load() > 0 {
+		taskGate.RUnlock()
+		go f()
+		return
+	}
+	f()
+	taskGate.RUnlock()
+}
+
+var (
+	taskGate      sync.RWMutex
+	closesPending atomic.Int32
+)
+
+// inline reports whether netpoll runs tasks on its pollers (runInline).
+func inline() bool {
+	configureMu.Lock()
+	defer configureMu.Unlock()
+	return configured != nil && !configured.Pooled
 }
 
 // logWriter takes netpoll's log lines (each with log.LstdFlags' date and
@@ -108,7 +160,7 @@ func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := configure(opt, cfg.Logger); err != nil {
+	if err := configure(opt, cfg.Loops, cfg.Logger); err != nil {
 		return nil, err
 	}
 	// netpoll starts its pollers on first use; do it now, so they exist
@@ -132,6 +184,7 @@ func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
 		return nil, err
 	}
 	e := &npEngine{
+		inline:   inline(),
 		cfg:      cfg,
 		opt:      opt,
 		h:        h,
@@ -208,6 +261,7 @@ func (e *npEngine) shutdown() {
 	for _, ls := range e.loops {
 		<-ls.done // every connection closed, OnClose run
 	}
+	e.closers.Wait() // and closed in netpoll too
 	e.ctrl.Close()
 	<-e.ctrlDone
 	e.wp.close()
@@ -296,7 +350,7 @@ func (e *npEngine) handoff(nc net.Conn) (func() error, error) {
 	}
 	ls := e.loops[e.next%len(e.loops)]
 	e.next++
-	w := &conn{nc: c, ls: ls, fd: int32(fd), local: local, remote: remote, other: other}
+	w := &conn{nc: c, ls: ls, fd: int32(fd), local: local, remote: remote, other: other, inline: e.inline}
 	if err := c.AddCloseCallback(w.onPollerClose); err != nil {
 		c.Close()
 		return nil, err
@@ -311,7 +365,11 @@ func (e *npEngine) handoff(nc net.Conn) (func() error, error) {
 		// close callback for a connection without one: closing it here
 		// runs them, after the OnRequest just started if there was
 		// input, so the loop sees the traffic, then the close.
-		_ = c.Close()
+		if e.inline {
+			w.gatedClose()
+		} else {
+			_ = c.Close()
+		}
 	}
 	return nil, nil
 }

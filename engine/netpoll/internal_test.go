@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,6 +64,7 @@ func TestOptionsInvalid(t *testing.T) {
 		"buffer size 2 MiB":    {Options: &Options{BufferSize: 2 << 20}},
 		"options by value":     {Options: Options{}},
 		"another buffer size":  {Options: &Options{BufferSize: 2 * DefaultBufferSize}},
+		"another runner":       {Options: &Options{Pooled: true}},
 		"gnet-looking options": {Options: &struct{ EnrollQueue int }{8}},
 	} {
 		cfg.Addr = "127.0.0.1:0"
@@ -163,4 +165,84 @@ func waitClosed(t *testing.T, e *npEngine) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// TestInlineCloses: with tasks run on netpoll's pollers (the default), a
+// connection is never closed under a task running on a poller, which
+// would hang that poller (see runInline). Connections closed by the loop
+// in the middle of their input, by the peer with input pending, and by
+// the peer between requests, all at once on two loops: every one ends,
+// every close is settled (closesPending back to 0), and traffic on the
+// connections that stay keeps flowing on the pollers.
+func TestInlineCloses(t *testing.T) {
+	h := &nopHandler{traffic: func(c engine.Conn) {
+		b := c.Peek()
+		if i := bytes.IndexByte(b, 'x'); i >= 0 {
+			c.Discard(len(b))
+			c.Close() // with more input behind it
+			return
+		}
+		_ = c.Write(b)
+		c.Discard(len(b))
+	}}
+	e := start(t, engine.Config{Loops: 2}, h)
+	if !e.inline {
+		t.Fatal("the default runner is not inline")
+	}
+	const n = 60
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", e.Addr().String())
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			buf := make([]byte, 64)
+			for range 20 { // echoes on the poller
+				if _, err := c.Write([]byte("ping")); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := io.ReadFull(c, buf[:4]); err != nil {
+					errs <- err
+					return
+				}
+			}
+			switch i % 3 {
+			case 0: // the loop closes it, input still arriving
+				c.Write(bytes.Repeat([]byte("x"), 4096))
+				if _, err := io.Copy(io.Discard, c); err != nil && !errors.Is(err, io.EOF) && !isReset(err) {
+					errs <- err
+				}
+			case 1: // the peer leaves with input pending
+				c.Write([]byte("unanswered"))
+			case 2: // the peer leaves between requests
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	waitClosed(t, e)
+	deadline := time.Now().Add(10 * time.Second)
+	for closesPending.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("closesPending = %d; want 0", closesPending.Load())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// isReset reports a connection reset: a close with unread input sends RST.
+func isReset(err error) bool {
+	var ne *net.OpError
+	return errors.As(err, &ne) && strings.Contains(ne.Err.Error(), "reset")
 }

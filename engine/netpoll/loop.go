@@ -273,7 +273,7 @@ func (ls *loop) finish(w *conn, err error) {
 	ls.putBuf(w.outb)
 	w.inb, w.inOff, w.outb, w.outOff = nil, 0, nil, 0
 	w.done.Store(true)
-	_ = w.nc.Close()
+	w.closeNetpoll(ls.e)
 }
 
 // CloseConn implements engine.LoopHooks.
