@@ -113,7 +113,11 @@ func runInline(_ context.Context, f func()) {
 	taskGate.RLock()
 	if closesPending.Load() > 0 {
 		taskGate.RUnlock()
-		go f()
+		offPoller.Add(1)
+		go func() {
+			defer offPoller.Add(-1)
+			f()
+		}()
 		return
 	}
 	f()
@@ -123,6 +127,11 @@ func runInline(_ context.Context, f func()) {
 var (
 	taskGate      sync.RWMutex
 	closesPending atomic.Int32
+	// offPoller counts tasks running off a poller (on their own goroutine,
+	// or on the acceptor's): while there is one, no task reads a socket
+	// itself (loop.readAhead), since the task may not be on the poller
+	// that reads that socket.
+	offPoller atomic.Int32
 )
 
 // inline reports whether netpoll runs tasks on its pollers (runInline).
@@ -358,8 +367,11 @@ func (e *npEngine) handoff(nc net.Conn) (func() error, error) {
 	if ok, err := ls.open(w); !ok {
 		return nil, err // refused at Stop, or closed by OnOpen (nil)
 	}
-	// SetOnRequest runs OnRequest at once if bytes arrived meanwhile.
+	// SetOnRequest runs OnRequest at once if bytes arrived meanwhile, on
+	// this goroutine.
+	offPoller.Add(1)
 	_ = c.SetOnRequest(w.onRequest)
+	offPoller.Add(-1)
 	if !c.IsActive() {
 		// The peer left before OnRequest was set, and netpoll runs no
 		// close callback for a connection without one: closing it here

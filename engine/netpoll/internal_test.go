@@ -246,3 +246,45 @@ func isReset(err error) bool {
 	var ne *net.OpError
 	return errors.As(err, &ne) && strings.Contains(ne.Err.Error(), "reset")
 }
+
+// TestReadAhead: netpoll reads one buffer node (BufferSize, 512 bytes) per
+// event; with tasks inline on the poller the backend reads the rest of
+// what the socket holds itself, so 6 KiB written at once reach OnTraffic
+// in one or two calls, not one per node.
+func TestReadAhead(t *testing.T) {
+	const size = 6 << 10
+	var mu sync.Mutex
+	calls := 0
+	got := make(chan int, 1)
+	h := &nopHandler{traffic: func(c engine.Conn) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		if b := c.Peek(); len(b) >= size {
+			c.Discard(len(b))
+			got <- len(b)
+		}
+	}}
+	e := start(t, engine.Config{Loops: 1}, h)
+	c, err := net.Dial("tcp", e.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(bytes.Repeat([]byte("r"), size)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-got:
+		if n != size {
+			t.Fatalf("OnTraffic saw %d bytes; want %d", n, size)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the 6 KiB never arrived whole")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls > 2 {
+		t.Errorf("OnTraffic ran %d times for one 6 KiB write; want at most 2 (the rest read ahead)", calls)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/netpoll"
+	"golang.org/x/sys/unix"
 
 	"github.com/evhttpd/httpd/engine"
 )
@@ -213,11 +214,15 @@ func (ls *loop) traffic(w *conn, r netpoll.Reader) {
 	if err != nil {
 		return
 	}
-	if w.inOff < len(w.inb) {
-		// Older bytes wait already: the new ones join them.
+	if ahead := w.inline && n >= readAheadMin && offPoller.Load() == 0; ahead || w.inOff < len(w.inb) {
+		// Older bytes wait already, or more than netpoll read is likely
+		// in the socket: the new ones join the connection's buffer.
 		w.appendIn(b)
 		_ = r.Skip(n)
 		_ = r.Release()
+		if ahead {
+			ls.readAhead(w)
+		}
 		ls.callTraffic(w)
 		return
 	}
@@ -233,6 +238,38 @@ func (ls *loop) traffic(w *conn, r netpoll.Reader) {
 	ls.view = nil
 	_ = r.Release()
 }
+
+// readAhead reads what else w's socket holds into w's buffer, in a task
+// running inline on the poller that reads w (see runInline). netpoll reads
+// at most one buffer node per event, and its nodes stay as small as
+// Options.BufferSize when the engine drains its buffer on every event (it
+// sizes them by what waits unread), so a message of a KiB or more would
+// otherwise come in pieces, an event and a callback each, and be gathered
+// piece by piece. traffic calls it when netpoll's read was large enough to
+// have been cut short (readAheadMin), and only while no task runs off a
+// poller (offPoller): then nothing else reads w's socket. What the socket
+// does not have now (EAGAIN), its end and its errors are left to netpoll's
+// poller, which sees them too.
+func (ls *loop) readAhead(w *conn) {
+	for got := 0; got < readAheadMax; {
+		w.inb, w.inOff = ls.reserveBuf(w.inb, w.inOff, readAheadRoom)
+		n, err := unix.Read(int(w.fd), w.inb[len(w.inb):cap(w.inb)])
+		if n <= 0 || err != nil {
+			return
+		}
+		w.inb = w.inb[:len(w.inb)+n]
+		got += n
+	}
+}
+
+// readAhead runs after a read of at least readAheadMin bytes, into at
+// least readAheadRoom bytes of room, and takes at most about readAheadMax
+// bytes per event.
+const (
+	readAheadMin  = 256
+	readAheadRoom = 8 << 10
+	readAheadMax  = 64 << 10
+)
 
 func (ls *loop) callTraffic(w *conn) {
 	ls.Enter()
@@ -303,17 +340,24 @@ func (ls *loop) appendBuf(b []byte, off int, p []byte) ([]byte, int) {
 		}
 		b, off = b[:0], 0
 	}
-	if len(b)+len(p) > cap(b) && off > 0 {
-		n := copy(b, b[off:])
-		b, off = b[:n], 0
+	b, off = ls.reserveBuf(b, off, len(p))
+	return append(b, p...), off
+}
+
+// reserveBuf makes room for n more bytes after b's unread bytes (from
+// off), moving them to the front or into a larger buffer from the loop.
+func (ls *loop) reserveBuf(b []byte, off, n int) ([]byte, int) {
+	if len(b)+n > cap(b) && off > 0 {
+		k := copy(b, b[off:])
+		b, off = b[:k], 0
 	}
-	if len(b)+len(p) > cap(b) {
-		nb := ls.getBuf(len(b) + len(p))
+	if len(b)+n > cap(b) {
+		nb := ls.getBuf(len(b) + n)
 		nb = append(nb, b...)
 		ls.putBuf(b)
 		b = nb
 	}
-	return append(b, p...), off
+	return b, off
 }
 
 func (ls *loop) getBuf(n int) []byte {
