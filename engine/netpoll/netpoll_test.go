@@ -3,6 +3,8 @@
 package netpoll
 
 import (
+	"os"
+	"os/exec"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -16,10 +18,23 @@ var leakIgnore = []goleak.Option{
 	goleak.IgnoreAnyFunction(PollerFunction),
 }
 
-// netpoll allocates twice per readable event: the task closure its
-// OnRequest dispatch builds (connection.onProcess) and the goroutine closure
-// of the pooled worker that runs it (gopool).
-var suite = enginetest.Suite{Backend: Name, LeakIgnore: leakIgnore, PollerAllocs: 2}
+// netpoll allocates once per readable event: the task closure its
+// OnRequest dispatch builds (connection.onProcess); with Options.Pooled,
+// once more for the goroutine closure of the pooled worker that runs it
+// (gopool).
+var suite = enginetest.Suite{Backend: Name, LeakIgnore: leakIgnore, PollerAllocs: 1}
+
+// pooledEnv makes this test process run the suite with Options.Pooled
+// (TestConformancePooled): netpoll's runner is process-wide, so each mode
+// needs a process of its own.
+const pooledEnv = "EVHTTPD_NETPOLL_POOLED"
+
+func init() {
+	if os.Getenv(pooledEnv) == "1" {
+		suite.Options = &Options{Pooled: true}
+		suite.PollerAllocs = 2
+	}
+}
 
 // TestConformance runs the engine conformance suite on netpoll. netpoll's
 // pollers (an epoll or kqueue descriptor and a wake-up descriptor each) are
@@ -28,6 +43,22 @@ var suite = enginetest.Suite{Backend: Name, LeakIgnore: leakIgnore, PollerAllocs
 func TestConformance(t *testing.T) {
 	StartPollers()
 	enginetest.Run(t, suite)
+}
+
+// TestConformancePooled runs the suite and its allocation gates once more
+// in a child process with Options.Pooled (netpoll's goroutine pool).
+func TestConformancePooled(t *testing.T) {
+	if os.Getenv(pooledEnv) == "1" {
+		t.Skip("this process runs the pooled suite itself")
+	}
+	// -test.timeout as go test passes it: its timer starts the Go
+	// runtime's poller before the suite counts its descriptors.
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestConformance(Alloc)?$", "-test.count=1", "-test.timeout=5m")
+	cmd.Env = append(os.Environ(), pooledEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("conformance with Options.Pooled: %v\n%s", err, out)
+	}
 }
 
 // TestConformanceAlloc runs the suite's allocation gates (not under -race).
