@@ -49,7 +49,7 @@ func evhttpdWSOn(c config, eng string) (func() error, error) {
 // evhttpdOn starts evhttpd on the named engine with one handler and a
 // silent logger, and returns its Stop.
 func evhttpdOn(c config, eng string, h httpd.URIHandler) (func() error, error) {
-	srv, err := httpd.Start(httpd.Config{Addr: c.addr, EventLoops: c.loops, Engine: eng, Logger: slog.New(slog.DiscardHandler)})
+	srv, err := httpd.Start(httpd.Config{Addr: c.addr, EventLoops: c.loops, Engine: eng, EngineOptions: c.engineOptions, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err
 	}

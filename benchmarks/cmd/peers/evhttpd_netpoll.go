@@ -13,6 +13,18 @@ func init() {
 	register("ws-evhttpd-netpoll", startWSEvhttpdNetpoll)
 }
 
-func startEvhttpdNetpoll(c config) (func() error, error) { return evhttpdPlainOn(c, netpoll.Name) }
+// netpollOptions are the netpoll engine's settings for these peers: the
+// defaults (callbacks inline on netpoll's pollers), as a server process
+// of its own would use them. The tests set Pooled, since they start hertz
+// in the same process, and netpoll's runner is process-wide.
+var netpollOptions = &netpoll.Options{}
 
-func startWSEvhttpdNetpoll(c config) (func() error, error) { return evhttpdWSOn(c, netpoll.Name) }
+func startEvhttpdNetpoll(c config) (func() error, error) {
+	c.engineOptions = netpollOptions
+	return evhttpdPlainOn(c, netpoll.Name)
+}
+
+func startWSEvhttpdNetpoll(c config) (func() error, error) {
+	c.engineOptions = netpollOptions
+	return evhttpdWSOn(c, netpoll.Name)
+}

@@ -63,6 +63,8 @@ type config struct {
 	// memprofile, when set, names the file run writes a heap profile to
 	// when signalled, while the server still holds its connections.
 	memprofile string
+	// engineOptions is passed to evhttpd as Config.EngineOptions.
+	engineOptions any
 }
 
 // errNoDeflate is returned by WebSocket servers whose library cannot
