@@ -266,8 +266,10 @@ func (w *conn) Loop() int        { return w.ls.Idx }
 func (w *conn) Context() any     { return w.user }
 func (w *conn) SetContext(v any) { w.user = v }
 
-// onRequest is the connection's netpoll OnRequest: it runs on one of
-// netpoll's pooled goroutines, which takes the loop for it.
+// onRequest is the connection's netpoll OnRequest: it runs in netpoll's
+// task for the connection (on the poller that read the input, see
+// runInline, or on a pooled goroutine with Options.Pooled), which takes the
+// loop for it.
 func (w *conn) onRequest(_ context.Context, c netpoll.Connection) error {
 	ls := w.ls
 	ls.mu.Lock()
