@@ -53,7 +53,6 @@ type conn struct {
 
 	local, remote netip.AddrPort
 	other         *[2]net.Addr // local and remote of a non-TCP socket
-	inline        bool         // netpoll runs tasks on its pollers (runInline)
 	closePending  atomic.Bool  // gatedClose counted it in closesPending
 	closedCB      atomic.Bool  // netpoll ran the close callbacks
 }
@@ -290,7 +289,7 @@ func (w *conn) onRequest(_ context.Context, c netpoll.Connection) error {
 // With the inline runner it does so from a goroutine of its own (tracked by
 // the engine's closers) once no task runs on a poller: see runInline.
 func (w *conn) closeNetpoll(e *npEngine) {
-	if !w.inline {
+	if !e.inline {
 		_ = w.nc.Close()
 		return
 	}

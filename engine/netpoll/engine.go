@@ -64,15 +64,16 @@ var (
 // per connection (a peer's reset, for one). Later Starts must agree on
 // both. loops is the first engine's loop count: with the inline runner,
 // netpoll gets as many pollers (at least its default), since each poller
-// goroutine then runs the callbacks of the connections it reads.
-func configure(o Options, loops int, log *slog.Logger) error {
+// goroutine then runs the callbacks of the connections it reads. It
+// reports whether tasks run inline (runInline).
+func configure(o Options, loops int, log *slog.Logger) (inline bool, err error) {
 	configureMu.Lock()
 	defer configureMu.Unlock()
 	if c := configured; c != nil {
 		if c.BufferSize != o.BufferSize || c.Pooled != o.Pooled {
-			return engine.ConfigError("netpoll's buffer size and runner are process-wide and already set by another engine")
+			return false, engine.ConfigError("netpoll's buffer size and runner are process-wide and already set by another engine")
 		}
-		return nil
+		return !c.Pooled, nil
 	}
 	// LoadBalance -1 keeps netpoll's choice (0 would reset it to round
 	// robin); the other zero fields are left alone by Configure.
@@ -87,13 +88,13 @@ func configure(o Options, loops int, log *slog.Logger) error {
 		}
 	}
 	if err := netpoll.Configure(nc); err != nil {
-		return err
+		return false, err
 	}
 	if o.BufferSize > 0 {
 		netpoll.LinkBufferCap = o.BufferSize
 	}
 	configured = &o
-	return nil
+	return !o.Pooled, nil
 }
 
 // runInline is netpoll's runner when Options.Pooled is false: the poller
@@ -107,8 +108,8 @@ func configure(o Options, loops int, log *slog.Logger) error {
 // gatedClose announces itself in closesPending, takes the write lock once
 // (every task that began inline has ended) and only then closes. Until
 // the connection's close callbacks ran, tasks run on goroutines of their
-// own, where finding their connection closed is safe. Closes are rare next to tasks;
-// the read lock is one atomic add per task.
+// own, where finding their connection closed is safe. Closes are rare
+// next to tasks; the read lock is one atomic add per task.
 func runInline(_ context.Context, f func()) {
 	taskGate.RLock()
 	if closesPending.Load() > 0 {
@@ -133,13 +134,6 @@ var (
 	// that reads that socket.
 	offPoller atomic.Int32
 )
-
-// inline reports whether netpoll runs tasks on its pollers (runInline).
-func inline() bool {
-	configureMu.Lock()
-	defer configureMu.Unlock()
-	return configured != nil && !configured.Pooled
-}
 
 // logWriter takes netpoll's log lines (each with log.LstdFlags' date and
 // time, which slog adds anyway) to slog at Debug.
@@ -169,7 +163,8 @@ func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := configure(opt, cfg.Loops, cfg.Logger); err != nil {
+	inline, err := configure(opt, cfg.Loops, cfg.Logger)
+	if err != nil {
 		return nil, err
 	}
 	// netpoll starts its pollers on first use; do it now, so they exist
@@ -193,7 +188,7 @@ func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
 		return nil, err
 	}
 	e := &npEngine{
-		inline:   inline(),
+		inline:   inline,
 		cfg:      cfg,
 		opt:      opt,
 		h:        h,
@@ -359,7 +354,7 @@ func (e *npEngine) handoff(nc net.Conn) (func() error, error) {
 	}
 	ls := e.loops[e.next%len(e.loops)]
 	e.next++
-	w := &conn{nc: c, ls: ls, fd: int32(fd), local: local, remote: remote, other: other, inline: e.inline}
+	w := &conn{nc: c, ls: ls, fd: int32(fd), local: local, remote: remote, other: other}
 	if err := c.AddCloseCallback(w.onPollerClose); err != nil {
 		c.Close()
 		return nil, err

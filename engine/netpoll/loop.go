@@ -214,7 +214,7 @@ func (ls *loop) traffic(w *conn, r netpoll.Reader) {
 	if err != nil {
 		return
 	}
-	if ahead := w.inline && n >= readAheadMin && offPoller.Load() == 0; ahead || w.inOff < len(w.inb) {
+	if ahead := ls.e.inline && n >= readAheadMin && offPoller.Load() == 0; ahead || w.inOff < len(w.inb) {
 		// Older bytes wait already, or more than netpoll read is likely
 		// in the socket: the new ones join the connection's buffer.
 		w.appendIn(b)
