@@ -367,6 +367,10 @@ func TestParkedHandshakesHoldNoWorker(t *testing.T) {
 
 	fresh := newHarness(t, cfg, pool, time.Minute)
 	fresh.handshake(fresh.client(clientConfig(serverName, 0)))
+	// HandshakeDone comes before its goroutine gives the slot back: wait
+	// for that too, or the blocker's state below (free 0, 4 in progress)
+	// could be the fresh one still ending with the blocker not admitted.
+	awaitPool(t, pool, "the fresh handshake ended", func(s poolState) bool { return s.free == 1 && s.inProgress == 3 })
 
 	// The blocker holds the only slot in GetCertificate.
 	blocker := newHarness(t, cfg, pool, time.Minute)
