@@ -142,18 +142,28 @@ func (bp *bodyPipe) signal() {
 	}
 }
 
-// space reports how many more body bytes fit (loop side).
+// space reports how many more body bytes fit (loop side). When none do,
+// the pipe is marked starved in the same hold of the lock: a worker that
+// drains it afterwards then asks for more. (Marking it in a second hold
+// would miss a worker that drained it in between, and waits for a push
+// that never comes while the loop waits for a refill.)
 func (bp *bodyPipe) space() int {
 	bp.mu.Lock()
 	defer bp.mu.Unlock()
 	if bp.off > 0 && bp.off == len(bp.buf) {
 		bp.buf, bp.off = bp.buf[:0], 0
 	}
-	return pipeCap - (len(bp.buf) - bp.off)
+	room := pipeCap - (len(bp.buf) - bp.off)
+	if room == 0 {
+		bp.starved = true
+	}
+	return room
 }
 
-// push adds body bytes (loop side); p is copied.
-func (bp *bodyPipe) push(p []byte, eof bool) {
+// push adds body bytes (loop side); p is copied. more says the loop keeps
+// further bytes queued for lack of room: the pipe is marked starved before
+// the worker is signalled, so the worker that reads p asks for the rest.
+func (bp *bodyPipe) push(p []byte, eof, more bool) {
 	bp.mu.Lock()
 	if bp.off > 0 && bp.off == len(bp.buf) {
 		bp.buf, bp.off = bp.buf[:0], 0
@@ -161,6 +171,9 @@ func (bp *bodyPipe) push(p []byte, eof bool) {
 	bp.buf = append(bp.buf, p...)
 	if eof {
 		bp.eof = true
+	}
+	if more {
+		bp.starved = true
 	}
 	bp.mu.Unlock()
 	bp.signal()
@@ -438,10 +451,7 @@ func (c *Session) feedBody(bp *bodyPipe) {
 	}
 	room := bp.space()
 	if room == 0 {
-		bp.mu.Lock()
-		bp.starved = true
-		bp.mu.Unlock()
-		return
+		return // marked starved by space
 	}
 	if bp.left > 0 {
 		k := len(src)
@@ -452,16 +462,11 @@ func (c *Session) feedBody(bp *bodyPipe) {
 			k = room
 		}
 		bp.left -= int64(k)
-		bp.push(src[:k], bp.left == 0)
+		bp.push(src[:k], bp.left == 0, k < len(src) && bp.left > 0)
 		c.lp.yield = true
 		c.inDiscard(k)
 		c.emit(EventOnData, k)
 		c.blockBodyProgress(k, bp.left == 0)
-		if k < len(src) && bp.left > 0 {
-			bp.mu.Lock()
-			bp.starved = true
-			bp.mu.Unlock()
-		}
 		return
 	}
 	// Chunked: decode into scratch, then hand over.
@@ -476,15 +481,11 @@ func (c *Session) feedBody(bp *bodyPipe) {
 		c.protocolError(err)
 		return
 	}
-	bp.push(dst[:nd], c.reqState.cd.Done())
+	done := c.reqState.cd.Done()
+	bp.push(dst[:nd], done, ns < len(src) && !done)
 	c.lp.yield = true
 	c.emit(EventOnData, nd)
-	c.blockBodyProgress(ns, c.reqState.cd.Done())
-	if ns < len(src) && !c.reqState.cd.Done() {
-		bp.mu.Lock()
-		bp.starved = true
-		bp.mu.Unlock()
-	}
+	c.blockBodyProgress(ns, done)
 }
 
 // blockBodyProgress moves the body deadline of a Blocking request as its

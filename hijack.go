@@ -95,18 +95,12 @@ func (c *Session) feedRaw(bp *bodyPipe) {
 	if len(src) == 0 {
 		return
 	}
-	room := bp.space()
-	k := min(len(src), room)
+	k := min(len(src), bp.space()) // a full pipe is marked starved
 	if k > 0 {
-		bp.push(src[:k], false)
+		bp.push(src[:k], false, k < len(src))
 		c.lp.yield = true
 		c.inDiscard(k)
 		c.emit(EventOnData, k)
-	}
-	if k < len(src) {
-		bp.mu.Lock()
-		bp.starved = true
-		bp.mu.Unlock()
 	}
 }
 

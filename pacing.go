@@ -73,7 +73,9 @@ func (c *Session) unstall() bool {
 	}
 	if c.ec.OutboundBuffered() <= c.lp.srv.cfg.MaxOutbound/2 {
 		c.stalled = false
-		c.ec.PauseRead(false)
+		if x := c.reqState; x == nil || !x.inPaused { // else paceBlockingInput resumes it
+			c.ec.PauseRead(false)
+		}
 		return true
 	}
 	if c.inBuffered() > c.inboundCap() {
