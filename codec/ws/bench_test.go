@@ -39,7 +39,7 @@ func BenchmarkUTF8(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		in   []byte
-	}{{"ascii", ascii}, {"mixed", mixed}} {
+	}{{"ascii", ascii}, {"mixed", mixed}, {"ascii64", ascii[:64]}, {"ascii13", ascii[:13]}} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(tc.in)))
 			b.ReportAllocs()

@@ -45,6 +45,9 @@ func (v *UTF8Validator) Write(p []byte) bool {
 				}
 				i += 64
 			}
+			for len(p)-i >= 8 && binary.LittleEndian.Uint64(p[i:i+8])&0x8080808080808080 == 0 {
+				i += 8
+			}
 			continue
 		}
 		q := p[i : i+8 : i+8]
@@ -58,6 +61,11 @@ func (v *UTF8Validator) Write(p []byte) bool {
 		s = utf8DFA[q[7]] >> (s & 63)
 		s &= 63
 		i += 8
+	}
+	if s == utf8Accept && i < len(p) && len(p) >= 8 && binary.LittleEndian.Uint64(p[len(p)-8:])&0x8080808080808080 == 0 {
+		// An ASCII tail, read as the word ending at the end of p (its
+		// first bytes, already taken, are read again).
+		i = len(p)
 	}
 	for ; i < len(p) && s != utf8Reject; i++ {
 		s = utf8DFA[p[i]] >> (s & 63) & 63

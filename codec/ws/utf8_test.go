@@ -172,6 +172,22 @@ func TestUTF8Random(t *testing.T) {
 	}
 }
 
+// TestUTF8ASCIITail: a word-sized input that ends in 1 to 7 ASCII bytes
+// after a code point, a partial one or an invalid byte (the tail is
+// checked as the word ending at the end of the input, which reads some
+// bytes before it again).
+func TestUTF8ASCIITail(t *testing.T) {
+	heads := []string{"", "abcdefg", "é", "€", "😀", "\xe2\x82", "\xf0\x9f\x98", "\xc3", "\xff", "\xed\xa0\x80", "abcdefgé", "abcdefg\xc3"}
+	for _, h := range heads {
+		for n := 1; n <= 7; n++ {
+			for pad := 0; pad <= 9; pad++ {
+				checkUTF8(t, []byte(strings.Repeat("p", pad)+h+"tail123"[:n]))
+				checkUTF8(t, []byte(h+strings.Repeat("p", pad)+"tail123"[:n]))
+			}
+		}
+	}
+}
+
 // TestUTF8Exhaustive compares the validator with unicode/utf8 on every
 // two-byte string and on every three-byte string that starts a multi-byte
 // sequence, each written whole, cut after its first byte, and behind
