@@ -16,21 +16,32 @@ import (
 	"github.com/evhttpd/httpd/ctrl"
 )
 
-// workerPool bounds the goroutines that run blocking handlers. A goroutine
-// exists only while a handler runs; Stop waits for all of them.
+// workerPool bounds the goroutines that run blocking handlers. A worker
+// goroutine that finishes a request parks, up to idleWorkers of them, and
+// takes the next request handed to the pool: a request then costs no
+// goroutine start and no stack growth (the parked worker keeps the stack
+// its last handler grew). Beyond idleWorkers a finishing worker exits.
+// Stop ends the parked ones and waits for all.
 type workerPool struct {
 	max  int32
 	busy atomic.Int32
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	shut bool
+	idle []*worker // parked, the most recently parked last
 }
+
+// worker is a parked worker's inbox: the next request, or nil to exit.
+type worker struct{ next chan *Request }
+
+// idleWorkers is how many finished workers park for the next request
+// (each holds its goroutine and stack, a few KiB, while the server runs).
+const idleWorkers = 32
 
 func newWorkerPool(n int) *workerPool { return &workerPool{max: int32(n)} }
 
-// tryGo runs the Blocking request r on a new goroutine if a worker slot
-// is free (runBlocking). It takes no closure: a request costs the
-// goroutine and nothing more here.
+// tryGo runs the Blocking request r on a parked worker, or a new goroutine,
+// if a worker slot is free. It takes no closure.
 func (p *workerPool) tryGo(r *Request) bool {
 	if p.busy.Add(1) > p.max {
 		p.busy.Add(-1)
@@ -42,10 +53,42 @@ func (p *workerPool) tryGo(r *Request) bool {
 		p.busy.Add(-1)
 		return false
 	}
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		w.next <- r // buffered: the worker is parked on it
+		return true
+	}
 	p.wg.Add(1)
 	p.mu.Unlock()
-	go p.work(r)
+	go p.run(r)
 	return true
+}
+
+// run is a worker goroutine: it serves r, then parks for the next request
+// while fewer than idleWorkers are parked.
+func (p *workerPool) run(r *Request) {
+	defer p.wg.Done()
+	var w *worker
+	for {
+		p.work(r)
+		r = nil // not kept while parked
+		p.mu.Lock()
+		if p.shut || len(p.idle) >= idleWorkers {
+			p.mu.Unlock()
+			return
+		}
+		if w == nil {
+			w = &worker{next: make(chan *Request, 1)}
+		}
+		p.idle = append(p.idle, w)
+		p.mu.Unlock()
+		if r = <-w.next; r == nil {
+			return
+		}
+	}
 }
 
 // work runs a Blocking request's handler on its worker goroutine. The
@@ -57,7 +100,6 @@ func (p *workerPool) work(r *Request) {
 		if !released {
 			p.busy.Add(-1)
 		}
-		p.wg.Done()
 	}()
 	s := r.srv
 	err, panicked := s.callHandler(r.s, r)
@@ -91,9 +133,15 @@ const blockOutRoom = 2048
 // head gets its own allocation.
 const blockHeadRoom = 1024
 
+// stop refuses new requests, ends the parked workers and waits for the
+// running ones.
 func (p *workerPool) stop() {
 	p.mu.Lock()
 	p.shut = true
+	for _, w := range p.idle {
+		w.next <- nil
+	}
+	p.idle = nil
 	p.mu.Unlock()
 	p.wg.Wait()
 }

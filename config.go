@@ -32,7 +32,9 @@ type Config struct {
 
 	// BlockingWorkers bounds the goroutines that run handlers registered
 	// with Blocking set. When all are busy a new blocking request is answered
-	// 503. A worker exists only while its handler runs, and a handler that
+	// 503. A worker's goroutine runs one handler at a time; when it is done
+	// it waits for the next Blocking request, up to 32 of them (the rest
+	// exit), so a request costs no goroutine start. A handler that
 	// streams a reply waits in SendChunk while its client is more than
 	// MaxOutbound/2 behind (up to SendWaitTimeout), so clients that do not
 	// read can hold workers that long: the default is generous. Default
