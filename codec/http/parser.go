@@ -666,8 +666,17 @@ func (p *Parser) finish(b []byte, n, work int) (int, error) {
 
 // validHost is validHostPort(v, false) through the parser's okHost.
 func (p *Parser) validHost(v []byte) bool {
-	if int(p.okHostLen) == len(v) && string(p.okHost[:len(v)]) == string(v) {
-		return true
+	if n := len(v); int(p.okHostLen) == n {
+		// The host of the last request on this connection, as a rule:
+		// compared word by word when it is 8 to 16 bytes long.
+		if n >= 8 && n <= 16 {
+			if binary.LittleEndian.Uint64(v) == binary.LittleEndian.Uint64(p.okHost[:]) &&
+				binary.LittleEndian.Uint64(v[n-8:]) == binary.LittleEndian.Uint64(p.okHost[n-8:]) {
+				return true
+			}
+		} else if string(p.okHost[:n]) == string(v) {
+			return true
+		}
 	}
 	if !validHostPort(v, false) {
 		return false
@@ -857,16 +866,44 @@ func listElement(v []byte) (el, rest []byte, more bool) {
 // holds only lower-case letters, digits and '-'; then c|0x20 matches exactly
 // the two cases of a letter and no byte that a token or field value can hold
 // besides the character itself.
+//
+// From 4 bytes on it compares words: two 4-byte ones (overlapping) up to 8
+// bytes, 8-byte ones (the last overlapping) beyond.
 func foldEq(b []byte, lower string) bool {
-	if len(b) != len(lower) {
+	n := len(b)
+	if n != len(lower) {
 		return false
 	}
-	for i := 0; i < len(b); i++ {
+	switch {
+	case n >= 8:
+		for i := 0; i < n-8; i += 8 {
+			if binary.LittleEndian.Uint64(b[i:])|0x2020202020202020 != load64(lower[i:]) {
+				return false
+			}
+		}
+		return binary.LittleEndian.Uint64(b[n-8:])|0x2020202020202020 == load64(lower[n-8:])
+	case n >= 4:
+		return binary.LittleEndian.Uint32(b)|0x20202020 == load32(lower) &&
+			binary.LittleEndian.Uint32(b[n-4:])|0x20202020 == load32(lower[n-4:])
+	}
+	for i := 0; i < n; i++ {
 		if b[i]|0x20 != lower[i] {
 			return false
 		}
 	}
 	return true
+}
+
+// load64 and load32 read the first bytes of s as a little-endian word.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
 // The accessors below are valid after ParseHead returned (n, nil); before
