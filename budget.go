@@ -33,13 +33,10 @@ func (c *Session) heldBytes() int64 {
 // the send deadline, so none of those is pending), it is not stalled, no
 // WebSocket message is in progress and no transport keeps records. The
 // usual state after a keep-alive request, where the two engine calls of
-// heldBytes were most of account's cost. A session that has not finished
-// a request yet (lru still holds its open time) is counted in full: at
-// OnOpen its first bytes may be waiting, unparsed.
+// heldBytes were most of account's cost.
 func (c *Session) holdsNothing() bool {
 	x := c.reqState
-	return (x == nil || x.idle()) && !c.stalled && (c.st == stHead || c.st == stWS && c.ws.in == nil) &&
-		c.transport() == nil && c.lru.Load() >= 0
+	return (x == nil || x.idle()) && !c.stalled && (c.st == stHead || c.st == stWS && c.ws.in == nil) && c.transport() == nil
 }
 
 // verifyHoldsNothing makes account check holdsNothing against heldBytes;
