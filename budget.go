@@ -5,7 +5,6 @@ package httpd
 // total passes the budget the loops reset their heaviest sessions.
 
 import (
-	"fmt"
 	"math/bits"
 	"slices"
 	"time"
@@ -27,22 +26,6 @@ func (c *Session) heldBytes() int64 {
 	return int64(n)
 }
 
-// holdsNothing reports, without asking the engine, a session between two
-// requests or messages that holds no byte: its request state is idle or
-// gone (a partial head or body arms a deadline, output left queued arms
-// the send deadline, so none of those is pending), it is not stalled, no
-// WebSocket message is in progress and no transport keeps records. The
-// usual state after a keep-alive request, where the two engine calls of
-// heldBytes were most of account's cost.
-func (c *Session) holdsNothing() bool {
-	x := c.reqState
-	return (x == nil || x.idle()) && !c.stalled && (c.st == stHead || c.st == stWS && c.ws.in == nil) && c.transport() == nil
-}
-
-// verifyHoldsNothing makes account check holdsNothing against heldBytes;
-// the package's tests set it (budget_test.go), so every test checks it.
-var verifyHoldsNothing bool
-
 // ceilPow2 returns the smallest power of two at least n (0 for 0).
 func ceilPow2(n int) int {
 	if n <= 0 {
@@ -56,14 +39,6 @@ func ceilPow2(n int) int {
 // over budget. The count lives in the request state, which a session that
 // holds anything keeps (reqState.idle).
 func (c *Session) account() {
-	if c.holdsNothing() {
-		if verifyHoldsNothing {
-			if n := c.heldBytes(); n != 0 {
-				panic(fmt.Sprintf("httpd: session %d holds %d bytes in state %d, reqState %+v", c.id, n, c.st, c.reqState))
-			}
-		}
-		return // and held nothing at the last count (reqState.idle)
-	}
 	cur := c.heldBytes()
 	var prev int64
 	if c.reqState != nil {

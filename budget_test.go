@@ -221,7 +221,3 @@ func (rc *rawClient) writeUntilBlocked(chunk []byte, limit int) int {
 	}
 	return sent
 }
-
-// Every test of the package checks that account's shortcut never skips a
-// session that holds bytes (see holdsNothing).
-func init() { verifyHoldsNothing = true }
