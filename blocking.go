@@ -14,6 +14,7 @@ import (
 
 	hc "github.com/evhttpd/httpd/codec/http"
 	"github.com/evhttpd/httpd/ctrl"
+	"github.com/evhttpd/httpd/engine"
 )
 
 // workerPool bounds the goroutines that run blocking handlers. A worker
@@ -165,6 +166,8 @@ type bodyPipe struct {
 	starved bool  // the loop left body bytes queued for lack of room
 	left    int64 // Content-Length bytes not yet taken from the connection, -1 chunked
 
+	lent []byte // the engine buffer behind buf (handBody), given back by recycleBody
+
 	inflight int // reply bytes handed to the loop and not yet written
 	queued   int // the connection's outbound bytes at the loop's last look
 
@@ -201,9 +204,10 @@ func (bp *bodyPipe) space() int {
 	if bp.off > 0 && bp.off == len(bp.buf) {
 		bp.buf, bp.off = bp.buf[:0], 0
 	}
-	room := pipeCap - (len(bp.buf) - bp.off)
-	if room == 0 {
+	room := pipeCap - (len(bp.buf) - bp.off) // below 0 after handBody
+	if room <= 0 {
 		bp.starved = true
+		return 0
 	}
 	return room
 }
@@ -385,8 +389,56 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 			c.startBody()
 		}
 	}
+	if r.bp.left >= takeMin && c.inBuffered() >= takeMin {
+		c.handBody(r.bp)
+	}
 	c.feedBlocking()
 	return false
+}
+
+// takeMin is the prebuffered body size from which handBody gives the input
+// buffer itself to the worker; a smaller one is copied into the pipe.
+const takeMin = 64 << 10
+
+// handBody gives the body bytes the input holds (prebuffered, see
+// Config.BlockingPrebuffer) to the worker in one piece: the engine's
+// buffer becomes the pipe's, without the copy and the refill per pipeCap
+// bytes that feeding the pipe costs. What is handed counts against the
+// memory budget until the request ends, as it did while prebuffered.
+func (c *Session) handBody(bp *bodyPipe) {
+	k := int(min(int64(c.inBuffered()), bp.left))
+	buf, off, recycle := c.inTake(k)
+	b := buf[off:]
+	bp.left -= int64(len(b))
+	done := bp.left == 0
+	bp.mu.Lock()
+	bp.buf, bp.off = b, 0
+	if recycle {
+		bp.lent = buf
+	}
+	bp.eof = done
+	bp.mu.Unlock()
+	bp.signal()
+	c.reqState.handed = len(b)
+	c.lp.yield = true
+	c.emit(EventOnData, len(b))
+	c.blockBodyProgress(len(b), done)
+}
+
+// recycleBody closes the pipe once the worker is done: a Recv after the
+// handler returned fails with ErrReplyDone, and the buffer handBody lent
+// the pipe goes back to the engine (never read again, though reused).
+func (c *Session) recycleBody(bp *bodyPipe) {
+	bp.mu.Lock()
+	lent := bp.lent
+	bp.lent, bp.buf, bp.off = nil, nil, 0
+	if bp.err == nil {
+		bp.err = ErrReplyDone
+	}
+	bp.mu.Unlock()
+	if t, ok := c.ec.(engine.Taker); ok && lent != nil {
+		t.Recycle(lent)
+	}
 }
 
 // refill asks the loop for more body bytes (worker side).
@@ -874,7 +926,14 @@ func (c *Session) blockDone(r *Request) {
 		r.wbuf = nil
 	}
 	c.requestDone(r, nil)
+	bp := r.bp
+	bp.mu.Lock()
+	complete := bp.eof && bp.err == nil
+	failed := bp.err != nil
+	bp.mu.Unlock()
+	c.recycleBody(bp)
 	c.reqState.breq = nil
+	c.reqState.handed = 0
 	c.reqState.pollDL = 0
 	c.resumeInput()
 	c.touch()
@@ -885,11 +944,6 @@ func (c *Session) blockDone(r *Request) {
 		c.closeAfterReply()
 		return
 	}
-	bp := r.bp
-	bp.mu.Lock()
-	complete := bp.eof && bp.err == nil
-	failed := bp.err != nil
-	bp.mu.Unlock()
 	c.st = stHead
 	switch {
 	case failed:

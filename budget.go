@@ -18,7 +18,7 @@ func (c *Session) heldBytes() int64 {
 	// holds the bytes, which is closer to the memory they take.
 	n := ceilPow2(c.ec.InboundBuffered()) + ceilPow2(c.ec.OutboundBuffered())
 	if x := c.reqState; x != nil {
-		n += len(x.plain) + len(x.body)
+		n += len(x.plain) + len(x.body) + x.handed
 	}
 	if w := c.ws; w != nil && w.in != nil {
 		n += w.in.Buffered()

@@ -235,7 +235,9 @@ func (r *Request) ProtoMinor() int {
 // Recv reads body bytes into p (ESP's httpd_req_recv). In a blocking
 // handler it streams the body as it arrives, waiting at most the receive
 // timeout (ErrRecvTimeout); in a loop handler it reads from the buffered
-// body. It returns 0, io.EOF at the end of the body.
+// body. It returns 0, io.EOF at the end of the body. In a blocking handler,
+// a Recv after the handler returned (from a goroutine it left behind) fails
+// with ErrReplyDone.
 func (r *Request) Recv(p []byte) (int, error) {
 	if r.bp != nil {
 		n, err := r.bp.read(p, r.srv.cfg.RecvWaitTimeout, r)

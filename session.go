@@ -148,6 +148,7 @@ type reqState struct {
 	breq     *Request
 	hijacked bool  // breq hijacked the connection (hijack.go)
 	inPaused bool  // reading paused while breq's pipe is full (paceBlockingInput)
+	handed   int   // body bytes handBody gave breq's pipe: counted as held until breq ends
 	start    int64 // when the head ended, for Config.OnRequestDone (reqdone.go)
 	// Detached reply in progress (async.go).
 	async *AsyncReply

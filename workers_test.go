@@ -2,6 +2,9 @@ package httpd
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
 	"runtime"
 	"strconv"
 	"sync"
@@ -113,5 +116,78 @@ func TestBlockingWorkersParked(t *testing.T) {
 	buf := make([]byte, 1<<20)
 	if st := buf[:runtime.Stack(buf, true)]; bytes.Contains(st, []byte("workerPool).run")) {
 		t.Fatalf("a worker goroutine outlived Stop:\n%s", st)
+	}
+}
+
+// TestBlockingPrebufferedBodyHanded: a prebuffered body of at least
+// takeMin goes to the worker in the input's own buffer (handBody); the
+// handler reads it whole and intact, a request pipelined behind it in the
+// same write is served next, the budget counts the handed bytes while the
+// request runs, and a Recv after the handler returned fails instead of
+// reading the buffer, which the engine reuses.
+func TestBlockingPrebufferedBodyHanded(t *testing.T) {
+	srv := startTest(t, Config{EventLoops: 1})
+	type result struct {
+		sum     [32]byte
+		n       int
+		held    int64
+		lateErr error
+	}
+	results := make(chan result, 4)
+	late := make(chan *Request, 4)
+	mustRegister(t, srv, URIHandler{URI: "/up", Method: "POST", Blocking: true, Handler: func(r *Request) error {
+		h := sha256.New()
+		buf := make([]byte, 8<<10)
+		n := 0
+		for {
+			k, err := r.Recv(buf)
+			h.Write(buf[:k])
+			n += k
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+		var res result
+		copy(res.sum[:], h.Sum(nil))
+		res.n, res.held = n, srv.Stats().Buffered
+		results <- res
+		late <- r
+		return r.SendString(strconv.Itoa(n))
+	}})
+	body := make([]byte, 300<<10)
+	for i := range body {
+		body[i] = byte(i*31 + i>>9)
+	}
+	want := sha256.Sum256(body)
+	c := dial(t, srv)
+	// The whole body, then a second request, in one write: the body is
+	// prebuffered and the second request follows it in the same buffer.
+	c.write(req("POST", "/up", "Content-Length: "+strconv.Itoa(len(body))) + string(body) +
+		req("POST", "/up", "Content-Length: 5") + "hello")
+	for i, wantN := range []int{len(body), 5} {
+		resp := c.response("POST")
+		if got := bodyOf(resp); resp.StatusCode != 200 || got != strconv.Itoa(wantN) {
+			t.Fatalf("request %d -> %d %q; want 200 %d", i, resp.StatusCode, got, wantN)
+		}
+		res := <-results
+		if res.n != wantN {
+			t.Fatalf("request %d: handler read %d bytes; want %d", i, res.n, wantN)
+		}
+		if i == 0 {
+			if res.sum != want {
+				t.Fatal("the handed body differs from the one sent")
+			}
+			if res.held < int64(len(body)) {
+				t.Errorf("the budget counted %d bytes while the handler held the %d-byte body", res.held, len(body))
+			}
+		}
+		r := <-late
+		waitFor(t, "the request's end on the loop", 10*time.Second, func() bool { return srv.Stats().Buffered < int64(len(body)) })
+		if k, err := r.Recv(make([]byte, 16)); k != 0 || !errors.Is(err, ErrReplyDone) {
+			t.Errorf("request %d: Recv after the handler returned = %d, %v; want ErrReplyDone", i, k, err)
+		}
 	}
 }

@@ -79,6 +79,23 @@ type Conn interface {
 	SetContext(v any)
 }
 
+// Taker is what a Conn implements when it can hand its buffered input
+// over without a copy.
+type Taker interface {
+	// Take removes the first n buffered inbound bytes (at most
+	// InboundBuffered) and returns a buffer the caller owns, holding them
+	// at buf[off:off+n]: the engine never reads or writes it again until
+	// the caller gives it back with Recycle. An engine whose bytes sit in a
+	// buffer of its own (input kept across callbacks) gives that buffer
+	// away and copies only what follows the n bytes; bytes still in a
+	// shared read buffer are copied into a new one.
+	Take(n int) (buf []byte, off int)
+	// Recycle gives back a buffer Take returned, once nothing uses it any
+	// more, for the engine to reuse. Any goroutine may call it; a buffer
+	// that is never given back is left to the garbage collector.
+	Recycle(buf []byte)
+}
+
 // Handler receives the engine's events. Every method runs on a loop (see
 // the contract above) and must not block it.
 type Handler interface {

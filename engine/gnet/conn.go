@@ -43,6 +43,7 @@ func (w *conn) Flags() *engine.ConnFlags            { return &w.f }
 func (w *conn) TimerLink() *engine.TimerLink[*conn] { return &w.tl }
 
 var _ engine.Conn = (*conn)(nil)
+var _ engine.Taker = (*conn)(nil)
 
 // closedState is what a closed connection keeps: its addresses and the
 // error OnClose reports.
@@ -176,6 +177,38 @@ func (w *conn) Discard(n int) {
 		w.held, w.heldOff = nil, 0
 	}
 }
+
+// Take hands the first n input bytes over (engine.Taker): held's buffer
+// itself when they are there, the bytes after them moved to a new one.
+// Buffers come from and go back to gnet's size-class pool (Recycle).
+func (w *conn) Take(n int) ([]byte, int) {
+	if w.is(engine.FlagClosed) || n <= 0 {
+		return nil, 0
+	}
+	if w.heldOff == len(w.held) {
+		// In gnet's read buffer, which the next read reuses: a copy.
+		b := w.Peek()
+		n = min(n, len(b))
+		out := byteslice.Get(n)
+		copy(out, b[:n])
+		w.Discard(n)
+		return out, 0
+	}
+	w.takeNew()
+	buf, off := w.held, w.heldOff
+	n = min(n, len(buf)-off)
+	if rest := buf[off+n:]; len(rest) == 0 {
+		w.held, w.heldOff = nil, 0
+	} else {
+		nb := byteslice.Get(max(2*len(rest), heldMin))[:len(rest)]
+		copy(nb, rest)
+		w.held, w.heldOff = nb, 0
+	}
+	return buf[:off+n], off
+}
+
+// Recycle takes back a buffer Take returned.
+func (w *conn) Recycle(buf []byte) { byteslice.Put(buf) }
 
 func (w *conn) InboundBuffered() int {
 	if w.is(engine.FlagClosed) {
