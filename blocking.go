@@ -389,15 +389,17 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 			c.startBody()
 		}
 	}
-	if r.bp.left >= takeMin && c.inBuffered() >= takeMin {
-		c.handBody(r.bp)
+	if t, ok := c.ec.(engine.Taker); ok && t != nil && c.transport() == nil && r.bp.left >= takeMin && c.inBuffered() >= takeMin {
+		c.handBody(r.bp, t)
 	}
 	c.feedBlocking()
 	return false
 }
 
 // takeMin is the prebuffered body size from which handBody gives the input
-// buffer itself to the worker; a smaller one is copied into the pipe.
+// buffer itself to the worker; a smaller one is copied into the pipe, and
+// so is any on an engine that cannot lend its buffer (a copy of the whole
+// body into a buffer of its own costs more than the pipe's refills).
 const takeMin = 64 << 10
 
 // handBody gives the body bytes the input holds (prebuffered, see
@@ -405,17 +407,14 @@ const takeMin = 64 << 10
 // buffer becomes the pipe's, without the copy and the refill per pipeCap
 // bytes that feeding the pipe costs. What is handed counts against the
 // memory budget until the request ends, as it did while prebuffered.
-func (c *Session) handBody(bp *bodyPipe) {
+func (c *Session) handBody(bp *bodyPipe, t engine.Taker) {
 	k := int(min(int64(c.inBuffered()), bp.left))
-	buf, off, recycle := c.inTake(k)
+	buf, off := t.Take(k)
 	b := buf[off:]
 	bp.left -= int64(len(b))
 	done := bp.left == 0
 	bp.mu.Lock()
-	bp.buf, bp.off = b, 0
-	if recycle {
-		bp.lent = buf
-	}
+	bp.buf, bp.off, bp.lent = b, 0, buf
 	bp.eof = done
 	bp.mu.Unlock()
 	bp.signal()

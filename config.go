@@ -121,8 +121,8 @@ type Config struct {
 	// is taken, so a slow client costs no worker while it sends them (the
 	// rest streams through Request.Recv; chunked bodies stream at once).
 	// The bytes count against MaxBufferedBytes, also once handed to the
-	// handler: 64 KiB or more of them go to it in the buffer they were
-	// received in, without a copy (gnet engine). Default 1 MiB; -1
+	// handler: on the gnet engine, 64 KiB or more of them go to it in the
+	// buffer they were received in, without a copy. Default 1 MiB; -1
 	// disables it.
 	BlockingPrebuffer int
 	// MaxBufferedBytes is the server-wide budget for input and output held

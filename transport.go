@@ -3,11 +3,7 @@ package httpd
 // This file holds the Transport hooks (ESP's send/recv/pending overrides):
 // the interface, and the glue that moves a session's bytes through it.
 
-import (
-	"errors"
-
-	"github.com/evhttpd/httpd/engine"
-)
+import "errors"
 
 // Transport sits between a session's socket and its HTTP codec: ESP's
 // send, recv and pending overrides (httpd_sess_set_send_override and
@@ -78,22 +74,6 @@ func (c *Session) inDiscard(n int) {
 		return
 	}
 	c.reqState.plain = c.reqState.plain[:copy(c.reqState.plain, c.reqState.plain[n:])]
-}
-
-// inTake removes the first n input bytes (at most inBuffered) and returns
-// a buffer holding them at buf[off:]. recycle says the engine lent its own
-// buffer (engine.Taker): give it back with inRecycle once unused. Else
-// buf is a copy.
-func (c *Session) inTake(n int) (buf []byte, off int, recycle bool) {
-	if t, ok := c.ec.(engine.Taker); ok && c.transport() == nil {
-		buf, off = t.Take(n)
-		return buf, off, true
-	}
-	b := c.inPeek()
-	n = min(n, len(b))
-	buf = append(make([]byte, 0, n), b[:n]...)
-	c.inDiscard(n)
-	return buf, 0, false
 }
 
 func (c *Session) inBuffered() int {

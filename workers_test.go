@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -180,7 +181,9 @@ func TestBlockingPrebufferedBodyHanded(t *testing.T) {
 			if res.sum != want {
 				t.Fatal("the handed body differs from the one sent")
 			}
-			if res.held < int64(len(body)) {
+			// Only an engine that lends its buffer hands the body over;
+			// others feed the pipe, which holds at most pipeCap.
+			if e := os.Getenv("EVHTTPD_ENGINE"); (e == "" || e == "gnet") && res.held < int64(len(body)) {
 				t.Errorf("the budget counted %d bytes while the handler held the %d-byte body", res.held, len(body))
 			}
 		}
