@@ -374,6 +374,9 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	c.reqState.breq = r
 	ok := s.pool.tryGo(r)
 	c.lp.yield = ok
+	if ok && r.bp.left >= 0 && int64(c.inBuffered()) > r.bp.left {
+		c.lp.pipelined = true // input beyond the body: the next request
+	}
 	if !ok {
 		// Every worker is busy: 503, and the body is skipped like any
 		// unrouted request's.

@@ -39,6 +39,9 @@ type loop struct {
 	// yield: a Blocking worker was started or woken during this callback
 	// (blocking.go); see yieldToWorkers.
 	yield bool
+	// pipelined: the worker started during this callback has a pipelined
+	// request behind it (yieldToWorkers drains after yielding).
+	pipelined bool
 
 	held       int64 // bytes its sessions hold (budget.go)
 	resetting  int64 // bytes held by sessions shed has reset, not yet closed
@@ -210,11 +213,37 @@ var oneProc = func() bool { return runtime.GOMAXPROCS(0) == 1 }
 // 10 ms later): every hand-off to a worker would cost that. Yielding lets
 // the worker run now. With more Ps an idle one picks the worker up at
 // once, and nothing is done.
+//
+// When a pipelined request waits behind the Blocking one just started,
+// what the worker hands back while the loop yields (its reply, the end of
+// its request) is taken as soon as the loop runs again, in this callback:
+// the queue is disarmed for the yield, so the worker rings no doorbell,
+// and drained after it, which starts the next request at once. At most
+// yieldRounds such rounds per callback, so other connections wait no
+// longer than that. Without a pipelined request the doorbell is left to
+// batch the replies of several connections (measured faster for them).
 func (lp *loop) yieldToWorkers() {
-	if lp.yield {
+	for round := 0; lp.yield; round++ {
 		lp.yield = false
-		if lp.srv.oneProc {
+		pipelined := lp.pipelined
+		lp.pipelined = false
+		if !lp.srv.oneProc {
+			return
+		}
+		if !pipelined || round == yieldRounds {
 			runtime.Gosched()
+			return
+		}
+		lp.q.Disarm()
+		runtime.Gosched()
+		for {
+			if _, more := lp.q.Drain(256, lp.runItem); !more {
+				break
+			}
 		}
 	}
 }
+
+// yieldRounds bounds yieldToWorkers' rounds of yield and drain in one
+// callback.
+const yieldRounds = 16

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -191,6 +192,53 @@ func TestBlockingPrebufferedBodyHanded(t *testing.T) {
 		waitFor(t, "the request's end on the loop", 10*time.Second, func() bool { return srv.Stats().Buffered < int64(len(body)) })
 		if k, err := r.Recv(make([]byte, 16)); k != 0 || !errors.Is(err, ErrReplyDone) {
 			t.Errorf("request %d: Recv after the handler returned = %d, %v; want ErrReplyDone", i, k, err)
+		}
+	}
+}
+
+// TestBlockingPipelinedOneProc: on one P the loop drains what a worker
+// hands back right after yielding to it when a pipelined request waits
+// (yieldToWorkers), so a pipeline of Blocking requests is served in
+// order, whole, in one callback's rounds and across callbacks (more
+// requests than yieldRounds), while another connection is served too.
+func TestBlockingPipelinedOneProc(t *testing.T) {
+	saved := oneProc
+	oneProc = func() bool { return true }
+	srv := startTest(t, Config{EventLoops: 1})
+	oneProc = saved
+	if !srv.oneProc {
+		t.Fatal("the server does not run its one-P path")
+	}
+	mustRegister(t, srv, URIHandler{URI: "/n", Method: MethodAny, Blocking: true, Handler: func(r *Request) error {
+		body, err := io.ReadAll(recvReader{r})
+		if err != nil {
+			return err
+		}
+		i, _ := r.QueryValue("i")
+		return r.SendString(string(i) + ":" + string(body))
+	}})
+	const n = 3*yieldRounds + 5
+	var pipe strings.Builder
+	for i := 0; i < n; i++ {
+		if i%3 == 0 {
+			pipe.WriteString(req("POST", "/n?i="+strconv.Itoa(i), "Content-Length: 4") + "body")
+		} else {
+			pipe.WriteString(req("GET", "/n?i="+strconv.Itoa(i)))
+		}
+	}
+	a, b := dial(t, srv), dial(t, srv)
+	a.write(pipe.String())
+	b.write(req("GET", "/n?i=b"))
+	if resp := b.response("GET"); bodyOf(resp) != "b:" {
+		t.Errorf("the other connection got %q", bodyOf(resp))
+	}
+	for i := 0; i < n; i++ {
+		want := strconv.Itoa(i) + ":"
+		if i%3 == 0 {
+			want += "body"
+		}
+		if got := bodyOf(a.response("GET")); got != want {
+			t.Fatalf("pipelined reply %d = %q; want %q", i, got, want)
 		}
 	}
 }

@@ -175,6 +175,17 @@ func (q *Queue) ready() bool {
 	return q.cells[pos&q.mask].seq.Load() == pos+1
 }
 
+// Disarm tells producers not to ring until the next Drain re-arms the
+// doorbell: the consumer is awake and drains before it waits again, so a
+// doorbell would only cost both sides a wake-up for work about to be done.
+// A consumer that Disarms must Drain afterwards, until more is false,
+// before it waits for a doorbell. Consumer only.
+func (q *Queue) Disarm() {
+	if q.armed.Load() {
+		q.armed.Store(false)
+	}
+}
+
 // rearm arms the doorbell after the consumer found the queue empty and
 // reports whether the consumer must drain again because an item was
 // published meanwhile. Consumer only.
