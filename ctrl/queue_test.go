@@ -179,6 +179,22 @@ func TestQueueRingProtocol(t *testing.T) {
 		t.Fatal("a producer publishing after the consumer armed would not ring")
 	}
 	drain(0, 1, false)
+
+	// Disarm: an awake consumer silences the doorbell until its next
+	// Drain, which arms it again.
+	q = NewQueue(16)
+	q.Disarm()
+	push(false)
+	push(false)
+	drain(0, 2, false)
+	push(true)
+	q.Disarm() // already disarmed by that push: stays so
+	push(false)
+	drain(0, 2, false)
+	drain(0, 0, false)
+	q.Disarm()
+	drain(0, 0, false) // an empty Drain after Disarm arms it
+	push(true)
 }
 
 // TestQueueMultiProducer pushes from 8 goroutines and checks that every item
