@@ -124,7 +124,12 @@ type blockingRequest struct {
 	ctx  reqCtx
 	head [blockHeadRoom]byte
 	out  [blockOutRoom]byte // the first reply bytes (Request.wbuf)
+	hdrs [blockHdrRoom]byte // the reply's header lines (Request.hdrs)
 }
+
+// blockHdrRoom is the room for header lines set with SetHeader before one
+// of its own is allocated (and regrown as lines are added).
+const blockHdrRoom = 256
 
 // blockOutRoom is the reply size a Blocking request produces without an
 // allocation of its own: a typical small reply, head included.
@@ -363,6 +368,7 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 		left = 0
 	}
 	r.wbuf = br.out[:0]
+	r.hdrs = br.hdrs[:0]
 	r.bp = &br.pipe
 	r.bp.init(left)
 	r.bp.ctxStore = &br.ctx
