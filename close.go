@@ -120,7 +120,7 @@ func (s *Server) closeSession(c *Session, err error) {
 	}
 	c.wsRelease()
 	if c.ws != nil && c.ws.in != nil {
-		c.lp.putWSIn(c.ws.in)
+		c.lp.putWSIn(c.ws.in, c.ws)
 		c.ws.in = nil
 	}
 	if tr := c.transport(); tr != nil {

@@ -23,9 +23,14 @@ type loop struct {
 	deflate []byte // compressed WebSocket payload scratch
 	// Free lists of what sessions borrow while a request or message is in
 	// progress, so an idle session holds none of it.
-	parsers  freeList[hc.Parser]
-	xs       freeList[reqState] // Session.rq, putRQ
-	wsIns    freeList[wsIn]     // readWS
+	parsers freeList[hc.Parser]
+	xs      freeList[reqState] // Session.rq, putRQ
+	wsIns   freeList[wsIn]     // readWS
+	// wsLast is the Reader the last finished message gave back, with the
+	// endpoint and decompressor it is configured for (getWSIn).
+	wsLast   *wsIn
+	wsLastH  *handler
+	wsLastFl *wsFlate
 	cds      freeList[hc.ChunkedDecoder]
 	bufs     [][]byte    // free message and body buffers (getBuf, putBuf)
 	bufBytes int         // their total capacity

@@ -126,6 +126,12 @@ type wsIn = ws.Reader
 
 // getWSIn borrows receive state for w from the loop.
 func (lp *loop) getWSIn(w *wsConn) *wsIn {
+	if in := lp.wsLast; in != nil && lp.wsLastH == w.h && lp.wsLastFl == w.fl {
+		// The Reader the loop's last message used, configured for the
+		// same endpoint and decompressor: the usual case, at no lookup.
+		lp.wsLast = nil
+		return in
+	}
 	in, _ := lp.wsIns.get()
 	var inflate *ws.Decompressor
 	if w.fl != nil {
@@ -154,8 +160,12 @@ func (lp *loop) getWSIn(w *wsConn) *wsIn {
 // (a pointer to the last session's decompressor, whose dictionary was
 // released or stays with that session): clearing it would cost as much
 // as the rest of a small message's bookkeeping.
-func (lp *loop) putWSIn(in *wsIn) {
+func (lp *loop) putWSIn(in *wsIn, w *wsConn) {
 	in.Release()
+	if lp.wsLast == nil {
+		lp.wsLast, lp.wsLastH, lp.wsLastFl = in, w.h, w.fl
+		return
+	}
 	lp.wsIns.put(in)
 }
 
@@ -207,7 +217,7 @@ func (c *Session) readWS() bool {
 	}
 	if w.in == in && (in.Idle() || c.closing || c.st != stWS) {
 		w.in = nil
-		c.lp.putWSIn(in)
+		c.lp.putWSIn(in, w)
 	}
 	return more
 }
