@@ -384,8 +384,8 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	c.reqState.breq = r
 	ok := s.pool.tryGo(r)
 	c.lp.yield = ok
-	if ok && r.bp.left >= 0 && int64(c.inBuffered()) > r.bp.left {
-		c.lp.pipelined = true // input beyond the body: the next request
+	if ok && s.oneProc && r.bp.left >= 0 && int64(c.inBuffered()) > r.bp.left {
+		c.lp.pipelined = true // input beyond the body: the next request (yieldToWorkers)
 	}
 	if !ok {
 		// Every worker is busy: 503, and the body is skipped like any
@@ -402,8 +402,10 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 			c.startBody()
 		}
 	}
-	if t, ok := c.ec.(engine.Taker); ok && t != nil && c.transport() == nil && r.bp.left >= takeMin && c.inBuffered() >= takeMin {
-		c.handBody(r.bp, t)
+	if r.bp.left >= takeMin && c.transport() == nil && c.inBuffered() >= takeMin {
+		if t, ok := c.ec.(engine.Taker); ok {
+			c.handBody(r.bp, t)
+		}
 	}
 	c.feedBlocking()
 	return false
@@ -432,7 +434,6 @@ func (c *Session) handBody(bp *bodyPipe, t engine.Taker) {
 	bp.mu.Unlock()
 	bp.signal()
 	c.reqState.handed = len(b)
-	c.lp.yield = true
 	c.emit(EventOnData, len(b))
 	c.blockBodyProgress(len(b), done)
 }
@@ -448,8 +449,8 @@ func (c *Session) recycleBody(bp *bodyPipe) {
 		bp.err = ErrReplyDone
 	}
 	bp.mu.Unlock()
-	if t, ok := c.ec.(engine.Taker); ok && lent != nil {
-		t.Recycle(lent)
+	if lent != nil {
+		c.ec.(engine.Taker).Recycle(lent) // lent only by a Taker
 	}
 }
 

@@ -224,10 +224,16 @@ var oneProc = func() bool { return runtime.GOMAXPROCS(0) == 1 }
 // its request) is taken as soon as the loop runs again, in this callback:
 // the queue is disarmed for the yield, so the worker rings no doorbell,
 // and drained after it, which starts the next request at once. At most
-// yieldRounds such rounds per callback, so other connections wait no
+// maxYieldRounds such rounds per callback, so other connections wait no
 // longer than that. Without a pipelined request the doorbell is left to
 // batch the replies of several connections (measured faster for them).
 func (lp *loop) yieldToWorkers() {
+	if lp.yield { // inlined: most callbacks start no worker
+		lp.yieldRounds()
+	}
+}
+
+func (lp *loop) yieldRounds() {
 	for round := 0; lp.yield; round++ {
 		lp.yield = false
 		pipelined := lp.pipelined
@@ -235,7 +241,7 @@ func (lp *loop) yieldToWorkers() {
 		if !lp.srv.oneProc {
 			return
 		}
-		if !pipelined || round == yieldRounds {
+		if !pipelined || round == maxYieldRounds {
 			runtime.Gosched()
 			return
 		}
@@ -249,6 +255,6 @@ func (lp *loop) yieldToWorkers() {
 	}
 }
 
-// yieldRounds bounds yieldToWorkers' rounds of yield and drain in one
+// maxYieldRounds bounds yieldToWorkers' rounds of yield and drain in one
 // callback.
-const yieldRounds = 16
+const maxYieldRounds = 16

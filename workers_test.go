@@ -200,7 +200,7 @@ func TestBlockingPrebufferedBodyHanded(t *testing.T) {
 // hands back right after yielding to it when a pipelined request waits
 // (yieldToWorkers), so a pipeline of Blocking requests is served in
 // order, whole, in one callback's rounds and across callbacks (more
-// requests than yieldRounds), while another connection is served too.
+// requests than maxYieldRounds), while another connection is served too.
 func TestBlockingPipelinedOneProc(t *testing.T) {
 	saved := oneProc
 	oneProc = func() bool { return true }
@@ -217,7 +217,7 @@ func TestBlockingPipelinedOneProc(t *testing.T) {
 		i, _ := r.QueryValue("i")
 		return r.SendString(string(i) + ":" + string(body))
 	}})
-	const n = 3*yieldRounds + 5
+	const n = 3*maxYieldRounds + 5
 	var pipe strings.Builder
 	for i := 0; i < n; i++ {
 		if i%3 == 0 {

@@ -155,8 +155,9 @@ func (lp *loop) getWSIn(w *wsConn) *wsIn {
 	return in
 }
 
-// putWSIn returns receive state to the loop and its buffers to the loop's
-// free list. Its configuration stays until the next getWSIn replaces it
+// putWSIn returns receive state to the loop (kept as wsLast for w's
+// endpoint when that slot is free, else in the free list) and its buffers
+// to the loop's free list. Its configuration stays until the next getWSIn replaces it
 // (a pointer to the last session's decompressor, whose dictionary was
 // released or stays with that session): clearing it would cost as much
 // as the rest of a small message's bookkeeping.
