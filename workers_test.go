@@ -115,9 +115,19 @@ func TestBlockingWorkersParked(t *testing.T) {
 	stopped = true
 	// Stop waited for the workers; gnet's own pool keeps goroutines of its
 	// own for a while, so the check is on worker stacks, not a count.
+	// A worker calls wg.Done in its last deferred call, so Stop may return
+	// while one is still on its way out: wait for the stacks to go.
 	buf := make([]byte, 1<<20)
-	if st := buf[:runtime.Stack(buf, true)]; bytes.Contains(st, []byte("workerPool).run")) {
-		t.Fatalf("a worker goroutine outlived Stop:\n%s", st)
+	gone := time.Now().Add(5 * time.Second)
+	for {
+		st := buf[:runtime.Stack(buf, true)]
+		if !bytes.Contains(st, []byte("workerPool).run")) {
+			break
+		}
+		if time.Now().After(gone) {
+			t.Fatalf("a worker goroutine outlived Stop by 5 s:\n%s", st)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -155,6 +165,13 @@ func TestBlockingPrebufferedBodyHanded(t *testing.T) {
 		var res result
 		copy(res.sum[:], h.Sum(nil))
 		res.n, res.held = n, srv.Stats().Buffered
+		// The loop brings the budget up to date at the end of the callback
+		// that handed the body over, which may come after the handler has
+		// read it: wait (bounded) for the count while the body is held.
+		for end := time.Now().Add(10 * time.Second); n >= 300<<10 && res.held < int64(n) && time.Now().Before(end); {
+			time.Sleep(time.Millisecond)
+			res.held = srv.Stats().Buffered
+		}
 		results <- res
 		late <- r
 		return r.SendString(strconv.Itoa(n))
