@@ -117,31 +117,31 @@ func (p *workerPool) work(r *Request) {
 }
 
 // blockingRequest is what a Blocking request allocates at once: the
-// Request, its body pipe, and room for its head.
+// Request, its body pipe, and room for its head and the first bytes of its
+// reply.
 type blockingRequest struct {
 	Request
 	pipe bodyPipe
 	ctx  reqCtx
-	head [blockHeadRoom]byte
-	out  [blockOutRoom]byte // the first reply bytes (Request.wbuf)
 	hdrs [blockHdrRoom]byte // the reply's header lines (Request.hdrs)
+	room [blockRoom]byte    // the request head, then the first reply bytes (Request.wbuf)
 }
 
 // blockHdrRoom is the room for header lines set with SetHeader before one
 // of its own is allocated (and regrown as lines are added).
-const blockHdrRoom = 256
+const blockHdrRoom = 128
 
-// blockOutRoom is the reply size a Blocking request produces without an
-// allocation of its own: a small reply, head included. The rooms are
-// sized for an API reply and a non-browser request head rather than for
-// every case: the blockingRequest is allocated for every Blocking
-// request, and halving it (3.8 to 1.8 KiB) gave the bridge about 10% more
-// requests per second on one core (garbage collection).
-const blockOutRoom = 512
-
-// blockHeadRoom is the head size kept inside a blockingRequest; a larger
-// head gets its own allocation.
-const blockHeadRoom = 512
+// blockRoom holds the request head and, after it, the reply bytes a
+// Blocking request produces without an allocation of its own (head
+// included): a head that does not fit gets its own allocation and leaves
+// the whole room to the reply. Sharing the room fits an API client's head
+// and reply, whose sizes vary, in less memory than a fixed room for each.
+// The rooms are sized for that case rather than for every one: the
+// blockingRequest is allocated for every Blocking request, and each size
+// class it drops gave the bridge requests per second on one core (the
+// garbage collector's share): 3.8 to 1.8 KiB about 10%, 2048 to 1280
+// bytes (this layout) a few percent more.
+const blockRoom = 560
 
 // stop refuses new requests, ends the parked workers and waits for the
 // running ones.
@@ -180,7 +180,11 @@ type bodyPipe struct {
 	inflight int // reply bytes handed to the loop and not yet written
 	queued   int // the connection's outbound bytes at the loop's last look
 
-	wake chan struct{} // the worker waits on it (read or write)
+	// wake is what the worker waits on (read or write), made by its first
+	// wait (waitChan): most requests never wait, and a channel is an
+	// allocation. It is set and read under mu, so that a signal sent
+	// before it exists is one the waiter's own look under mu sees.
+	wake chan struct{}
 
 	// Per-request deadlines (Request.SetReadDeadline, SetWriteDeadline):
 	// Unix nanoseconds, 0 none; any goroutine sets them.
@@ -192,12 +196,35 @@ type bodyPipe struct {
 }
 
 func (bp *bodyPipe) init(left int64) {
-	bp.left, bp.wake, bp.eof = left, make(chan struct{}, 1), left == 0
+	bp.left, bp.eof = left, left == 0
 }
 
+// waitChan returns the channel the worker waits on, making it on the first
+// wait. The caller holds mu and has looked at the state it waits for in
+// the same hold.
+func (bp *bodyPipe) waitChan() chan struct{} {
+	if bp.wake == nil {
+		bp.wake = make(chan struct{}, 1)
+	}
+	return bp.wake
+}
+
+// signal wakes the worker if it waits. Callers change the state first; a
+// worker that has not waited yet sees the change when it looks under mu.
 func (bp *bodyPipe) signal() {
+	bp.mu.Lock()
+	w := bp.wake
+	bp.mu.Unlock()
+	notify(w)
+}
+
+// notify wakes a waiter on w (nil: nobody waits yet), without blocking.
+func notify(w chan struct{}) {
+	if w == nil {
+		return
+	}
 	select {
-	case bp.wake <- struct{}{}:
+	case w <- struct{}{}:
 	default:
 	}
 }
@@ -236,8 +263,9 @@ func (bp *bodyPipe) push(p []byte, eof, more bool) {
 	if more {
 		bp.starved = true
 	}
+	w := bp.wake
 	bp.mu.Unlock()
-	bp.signal()
+	notify(w)
 }
 
 // abandon fails the handler's pending and future body reads and writes: the
@@ -247,9 +275,9 @@ func (bp *bodyPipe) abandon() {
 	if bp.err == nil {
 		bp.err = ErrSessionClosed
 	}
-	ctx := bp.ctx
+	ctx, w := bp.ctx, bp.wake
 	bp.mu.Unlock()
-	bp.signal()
+	notify(w)
 	if ctx != nil {
 		ctx.cancel(ErrSessionClosed)
 	}
@@ -268,8 +296,9 @@ func (bp *bodyPipe) fail(err error) {
 	if bp.err == nil {
 		bp.err = err
 	}
+	w := bp.wake
 	bp.mu.Unlock()
-	bp.signal()
+	notify(w)
 }
 
 // read is Request.Recv for blocking handlers (worker side): it waits at
@@ -311,6 +340,7 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, r *Request) (int, erro
 		}
 		ask := bp.starved
 		bp.starved = false
+		wake := bp.waitChan()
 		bp.mu.Unlock()
 		if ask {
 			r.refill()
@@ -335,7 +365,7 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, r *Request) (int, erro
 			dlC = dlTimer.C
 		}
 		select {
-		case <-bp.wake:
+		case <-wake:
 		case <-limitC:
 			return 0, ErrRecvTimeout
 		case <-dlC:
@@ -357,11 +387,13 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	r.remote, r.local = c.addrs()
 	r.tr = c.transport()
 	var head []byte
-	if n <= len(br.head) {
-		head = br.head[:n]
+	if n <= len(br.room) {
+		head = br.room[:n:n]
 		copy(head, b)
+		r.wbuf = br.room[n:n]
 	} else {
 		head = append([]byte(nil), b[:n]...)
+		r.wbuf = br.room[:0]
 	}
 	p.Rebind(head)
 	left := p.ContentLength()
@@ -371,7 +403,6 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	} else if left < 0 {
 		left = 0
 	}
-	r.wbuf = br.out[:0]
 	r.hdrs = br.hdrs[:0]
 	r.bp = &br.pipe
 	r.bp.init(left)
@@ -431,8 +462,9 @@ func (c *Session) handBody(bp *bodyPipe, t engine.Taker) {
 	bp.mu.Lock()
 	bp.buf, bp.off, bp.lent = b, 0, buf
 	bp.eof = done
+	w := bp.wake
 	bp.mu.Unlock()
-	bp.signal()
+	notify(w)
 	c.reqState.handed = len(b)
 	c.emit(EventOnData, len(b))
 	c.blockBodyProgress(len(b), done)
@@ -641,7 +673,7 @@ func spareChunk() *blockChunk {
 // recycle gives a written chunk back to the pool (loop side).
 func (ch *blockChunk) recycle() {
 	ch.r = nil
-	if c := cap(ch.b); c > blockOutRoom && c <= chunkKeepMax {
+	if c := cap(ch.b); c > blockRoom && c <= chunkKeepMax {
 		ch.b = ch.b[:0]
 		chunkPool.Put(ch)
 	}
@@ -680,8 +712,9 @@ func (c *Session) blockWrite(w *blockChunk) {
 	bp.mu.Lock()
 	bp.inflight -= n
 	bp.queued = c.ec.OutboundBuffered()
+	wake := bp.wake
 	bp.mu.Unlock()
-	bp.signal()
+	notify(wake)
 	c.lp.yield = true
 	if bp.queued > 0 {
 		c.reqState.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
@@ -718,8 +751,9 @@ func (c *Session) pollBlocking() {
 	ob := c.ec.OutboundBuffered()
 	bp.mu.Lock()
 	bp.queued = ob
+	w := bp.wake
 	bp.mu.Unlock()
-	bp.signal()
+	notify(w)
 	c.lp.yield = true
 	if ob > 0 {
 		c.reqState.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
@@ -781,6 +815,7 @@ func (r *Request) waitRoom(n int) error {
 			bp.mu.Unlock()
 			return nil
 		}
+		wake := bp.waitChan()
 		bp.mu.Unlock()
 		if timer == nil {
 			timer = time.NewTimer(s.cfg.SendWaitTimeout)
@@ -799,7 +834,7 @@ func (r *Request) waitRoom(n int) error {
 			dlC = dlTimer.C
 		}
 		select {
-		case <-bp.wake:
+		case <-wake:
 		case <-timer.C:
 			return ErrSendTimeout
 		case <-dlC:
@@ -890,13 +925,19 @@ func (r *Request) writeLent(p []byte) error {
 // session is one) signalled on wake.
 func (lw *lentWrite) await(bp *bodyPipe) (err error, abandoned bool) {
 	for {
-		select {
-		case <-lw.done:
-			if !lw.wrote {
-				return bp.failure(), false
+		bp.mu.Lock()
+		wake := bp.waitChan()
+		failed := bp.err != nil
+		bp.mu.Unlock()
+		if !failed {
+			select {
+			case <-lw.done:
+				if !lw.wrote {
+					return bp.failure(), false
+				}
+				return nil, false
+			case <-wake:
 			}
-			return nil, false
-		case <-bp.wake:
 		}
 		if err = bp.error(); err == nil {
 			continue

@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"strconv"
 	"testing"
 	"time"
 	"unsafe"
@@ -74,6 +75,40 @@ func TestSessionAddrs(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("handler did not run")
+	}
+}
+
+// TestRequestAddrs: Request.RemoteAddr, LocalAddr and RemoteAddrPort give
+// the client's and the listener's addresses, in a loop handler and in a
+// Blocking one, for every request of a keep-alive session; RemoteAddrPort
+// allocates nothing.
+func TestRequestAddrs(t *testing.T) {
+	srv := startTest(t, Config{EventLoops: 1})
+	got := make(chan [4]string, 4)
+	h := func(r *Request) error {
+		allocs := "-"
+		if !raceEnabled && !r.blocking {
+			allocs = strconv.Itoa(int(testing.AllocsPerRun(10, func() { _ = r.RemoteAddrPort() })))
+		}
+		got <- [4]string{r.RemoteAddr().String(), r.LocalAddr().String(), r.RemoteAddrPort().String(), allocs}
+		return r.SendString("x")
+	}
+	mustRegister(t, srv, URIHandler{URI: "/loop", Method: "GET", Handler: h},
+		URIHandler{URI: "/blocking", Method: "GET", Handler: h, Blocking: true})
+	rc := dial(t, srv)
+	for _, path := range []string{"/loop", "/blocking", "/loop", "/blocking"} {
+		rc.write(req("GET", path))
+		if resp := rc.response("GET"); resp.StatusCode != 200 {
+			t.Fatalf("%s -> %d", path, resp.StatusCode)
+		}
+		a := <-got
+		client, server := rc.c.LocalAddr().String(), rc.c.RemoteAddr().String()
+		if a[0] != client || a[1] != server || a[2] != client {
+			t.Errorf("%s: remote %s, local %s, remote AddrPort %s; client sees local %s, remote %s", path, a[0], a[1], a[2], client, server)
+		}
+		if a[3] != "-" && a[3] != "0" {
+			t.Errorf("%s: RemoteAddrPort made %s allocations; want 0", path, a[3])
+		}
 	}
 }
 

@@ -1,6 +1,10 @@
 package httpd
 
-import "testing"
+import (
+	"io"
+	"testing"
+	"time"
+)
 
 // TestBodyPipeStarved: whenever the loop leaves body bytes queued for lack
 // of room, the pipe says so (starved) by the time a worker can see the
@@ -12,6 +16,9 @@ import "testing"
 func TestBodyPipeStarved(t *testing.T) {
 	var bp bodyPipe
 	bp.init(1 << 20)
+	bp.mu.Lock()
+	wake := bp.waitChan() // as a worker that waited once
+	bp.mu.Unlock()
 
 	// A full pipe: the loop finds no room.
 	bp.push(make([]byte, pipeCap), false, false)
@@ -26,10 +33,10 @@ func TestBodyPipeStarved(t *testing.T) {
 	}
 
 	// Room for part of the input: the rest stays queued.
-	<-bp.wake
+	<-wake
 	bp.push(make([]byte, 100), false, true)
 	select {
-	case <-bp.wake:
+	case <-wake:
 	default:
 		t.Fatal("push did not signal the worker")
 	}
@@ -56,4 +63,45 @@ func drained(bp *bodyPipe) bool {
 	ask := bp.starved
 	bp.starved = false
 	return ask
+}
+
+// TestBodyPipeWakeLazy: the channel a worker waits on is made by its first
+// wait, not per request; a push or a failure that comes before it exists
+// is seen by the worker's look under the lock, and one that comes while it
+// waits wakes it. Run under -race, each round races a waiting read against
+// the loop's push (or failure).
+func TestBodyPipeWakeLazy(t *testing.T) {
+	var idle bodyPipe
+	idle.init(0)
+	idle.push(nil, true, false)
+	idle.fail(ErrSessionClosed)
+	if idle.wake != nil {
+		t.Fatal("a pipe nobody waited on made a channel")
+	}
+	for i := 0; i < 2000; i++ {
+		var bp bodyPipe
+		bp.init(5)
+		got := make(chan error, 1)
+		go func() {
+			var b [8]byte
+			n, err := bp.read(b[:], 10*time.Second, nil)
+			if err == nil && n != 5 {
+				err = io.ErrShortBuffer
+			}
+			got <- err
+		}()
+		if i%2 == 0 {
+			bp.push([]byte("hello"), true, false)
+		} else {
+			bp.fail(ErrSessionClosed)
+		}
+		select {
+		case err := <-got:
+			if i%2 == 0 && err != nil || i%2 == 1 && err != ErrSessionClosed {
+				t.Fatalf("round %d: read returned %v", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: the read missed its wake-up", i)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -109,12 +110,26 @@ func (r *Request) Status() int { return r.status }
 func (r *Request) BytesSent() int64 { return r.sentBody }
 
 // RemoteAddr returns the client's address. Unlike Session.RemoteAddr it
-// may be called from a Blocking handler's goroutine.
+// may be called from a Blocking handler's goroutine. The session reads it
+// once and its requests share the value: do not modify it.
 func (r *Request) RemoteAddr() net.Addr {
 	if r.blocking {
 		return r.remote
 	}
-	return r.s.RemoteAddr()
+	a, _ := r.s.addrs()
+	return a
+}
+
+// RemoteAddrPort returns the client's IP address (an IPv4 one unmapped)
+// and port, without an allocation: for access logs, rate limits and the
+// like. It is the zero AddrPort when the connection is not TCP over IP (a
+// Unix socket). Safe in Blocking handlers.
+func (r *Request) RemoteAddrPort() netip.AddrPort {
+	if a, ok := r.RemoteAddr().(*net.TCPAddr); ok {
+		ap := a.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
 }
 
 // LocalAddr returns the address the client connected to, like RemoteAddr
@@ -123,7 +138,8 @@ func (r *Request) LocalAddr() net.Addr {
 	if r.blocking {
 		return r.local
 	}
-	return r.s.LocalAddr()
+	_, a := r.s.addrs()
+	return a
 }
 
 // TLS returns the TLS state of an HTTPS session (a new copy at each call),

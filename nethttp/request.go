@@ -5,9 +5,7 @@ package nethttp
 import (
 	"errors"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"unsafe"
@@ -21,16 +19,24 @@ var ErrStale = errors.New("nethttp: ResponseWriter or Body used after the handle
 
 // exchange is what one request allocates: the http.Request handed to the
 // handler with its URL, the handles through which the handler reaches the
-// pooled writer and the body, and room for the header values. It is never
-// reused, so a handler that keeps any of it keeps only its own request.
+// pooled writer and the body, and room for the header values and strings
+// of an API client's head (a browser's, larger, gets an allocation of its
+// own). It is never reused, so a handler that keeps any of it keeps only
+// its own request. Its size is what every request costs the garbage
+// collector: 896 bytes (a size class), against 1792 with room for a
+// browser's head.
 type exchange struct {
 	req  http.Request
 	url  url.URL
 	body body
 	rw   handle
-	vals [16]string
-	str  [1024]byte // the head's strings, when they fit
+	vals [8]string
+	str  [strRoom]byte // the head's strings, when they fit
 }
+
+// strRoom is the head's strings (target, remote address, header names and
+// values) an exchange holds: what Go's client, curl or wrk send.
+const strRoom = 256
 
 // body is the request's http.Request.Body.
 type body struct {
@@ -64,7 +70,9 @@ func (b *body) Close() error {
 // allocation.
 func buildRequest(x *exchange, r *httpd.Request) error {
 	target := r.URI()
-	n := len(target) + 64
+	var ab [64]byte
+	addr := appendAddr(ab[:0], r)
+	n := len(target) + len(addr)
 	nh := r.NumHeaders()
 	for i := 0; i < nh; i++ {
 		k, v := r.HeaderAt(i)
@@ -76,7 +84,7 @@ func buildRequest(x *exchange, r *httpd.Request) error {
 	}
 	buf = append(buf, target...)
 	tEnd := len(buf)
-	buf = appendAddr(buf, r.RemoteAddr())
+	buf = append(buf, addr...)
 	aEnd := len(buf)
 	type span struct{ k0, k1, v1 int }
 	var spans [32]span
@@ -106,10 +114,7 @@ func buildRequest(x *exchange, r *httpd.Request) error {
 	q.TLS = r.TLS()
 
 	h := make(http.Header, len(sp))
-	vals := x.vals[:0:0]
-	if len(sp) <= len(x.vals) {
-		vals = x.vals[:0]
-	}
+	vals := x.vals[:0] // the first values; any more get a slice each
 	for _, e := range sp {
 		k, v := s[e.k0:e.k1], s[e.k1:e.v1]
 		if k == "Host" {
@@ -251,16 +256,16 @@ func appendCanonical(dst, k []byte) []byte {
 	return dst
 }
 
-// appendAddr appends a remote address as net/http shows it ("ip:port").
-func appendAddr(dst []byte, a net.Addr) []byte {
-	switch a := a.(type) {
-	case *net.TCPAddr:
-		ap := a.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(dst)
-	case nil:
-		return dst
+// appendAddr appends the client's address as net/http shows it
+// ("ip:port").
+func appendAddr(dst []byte, r *httpd.Request) []byte {
+	if ap := r.RemoteAddrPort(); ap.IsValid() {
+		return ap.AppendTo(dst)
 	}
-	return append(dst, a.String()...)
+	if a := r.RemoteAddr(); a != nil {
+		return append(dst, a.String()...)
+	}
+	return dst
 }
 
 var _ io.ReadCloser = (*body)(nil)
