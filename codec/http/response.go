@@ -2,6 +2,7 @@ package http
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/evhttpd/httpd/internal/ascii"
@@ -103,10 +104,22 @@ func AppendHeader(dst []byte, name, value string) ([]byte, error) {
 	if !ValidHeaderName(name) || !ValidHeaderValue(value) {
 		return dst, ErrInvalidHeader
 	}
-	dst = append(dst, name...)
-	dst = append(dst, ':', ' ')
-	dst = append(dst, value...)
-	return append(dst, '\r', '\n'), nil
+	return appendField(dst, name, value), nil
+}
+
+// appendField appends "name: value\r\n" with one capacity check for the
+// line rather than one per piece.
+func appendField[T string | []byte](dst []byte, name string, value T) []byte {
+	n, m := len(dst), len(name)+len(value)+4
+	if cap(dst)-n < m {
+		dst = slices.Grow(dst, m)
+	}
+	dst = dst[:n+m]
+	i := n + copy(dst[n:], name)
+	dst[i], dst[i+1] = ':', ' '
+	i += 2 + copy(dst[i+2:], value)
+	dst[i], dst[i+1] = '\r', '\n'
+	return dst
 }
 
 // AppendHeaderBytes is AppendHeader with the value as a byte slice, for
@@ -116,10 +129,7 @@ func AppendHeaderBytes(dst []byte, name string, value []byte) ([]byte, error) {
 	if !ValidHeaderName(name) || !rspValidValue(value) {
 		return dst, ErrInvalidHeader
 	}
-	dst = append(dst, name...)
-	dst = append(dst, ':', ' ')
-	dst = append(dst, value...)
-	return append(dst, '\r', '\n'), nil
+	return appendField(dst, name, value), nil
 }
 
 // AppendContentLength appends "Content-Length: <n>\r\n" (RFC 9110 §8.6) in

@@ -103,3 +103,12 @@ func BenchmarkUnescape(b *testing.B) {
 		buf, _ = Unescape(buf[:0], src, true)
 	}
 }
+
+// BenchmarkAppendHeader appends one short reply field, as a handler's
+// SetHeader does for each field it sets.
+func BenchmarkAppendHeader(b *testing.B) {
+	buf := make([]byte, 0, 256)
+	for b.Loop() {
+		buf, _ = AppendHeader(buf[:0], "Server", "evhttpd")
+	}
+}
