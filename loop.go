@@ -47,6 +47,12 @@ type loop struct {
 	// pipelined: the worker started during this callback has a pipelined
 	// request behind it (yieldToWorkers drains after yielding).
 	pipelined bool
+	// holding: yieldRounds is draining what workers handed back; replies
+	// of pipelined Blocking requests may be held back (Session.holdOut)
+	// for the sessions in heldOut, released when the rounds end.
+	holding bool
+	heldOut []*Session
+	holds   int // replies held back so far (tests)
 
 	held       int64 // bytes its sessions hold (budget.go)
 	resetting  int64 // bytes held by sessions shed has reset, not yet closed
@@ -106,11 +112,14 @@ func (lp *loop) getReqState() *reqState {
 // putReqState takes back an idle request state; its plaintext staging
 // buffer is kept when small.
 func (lp *loop) putReqState(x *reqState) {
-	plain := x.plain[:0]
+	plain, pend := x.plain[:0], x.pend[:0]
 	if cap(plain) > 16<<10 {
 		plain = nil
 	}
-	*x = reqState{plain: plain}
+	if cap(pend) > 16<<10 {
+		pend = nil
+	}
+	*x = reqState{plain: plain, pend: pend}
 	lp.xs.put(x)
 }
 
@@ -234,6 +243,15 @@ func (lp *loop) yieldToWorkers() {
 }
 
 func (lp *loop) yieldRounds() {
+	lp.rounds()
+	if len(lp.heldOut) > 0 {
+		lp.releaseHeld()
+	}
+}
+
+// rounds yields to the workers, and drains what they hand back while a
+// pipelined request waits, for at most maxYieldRounds rounds.
+func (lp *loop) rounds() {
 	for round := 0; lp.yield; round++ {
 		lp.yield = false
 		pipelined := lp.pipelined
@@ -247,12 +265,26 @@ func (lp *loop) yieldRounds() {
 		}
 		lp.q.Disarm()
 		runtime.Gosched()
+		lp.holding = true
 		for {
 			if _, more := lp.q.Drain(256, lp.runItem); !more {
 				break
 			}
 		}
+		lp.holding = false
 	}
+}
+
+// releaseHeld writes the replies the rounds held back.
+func (lp *loop) releaseHeld() {
+	for i, c := range lp.heldOut {
+		lp.heldOut[i] = nil
+		if x := c.reqState; x != nil && len(x.pend) > 0 {
+			c.flush()
+			c.schedule()
+		}
+	}
+	lp.heldOut = lp.heldOut[:0]
 }
 
 // maxYieldRounds bounds yieldToWorkers' rounds of yield and drain in one

@@ -12,6 +12,15 @@ import (
 // enforces the outbound cap.
 func (c *Session) flush() {
 	lp := c.lp
+	if x := c.reqState; x != nil && len(x.pend) > 0 {
+		// Replies held back (holdOut) go first, in one write with what
+		// follows them.
+		out := append(x.pend, lp.out...)
+		lp.out = lp.out[:0]
+		x.pend = out[:0]
+		c.writeOut(out)
+		return
+	}
 	if len(lp.out) == 0 {
 		return
 	}
@@ -23,6 +32,36 @@ func (c *Session) flush() {
 	}
 	c.writeOut(out)
 }
+
+// holdOut keeps the reply bytes in the loop's buffer back instead of
+// writing them, when the loop drains what workers handed back while a
+// pipelined Blocking request waits (loop.rounds): the replies of a
+// pipelined batch then leave in one write, as a loop handler's do, instead
+// of one write (a system call and a loopback segment) each. The held bytes
+// are written with the session's next output (flush), or when the rounds
+// end (loop.releaseHeld): a reply waits at most for the other workers of
+// the callback's rounds. Bounded by holdMax; never on a transport (its
+// output is written by pump) or a session closing or lingering.
+func (c *Session) holdOut() {
+	lp := c.lp
+	x := c.reqState
+	if x == nil || c.closing || c.st == stLinger || c.transport() != nil || len(x.pend)+len(lp.out) > holdMax {
+		c.flush()
+		return
+	}
+	if len(lp.out) == 0 {
+		return
+	}
+	if len(x.pend) == 0 {
+		lp.heldOut = append(lp.heldOut, c)
+	}
+	x.pend = append(x.pend, lp.out...)
+	lp.out = lp.out[:0]
+	lp.holds++
+}
+
+// holdMax bounds the reply bytes a session holds back (holdOut).
+const holdMax = 64 << 10
 
 // writeAfterOut writes what the loop's buffer holds, then p from the
 // caller's slice (a large body write: no copy into the buffer).

@@ -314,6 +314,7 @@ func (s *Server) enqueue(id SessionID, kind uint8, arg any) error {
 func (lp *loop) runItem(it ctrl.Item) {
 	s := lp.srv
 	if it.Kind == kindStop {
+		lp.releaseHeld()
 		lp.closeAll()
 		if ch, ok := it.Arg.(chan struct{}); ok {
 			close(ch)
@@ -328,11 +329,15 @@ func (lp *loop) runItem(it ctrl.Item) {
 		abandonItem(it)
 		return
 	}
+	if x := c.reqState; x != nil && len(x.pend) > 0 && it.Kind != kindBlockDone {
+		c.flush() // held replies leave before anything else happens to the session
+	}
 	if (it.Kind == kindBlockWrite || it.Kind == kindBlockDone || it.Kind == kindBlockRefill) && (c.reqState == nil || c.reqState.breq != itemRequest(it)) {
 		// The request was given up (error reply, close) before this arrived.
 		abandonItem(it)
 		return
 	}
+	hold := false
 	switch it.Kind {
 	case kindWork:
 		c.pending.Add(-1)
@@ -346,16 +351,25 @@ func (lp *loop) runItem(it ctrl.Item) {
 		c.blockWrite(it.Arg.(*blockChunk))
 	case kindBlockDone:
 		c.blockDone(it.Arg.(*Request))
+		hold = lp.holding
 	case kindBlockRefill:
 		c.feedBlocking()
 	}
-	c.flush()
+	if hold {
+		c.holdOut()
+	} else {
+		c.flush()
+	}
 	if !c.closing {
 		// Input may have queued up while the session was busy, and a
 		// transport that woke the session has input or output ready.
 		if c.transport() == nil || c.pump() {
 			c.process()
-			c.flush()
+			if hold && c.reqState != nil && c.reqState.breq != nil {
+				c.holdOut() // the next pipelined request went to a worker
+			} else {
+				c.flush()
+			}
 		}
 	}
 	c.schedule()

@@ -156,12 +156,15 @@ type reqState struct {
 	// Transport plaintext staged for the parser; its buffer stays with the
 	// reqState in the loop's pool.
 	plain []byte
+	// Replies held back for a pipelined batch (holdOut); written by the
+	// session's next flush or when the loop's rounds end.
+	pend []byte
 }
 
 // idle reports whether nothing in x is in use.
 func (x *reqState) idle() bool {
 	return x.p == nil && x.cd == nil && x.breq == nil && x.async == nil && x.body == nil && x.headCopy == nil &&
-		len(x.plain) == 0 && x.held == 0 && x.headDL == 0 && x.recvDL == 0 && x.bodyDL == 0 && x.sendDL == 0 && x.lingerDL == 0 && x.pollDL == 0
+		len(x.plain) == 0 && len(x.pend) == 0 && x.held == 0 && x.headDL == 0 && x.recvDL == 0 && x.bodyDL == 0 && x.sendDL == 0 && x.lingerDL == 0 && x.pollDL == 0
 }
 
 // rq returns the session's request state, borrowing one from the loop.

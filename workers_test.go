@@ -261,3 +261,74 @@ func TestBlockingPipelinedOneProc(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockingPipelinedBatched: on the one-P path the replies of pipelined
+// Blocking requests are held back and leave together (holdOut). Every
+// reply still arrives whole and in order, whatever comes between them: a
+// loop handler's reply, a reply larger than holdMax, a streamed (chunked)
+// one, a request that ends the session; the other connection is served.
+func TestBlockingPipelinedBatched(t *testing.T) {
+	saved := oneProc
+	oneProc = func() bool { return true }
+	srv := startTest(t, Config{EventLoops: 1})
+	oneProc = saved
+	big := strings.Repeat("x", holdMax+1000)
+	mustRegister(t, srv,
+		URIHandler{URI: "/b", Method: "GET", Blocking: true, Handler: func(r *Request) error {
+			i, _ := r.QueryValue("i")
+			switch string(i) {
+			case "big":
+				return r.SendString(big)
+			case "stream":
+				for _, p := range []string{"a", "b", "c"} {
+					if err := r.SendChunk([]byte(p)); err != nil {
+						return err
+					}
+					if err := r.Flush(); err != nil {
+						return err
+					}
+				}
+				return r.SendChunk(nil)
+			}
+			return r.SendString("b" + string(i))
+		}},
+		URIHandler{URI: "/l", Method: "GET", Handler: func(r *Request) error {
+			return r.SendString("loop")
+		}})
+	want := []string{}
+	var pipe strings.Builder
+	add := func(path, body string, hdr ...string) {
+		pipe.WriteString(req("GET", path, hdr...))
+		want = append(want, body)
+	}
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 8; i++ {
+			add("/b?i="+strconv.Itoa(i), "b"+strconv.Itoa(i))
+		}
+		add("/l", "loop")
+		add("/b?i=big", big)
+		add("/b?i=stream", "abc")
+	}
+	add("/b?i=last", "blast", "Connection: close")
+	a, b := dial(t, srv), dial(t, srv)
+	a.write(pipe.String())
+	b.write(req("GET", "/b?i=other"))
+	if got := bodyOf(b.response("GET")); got != "bother" {
+		t.Errorf("the other connection got %q", got)
+	}
+	for i, w := range want {
+		resp := a.response("GET")
+		if got := bodyOf(resp); resp.StatusCode != 200 || got != w {
+			t.Fatalf("pipelined reply %d: %d, %d bytes; want 200 and %d bytes (%.20q)", i, resp.StatusCode, len(got), len(w), w)
+		}
+	}
+	if !a.closedByPeer(5 * time.Second) {
+		t.Error("the session stayed open after Connection: close")
+	}
+	srv.Stop() // the loop is done: its count can be read
+	if n := srv.loops[0].holds; n == 0 {
+		t.Error("no reply of the pipelined Blocking requests was held back for a batch")
+	} else {
+		t.Logf("%d replies held back", n)
+	}
+}
