@@ -52,6 +52,7 @@ type loop struct {
 	// for the sessions in heldOut, released when the rounds end.
 	holding bool
 	heldOut []*Session
+	pending int // sessions in heldOut whose held replies are not written yet
 	holds   int // replies held back so far (tests)
 
 	held       int64 // bytes its sessions hold (budget.go)
@@ -252,14 +253,19 @@ func (lp *loop) yieldRounds() {
 // rounds yields to the workers, and drains what they hand back while a
 // pipelined request waits, for at most maxYieldRounds rounds.
 func (lp *loop) rounds() {
-	for round := 0; lp.yield; round++ {
-		lp.yield = false
-		pipelined := lp.pipelined
-		lp.pipelined = false
+	for round := 0; ; round++ {
+		// Another round when a worker was started or woken, or while
+		// replies are held for the next request's worker (it may not have
+		// finished during the last yield).
+		if !lp.yield && (round == 0 || lp.pending == 0) {
+			return
+		}
+		drain := lp.pipelined || lp.pending > 0
+		lp.yield, lp.pipelined = false, false
 		if !lp.srv.oneProc {
 			return
 		}
-		if !pipelined || round == maxYieldRounds {
+		if !drain || round == maxYieldRounds {
 			runtime.Gosched()
 			return
 		}
@@ -285,6 +291,7 @@ func (lp *loop) releaseHeld() {
 		}
 	}
 	lp.heldOut = lp.heldOut[:0]
+	lp.pending = 0
 }
 
 // maxYieldRounds bounds yieldToWorkers' rounds of yield and drain in one

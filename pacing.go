@@ -18,6 +18,7 @@ func (c *Session) flush() {
 		out := append(x.pend, lp.out...)
 		lp.out = lp.out[:0]
 		x.pend = out[:0]
+		lp.pending--
 		c.writeOut(out)
 		return
 	}
@@ -54,6 +55,7 @@ func (c *Session) holdOut() {
 	}
 	if len(x.pend) == 0 {
 		lp.heldOut = append(lp.heldOut, c)
+		lp.pending++
 	}
 	x.pend = append(x.pend, lp.out...)
 	lp.out = lp.out[:0]
