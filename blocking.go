@@ -175,7 +175,8 @@ type bodyPipe struct {
 	starved bool  // the loop left body bytes queued for lack of room
 	left    int64 // Content-Length bytes not yet taken from the connection, -1 chunked
 
-	lent []byte // the engine buffer behind buf (handBody), given back by recycleBody
+	lent   []byte // the engine buffer behind buf (handBody), given back by recycleBody
+	peeked bool   // the worker reads buf[off:] outside the lock (next, until take)
 
 	inflight int // reply bytes handed to the loop and not yet written
 	queued   int // the connection's outbound bytes at the loop's last look
@@ -304,6 +305,36 @@ func (bp *bodyPipe) fail(err error) {
 // read is Request.Recv for blocking handlers (worker side): it waits at
 // most timeout (0: no limit) for bytes, and never past the read deadline.
 func (bp *bodyPipe) read(p []byte, timeout time.Duration, r *Request) (int, error) {
+	b, err := bp.next(timeout, r)
+	if len(b) == 0 {
+		return 0, err
+	}
+	k := copy(p, b)
+	bp.take(k, r)
+	return k, nil
+}
+
+// take marks k bytes returned by next as read, and asks the loop for more
+// when it left bytes queued for lack of room.
+func (bp *bodyPipe) take(k int, r *Request) {
+	bp.mu.Lock()
+	bp.off += k
+	bp.peeked = false
+	ask := bp.starved
+	bp.starved = false
+	bp.mu.Unlock()
+	if ask {
+		r.refill()
+	}
+}
+
+// next waits at most timeout (0: no limit), and never past the read
+// deadline, for unread body bytes and returns them without a copy: they
+// stay the caller's to read, outside the lock, until take. Meanwhile the
+// loop only appends after them or moves to a new buffer, and a buffer lent
+// by the engine is not given back (recycleBody). read copies them;
+// Request.WriteTo hands them to its writer.
+func (bp *bodyPipe) next(timeout time.Duration, r *Request) ([]byte, error) {
 	var timer, dlTimer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -315,28 +346,23 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, r *Request) (int, erro
 	}()
 	for {
 		if dl := bp.readDL.Load(); dl != 0 && time.Now().UnixNano() >= dl {
-			return 0, errDeadline
+			return nil, errDeadline
 		}
 		bp.mu.Lock()
-		if n := len(bp.buf) - bp.off; n > 0 {
-			k := copy(p, bp.buf[bp.off:])
-			bp.off += k
-			ask := bp.starved
-			bp.starved = false
+		if len(bp.buf) > bp.off {
+			b := bp.buf[bp.off:]
+			bp.peeked = true
 			bp.mu.Unlock()
-			if ask {
-				r.refill()
-			}
-			return k, nil
+			return b, nil
 		}
 		if bp.err != nil {
 			err := bp.err
 			bp.mu.Unlock()
-			return 0, err
+			return nil, err
 		}
 		if bp.eof {
 			bp.mu.Unlock()
-			return 0, io.EOF
+			return nil, io.EOF
 		}
 		ask := bp.starved
 		bp.starved = false
@@ -355,7 +381,7 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, r *Request) (int, erro
 		if dl := bp.readDL.Load(); dl != 0 {
 			d, _, ok := deadlineWait(dl, 0)
 			if !ok {
-				return 0, errDeadline
+				return nil, errDeadline
 			}
 			if dlTimer == nil {
 				dlTimer = time.NewTimer(d)
@@ -367,9 +393,9 @@ func (bp *bodyPipe) read(p []byte, timeout time.Duration, r *Request) (int, erro
 		select {
 		case <-wake:
 		case <-limitC:
-			return 0, ErrRecvTimeout
+			return nil, ErrRecvTimeout
 		case <-dlC:
-			return 0, errDeadline
+			return nil, errDeadline
 		}
 	}
 }
@@ -476,6 +502,11 @@ func (c *Session) handBody(bp *bodyPipe, t engine.Taker) {
 func (c *Session) recycleBody(bp *bodyPipe) {
 	bp.mu.Lock()
 	lent := bp.lent
+	if bp.peeked {
+		// A goroutine of the handler's still writes from it (WriteTo
+		// after the handler returned): the engine must not reuse it.
+		lent = nil
+	}
 	bp.lent, bp.buf, bp.off = nil, nil, 0
 	if bp.err == nil {
 		bp.err = ErrReplyDone

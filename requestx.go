@@ -242,9 +242,53 @@ func (r *Request) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// WriteTo writes the rest of the request body to w until its end: a
+// Request is an io.WriterTo, so io.Copy(w, r) uses it. In a Blocking
+// handler the bytes go to w from the buffer they arrived in, without the
+// copy into a buffer of the caller's that Read makes; waits, timeouts and
+// deadlines are Recv's. It returns the bytes written and the first error,
+// nil at the end of the body; a w that writes less than it was given
+// without an error ends it with io.ErrShortWrite.
+func (r *Request) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	if r.bp == nil {
+		b := r.body[r.bodyRead:]
+		if len(b) == 0 {
+			return 0, nil
+		}
+		n, err := w.Write(b)
+		r.bodyRead += n
+		if err == nil && n < len(b) {
+			err = io.ErrShortWrite
+		}
+		return int64(n), err
+	}
+	for {
+		b, err := r.bp.next(r.srv.cfg.RecvWaitTimeout, r)
+		if len(b) == 0 {
+			if err == io.EOF {
+				err = nil
+			}
+			return total, err
+		}
+		n, werr := w.Write(b)
+		n = max(0, min(n, len(b)))
+		r.bp.take(n, r)
+		r.recvd += int64(n)
+		total += int64(n)
+		if werr == nil && n < len(b) {
+			werr = io.ErrShortWrite
+		}
+		if werr != nil {
+			return total, werr
+		}
+	}
+}
+
 var (
-	_ io.Reader = (*Request)(nil)
-	_ io.Writer = (*Request)(nil)
+	_ io.Reader   = (*Request)(nil)
+	_ io.Writer   = (*Request)(nil)
+	_ io.WriterTo = (*Request)(nil)
 )
 
 // SendHead sends the reply head now, before any body byte (a stream whose

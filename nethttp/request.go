@@ -59,6 +59,20 @@ func (b *body) Read(p []byte) (int, error) {
 	return r.Recv(p)
 }
 
+// WriteTo writes the rest of the body to w (io.WriterTo, which io.Copy
+// uses): from the buffer the server received it in, without the copy
+// into a buffer of the caller's that Read makes (httpd.Request.WriteTo).
+func (b *body) WriteTo(w io.Writer) (int64, error) {
+	r := b.r
+	if r == nil {
+		return 0, ErrStale
+	}
+	if b.closed {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	return r.WriteTo(w)
+}
+
 // Close stops further reads; the server skips (or, past its drain limit,
 // closes on) what the handler left unread, as net/http does.
 func (b *body) Close() error {
@@ -268,4 +282,7 @@ func appendAddr(dst []byte, r *httpd.Request) []byte {
 	return dst
 }
 
-var _ io.ReadCloser = (*body)(nil)
+var (
+	_ io.ReadCloser = (*body)(nil)
+	_ io.WriterTo   = (*body)(nil)
+)
