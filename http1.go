@@ -11,6 +11,7 @@ import (
 
 	hc "github.com/evhttpd/httpd/codec/http"
 	"github.com/evhttpd/httpd/codec/ws"
+	"github.com/evhttpd/httpd/engine"
 )
 
 // process advances the session's input state machine as far as the buffered
@@ -161,6 +162,9 @@ func (c *Session) startRequest(b []byte, n int) bool {
 			return !c.closing
 		}
 		c.st = stBody
+		if es, ok := c.ec.(engine.InputSizer); ok && c.transport() == nil {
+			es.ExpectInput(c.reqState.need) // the body is taken whole: no regrowth on the way
+		}
 		c.continue100(p)
 		c.reqState.recvDL = c.lp.now + int64(s.cfg.RecvWaitTimeout)
 		c.reqState.inMark = c.inBuffered()

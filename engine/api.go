@@ -79,6 +79,19 @@ type Conn interface {
 	SetContext(v any)
 }
 
+// InputSizer is what a Conn implements when the buffer that keeps its
+// unconsumed input can be sized from a hint.
+type InputSizer interface {
+	// ExpectInput tells the engine that the caller waits until n input
+	// bytes are buffered before it consumes any (a request body it takes
+	// whole): a buffer that must grow meanwhile grows towards n in larger
+	// steps, and not past it, instead of doubling (each growth copies what
+	// is held). The hint ends with the next Discard or Take. It never
+	// makes the engine allocate more than a few times what it holds, so a
+	// client that announces a large body and sends little costs little.
+	ExpectInput(n int)
+}
+
 // Taker is what a Conn implements when it can hand its buffered input
 // over without a copy.
 type Taker interface {

@@ -14,19 +14,28 @@ import (
 type taker struct {
 	wakeCounter
 	want, take int
+	expect     bool // hint the size (engine.InputSizer) at the first callback
 	msg        []byte
 	callbacks  atomic.Int32
 	done       atomic.Pointer[string] // "" when all was right, else what was wrong
 }
 
 func (h *taker) OnTraffic(c engine.Conn) {
-	h.callbacks.Add(1)
+	if h.callbacks.Add(1) == 1 && h.expect {
+		c.(engine.InputSizer).ExpectInput(h.want)
+	}
 	if c.InboundBuffered() < h.want || h.done.Load() != nil {
 		return // left buffered: the adapter keeps it for the next callback
 	}
+	w := c.(*conn)
+	grewPast := h.expect && cap(w.held) > (h.want+expectUnit-1)/expectUnit*expectUnit
 	buf, off := c.(engine.Taker).Take(h.take)
 	res := ""
 	switch {
+	case grewPast:
+		res = "the held buffer grew past the expected size"
+	case w.expect != 0:
+		res = "Take left the size hint in place"
 	case !bytes.Equal(buf[off:], h.msg[:h.take]):
 		res = "Take returned other bytes"
 	case !bytes.Equal(c.Peek(), h.msg[h.take:]):
@@ -47,17 +56,19 @@ func TestTake(t *testing.T) {
 		name       string
 		size, take int
 		pieces     int
+		expect     bool
 	}{
-		{"kept across callbacks", 300 << 10, 200 << 10, 6},
-		{"all of it", 100 << 10, 100 << 10, 4},
-		{"in one read", 1000, 600, 1},
+		{"kept across callbacks", 300 << 10, 200 << 10, 6, false},
+		{"kept, size expected", 300 << 10, 200 << 10, 6, true},
+		{"all of it", 100 << 10, 100 << 10, 4, false},
+		{"in one read", 1000, 600, 1, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			msg := make([]byte, tt.size)
 			for i := range msg {
 				msg[i] = byte(i * 7)
 			}
-			h := &taker{wakeCounter: *newWakeCounter(1), want: tt.size, take: tt.take, msg: msg}
+			h := &taker{wakeCounter: *newWakeCounter(1), want: tt.size, take: tt.take, msg: msg, expect: tt.expect}
 			e := start(t, engine.Config{Loops: 1}, h)
 			c, err := net.Dial("tcp", e.Addr().String())
 			if err != nil {
@@ -79,5 +90,34 @@ func TestTake(t *testing.T) {
 				t.Fatal(res)
 			}
 		})
+	}
+}
+
+// TestExpectInputGrowth: with ExpectInput's hint the held buffer grows
+// towards what the handler waits for in steps of at most four times what
+// is held, and never past it; without one (or once bytes were consumed)
+// it doubles.
+func TestExpectInputGrowth(t *testing.T) {
+	w := newConn()
+	const body = 1<<20 + 100 // a 1 MiB body and its head
+	if got := w.growTo(64 << 10); got != 128<<10 {
+		t.Errorf("no hint: growTo(64 KiB) = %d; want 128 KiB", got)
+	}
+	w.ExpectInput(body)
+	want := (body + expectUnit - 1) / expectUnit * expectUnit
+	for _, tc := range []struct{ need, want int }{
+		{64 << 10, 256 << 10}, // four times what is held
+		{320 << 10, want},     // what is expected, not twice it
+		{body, want},
+		{2 << 20, 4 << 20}, // more than expected: doubling again
+		{100, heldMin},
+	} {
+		if got := w.growTo(tc.need); got != tc.want {
+			t.Errorf("expecting %d: growTo(%d) = %d; want %d", body, tc.need, got, tc.want)
+		}
+	}
+	w.ExpectInput(1 << 40) // beyond what the hint holds: capped, never wraps
+	if got := w.growTo(64 << 10); got != 256<<10 {
+		t.Errorf("a huge hint: growTo(64 KiB) = %d; want 256 KiB", got)
 	}
 }
