@@ -8,6 +8,8 @@ import (
 	"math/bits"
 	"slices"
 	"time"
+
+	"github.com/evhttpd/httpd/engine"
 )
 
 // heldBytes is what the session holds now: input received and not yet
@@ -16,9 +18,17 @@ import (
 func (c *Session) heldBytes() int64 {
 	// The engine's buffers grow by doubling: count the power of two that
 	// holds the bytes, which is closer to the memory they take.
-	n := ceilPow2(c.ec.InboundBuffered()) + ceilPow2(c.ec.OutboundBuffered())
+	in := c.ec.InboundBuffered()
+	n := ceilPow2(in) + ceilPow2(c.ec.OutboundBuffered())
 	if x := c.reqState; x != nil {
 		n += len(x.plain) + len(x.body) + x.handed
+		if c.st == stBody && x.need > in {
+			if _, ok := c.ec.(engine.InputSizer); ok {
+				// Told the body's size, the engine grows its buffer
+				// towards it in larger steps: up to 4x what it holds.
+				n += max(0, min(x.need, 4*in)-ceilPow2(in))
+			}
+		}
 	}
 	if w := c.ws; w != nil && w.in != nil {
 		n += w.in.Buffered()

@@ -128,7 +128,9 @@ type Config struct {
 	// MaxBufferedBytes is the server-wide budget for input and output held
 	// for sessions (bytes received and not yet consumed, replies queued
 	// and not yet sent, each rounded up to the power of two the engine's
-	// doubling buffers use). When the total goes over it, the sessions holding
+	// doubling buffers use; a Content-Length body being received whole
+	// counts the larger steps its buffer grows in on gnet, up to 4x what
+	// has arrived and at most the body). When the total goes over it, the sessions holding
 	// the most are reset (TCP RST) until it is back under 7/8 of it.
 	// Default 64 * (MaxOutbound + MaxBodySize) capped to 1 GiB, and never
 	// below 4 * (MaxOutbound + MaxBodySize); -1 disables it.
