@@ -127,7 +127,13 @@ func buildRequest(x *exchange, r *httpd.Request) error {
 	}
 	q.TLS = r.TLS()
 
-	h := make(http.Header, len(sp))
+	fields := len(sp)
+	for _, e := range sp {
+		if s[e.k0:e.k1] == "Host" {
+			fields-- // Host goes to q.Host: a request with no other field gets an empty map, whose storage comes with its first entry
+		}
+	}
+	h := make(http.Header, fields)
 	vals := x.vals[:0] // the first values; any more get a slice each
 	for _, e := range sp {
 		k, v := s[e.k0:e.k1], s[e.k1:e.v1]
