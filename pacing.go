@@ -109,9 +109,10 @@ func (c *Session) writeOut(b []byte) {
 // output fell below half of MaxOutbound. While it may not, input it keeps
 // receiving is bounded by inboundCap.
 func (c *Session) unstall() bool {
-	if !c.stalled {
-		return true
-	}
+	return !c.stalled || c.unstallNow()
+}
+
+func (c *Session) unstallNow() bool {
 	if c.ec.OutboundBuffered() <= c.lp.srv.cfg.MaxOutbound/2 {
 		c.stalled = false
 		if x := c.reqState; x == nil || !x.inPaused { // else paceBlockingInput resumes it

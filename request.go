@@ -577,15 +577,20 @@ func (r *Request) appendOut(p []byte) { r.setOut(append(r.outBuf(), p...)) }
 // handlers, the request's own buffer on a worker.
 func (r *Request) outBuf() []byte {
 	if r.blocking {
-		if r.wbuf == nil && r.spare == nil {
-			// A spent chunk's buffer, and the chunk to hand it over in.
-			if r.spare = spareChunk(); r.spare != nil {
-				r.wbuf = r.spare.b[:0]
-			}
-		}
-		return r.wbuf
+		return r.workerOut()
 	}
 	return r.s.lp.out
+}
+
+// workerOut is outBuf on a worker.
+func (r *Request) workerOut() []byte {
+	if r.wbuf == nil && r.spare == nil {
+		// A spent chunk's buffer, and the chunk to hand it over in.
+		if r.spare = spareChunk(); r.spare != nil {
+			r.wbuf = r.spare.b[:0]
+		}
+	}
+	return r.wbuf
 }
 
 func (r *Request) setOut(b []byte) {
