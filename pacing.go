@@ -12,7 +12,7 @@ import (
 // enforces the outbound cap.
 func (c *Session) flush() {
 	lp := c.lp
-	if x := c.reqState; x != nil && len(x.pend) > 0 {
+	if x := c.reqState; lp.pending > 0 && x != nil && len(x.pend) > 0 {
 		// Replies held back (holdOut) go first, in one write with what
 		// follows them.
 		out := append(x.pend, lp.out...)
