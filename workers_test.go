@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"strconv"
@@ -330,5 +331,96 @@ func TestBlockingPipelinedBatched(t *testing.T) {
 		t.Error("no reply of the pipelined Blocking requests was held back for a batch")
 	} else {
 		t.Logf("%d replies held back", n)
+	}
+}
+
+// TestBlockingPipelinedRandom drives the batching of pipelined Blocking
+// replies (holdOut) with random pipelines on the one-P path: Blocking
+// replies small, larger than holdMax and streamed, loop handler replies,
+// request bodies, sent whole or in random pieces, some ending with
+// Connection: close. Every reply arrives whole and in order, and a session
+// told to close closes after its last reply. Seeded: the same pipelines on
+// every run.
+func TestBlockingPipelinedRandom(t *testing.T) {
+	saved := oneProc
+	oneProc = func() bool { return true }
+	srv := startTest(t, Config{EventLoops: 1})
+	oneProc = saved
+	big := strings.Repeat("y", holdMax+3000)
+	mustRegister(t, srv,
+		URIHandler{URI: "/b", Method: MethodAny, Blocking: true, Handler: func(r *Request) error {
+			body, err := io.ReadAll(recvReader{r})
+			if err != nil {
+				return err
+			}
+			k, _ := r.QueryValue("k")
+			switch string(k) {
+			case "big":
+				return r.SendString(big)
+			case "stream":
+				for i := 0; i < 3; i++ {
+					if err := r.SendChunk([]byte(strconv.Itoa(i))); err != nil {
+						return err
+					}
+				}
+				return r.SendChunk(nil)
+			}
+			return r.SendString("b" + string(k) + ":" + string(body))
+		}},
+		URIHandler{URI: "/l", Method: "GET", Handler: func(r *Request) error {
+			k, _ := r.QueryValue("k")
+			return r.SendString("l" + string(k))
+		}})
+	rng := rand.New(rand.NewPCG(7, 11))
+	for round := 0; round < 30; round++ {
+		var pipe strings.Builder
+		var want []string
+		n := 1 + rng.IntN(40)
+		closing := rng.IntN(3) == 0
+		for i := 0; i < n; i++ {
+			k := strconv.Itoa(i)
+			var hdr []string
+			if closing && i == n-1 {
+				hdr = append(hdr, "Connection: close")
+			}
+			switch rng.IntN(6) {
+			case 0:
+				pipe.WriteString(req("GET", "/l?k="+k, hdr...))
+				want = append(want, "l"+k)
+			case 1:
+				pipe.WriteString(req("GET", "/b?k=big", hdr...))
+				want = append(want, big)
+			case 2:
+				pipe.WriteString(req("GET", "/b?k=stream", hdr...))
+				want = append(want, "012")
+			case 3:
+				body := strings.Repeat("z", rng.IntN(3000))
+				pipe.WriteString(req("POST", "/b?k="+k, append(hdr, "Content-Length: "+strconv.Itoa(len(body)))...) + body)
+				want = append(want, "b"+k+":"+body)
+			default:
+				pipe.WriteString(req("GET", "/b?k="+k, hdr...))
+				want = append(want, "b"+k+":")
+			}
+		}
+		c := dial(t, srv)
+		if rng.IntN(2) == 0 {
+			c.write(pipe.String())
+		} else {
+			c.writeSplit(pipe.String(), 1+rng.IntN(500))
+		}
+		for i, w := range want {
+			resp := c.response("GET")
+			if got := bodyOf(resp); resp.StatusCode != 200 || got != w {
+				t.Fatalf("round %d, reply %d of %d: %d, %d bytes; want 200 and %d bytes (%.20q)", round, i, n, resp.StatusCode, len(got), len(w), w)
+			}
+		}
+		if closing && !c.closedByPeer(5*time.Second) {
+			t.Fatalf("round %d: the session stayed open after Connection: close", round)
+		}
+		c.c.Close()
+	}
+	srv.Stop() // the loop is done: its count can be read
+	if srv.loops[0].holds == 0 {
+		t.Error("no reply was held back for a batch")
 	}
 }
