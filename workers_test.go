@@ -327,11 +327,10 @@ func TestBlockingPipelinedBatched(t *testing.T) {
 		t.Error("the session stayed open after Connection: close")
 	}
 	srv.Stop() // the loop is done: its count can be read
-	if n := srv.loops[0].holds; n == 0 {
-		t.Error("no reply of the pipelined Blocking requests was held back for a batch")
-	} else {
-		t.Logf("%d replies held back", n)
-	}
+	// Whether a reply is held depends on the worker finishing within the
+	// loop's yield; TestBlockingPipelinedRandom, with many more requests,
+	// asserts that batching happens.
+	t.Logf("%d replies held back", srv.loops[0].holds)
 }
 
 // TestBlockingPipelinedRandom drives the batching of pipelined Blocking
