@@ -214,13 +214,15 @@ func (bp *bodyPipe) waitChan() chan struct{} {
 // worker that has not waited yet sees the change when it looks under mu.
 func (bp *bodyPipe) signal() {
 	bp.mu.Lock()
-	w := bp.wake
-	bp.mu.Unlock()
-	notify(w)
+	bp.unlockNotify()
 }
 
-// notify wakes a waiter on w (nil: nobody waits yet), without blocking.
-func notify(w chan struct{}) {
+// unlockNotify releases mu, held by a caller that changed what the worker
+// waits for, and wakes the worker if it waits (a nil channel: it has not
+// waited yet, and will see the change under mu), without blocking.
+func (bp *bodyPipe) unlockNotify() {
+	w := bp.wake
+	bp.mu.Unlock()
 	if w == nil {
 		return
 	}
@@ -264,9 +266,7 @@ func (bp *bodyPipe) push(p []byte, eof, more bool) {
 	if more {
 		bp.starved = true
 	}
-	w := bp.wake
-	bp.mu.Unlock()
-	notify(w)
+	bp.unlockNotify()
 }
 
 // abandon fails the handler's pending and future body reads and writes: the
@@ -276,9 +276,8 @@ func (bp *bodyPipe) abandon() {
 	if bp.err == nil {
 		bp.err = ErrSessionClosed
 	}
-	ctx, w := bp.ctx, bp.wake
-	bp.mu.Unlock()
-	notify(w)
+	ctx := bp.ctx
+	bp.unlockNotify()
 	if ctx != nil {
 		ctx.cancel(ErrSessionClosed)
 	}
@@ -297,9 +296,7 @@ func (bp *bodyPipe) fail(err error) {
 	if bp.err == nil {
 		bp.err = err
 	}
-	w := bp.wake
-	bp.mu.Unlock()
-	notify(w)
+	bp.unlockNotify()
 }
 
 // read is Request.Recv for blocking handlers (worker side): it waits at
@@ -488,9 +485,7 @@ func (c *Session) handBody(bp *bodyPipe, t engine.Taker) {
 	bp.mu.Lock()
 	bp.buf, bp.off, bp.lent = b, 0, buf
 	bp.eof = done
-	w := bp.wake
-	bp.mu.Unlock()
-	notify(w)
+	bp.unlockNotify()
 	c.reqState.handed = len(b)
 	c.emit(EventOnData, len(b))
 	c.blockBodyProgress(len(b), done)
@@ -743,9 +738,7 @@ func (c *Session) blockWrite(w *blockChunk) {
 	bp.mu.Lock()
 	bp.inflight -= n
 	bp.queued = c.ec.OutboundBuffered()
-	wake := bp.wake
-	bp.mu.Unlock()
-	notify(wake)
+	bp.unlockNotify()
 	c.lp.yield = true
 	if bp.queued > 0 {
 		c.reqState.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)
@@ -782,9 +775,7 @@ func (c *Session) pollBlocking() {
 	ob := c.ec.OutboundBuffered()
 	bp.mu.Lock()
 	bp.queued = ob
-	w := bp.wake
-	bp.mu.Unlock()
-	notify(w)
+	bp.unlockNotify()
 	c.lp.yield = true
 	if ob > 0 {
 		c.reqState.pollDL = c.lp.now + int64(c.lp.srv.cfg.TimerResolution)

@@ -329,7 +329,7 @@ func (lp *loop) runItem(it ctrl.Item) {
 		abandonItem(it)
 		return
 	}
-	if x := c.reqState; x != nil && len(x.pend) > 0 && it.Kind != kindBlockDone {
+	if x := c.reqState; lp.pending > 0 && x != nil && len(x.pend) > 0 && it.Kind != kindBlockDone {
 		c.flush() // held replies leave before anything else happens to the session
 	}
 	if (it.Kind == kindBlockWrite || it.Kind == kindBlockDone || it.Kind == kindBlockRefill) && (c.reqState == nil || c.reqState.breq != itemRequest(it)) {

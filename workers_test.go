@@ -222,13 +222,7 @@ func TestBlockingPrebufferedBodyHanded(t *testing.T) {
 // order, whole, in one callback's rounds and across callbacks (more
 // requests than maxYieldRounds), while another connection is served too.
 func TestBlockingPipelinedOneProc(t *testing.T) {
-	saved := oneProc
-	oneProc = func() bool { return true }
-	srv := startTest(t, Config{EventLoops: 1})
-	oneProc = saved
-	if !srv.oneProc {
-		t.Fatal("the server does not run its one-P path")
-	}
+	srv := startOneProc(t)
 	mustRegister(t, srv, URIHandler{URI: "/n", Method: MethodAny, Blocking: true, Handler: func(r *Request) error {
 		body, err := io.ReadAll(recvReader{r})
 		if err != nil {
@@ -269,10 +263,7 @@ func TestBlockingPipelinedOneProc(t *testing.T) {
 // loop handler's reply, a reply larger than holdMax, a streamed (chunked)
 // one, a request that ends the session; the other connection is served.
 func TestBlockingPipelinedBatched(t *testing.T) {
-	saved := oneProc
-	oneProc = func() bool { return true }
-	srv := startTest(t, Config{EventLoops: 1})
-	oneProc = saved
+	srv := startOneProc(t)
 	big := strings.Repeat("x", holdMax+1000)
 	mustRegister(t, srv,
 		URIHandler{URI: "/b", Method: "GET", Blocking: true, Handler: func(r *Request) error {
@@ -341,10 +332,7 @@ func TestBlockingPipelinedBatched(t *testing.T) {
 // told to close closes after its last reply. Seeded: the same pipelines on
 // every run.
 func TestBlockingPipelinedRandom(t *testing.T) {
-	saved := oneProc
-	oneProc = func() bool { return true }
-	srv := startTest(t, Config{EventLoops: 1})
-	oneProc = saved
+	srv := startOneProc(t)
 	big := strings.Repeat("y", holdMax+3000)
 	mustRegister(t, srv,
 		URIHandler{URI: "/b", Method: MethodAny, Blocking: true, Handler: func(r *Request) error {
@@ -422,4 +410,18 @@ func TestBlockingPipelinedRandom(t *testing.T) {
 	if srv.loops[0].holds == 0 {
 		t.Error("no reply was held back for a batch")
 	}
+}
+
+// startOneProc starts a one-loop test server that takes the one-P path
+// (yieldToWorkers' rounds) whatever GOMAXPROCS the tests run with.
+func startOneProc(t *testing.T) *Server {
+	t.Helper()
+	saved := oneProc
+	oneProc = func() bool { return true }
+	srv := startTest(t, Config{EventLoops: 1})
+	oneProc = saved
+	if !srv.oneProc {
+		t.Fatal("the server does not run its one-P path")
+	}
+	return srv
 }

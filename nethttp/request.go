@@ -103,11 +103,15 @@ func buildRequest(x *exchange, r *httpd.Request) error {
 	type span struct{ k0, k1, v1 int }
 	var spans [32]span
 	sp := spans[:0]
+	fields := nh // those that go to the Header map: all but Host
 	for i := 0; i < nh; i++ {
 		k, v := r.HeaderAt(i)
 		k0 := len(buf)
 		buf = appendCanonical(buf, k)
 		k1 := len(buf)
+		if string(buf[k0:k1]) == "Host" {
+			fields--
+		}
 		buf = append(buf, v...)
 		sp = append(sp, span{k0, k1, len(buf)})
 	}
@@ -127,12 +131,8 @@ func buildRequest(x *exchange, r *httpd.Request) error {
 	}
 	q.TLS = r.TLS()
 
-	fields := len(sp)
-	for _, e := range sp {
-		if s[e.k0:e.k1] == "Host" {
-			fields-- // Host goes to q.Host: a request with no other field gets an empty map, whose storage comes with its first entry
-		}
-	}
+	// Host goes to q.Host: a request with no other field gets an empty
+	// map, whose storage comes with its first entry.
 	h := make(http.Header, fields)
 	vals := x.vals[:0] // the first values; any more get a slice each
 	for _, e := range sp {
