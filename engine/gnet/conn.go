@@ -130,25 +130,71 @@ func (w *conn) takeNew() {
 		return
 	}
 	b, _ := w.gc.Peek(-1)
-	if len(w.held)+len(b) > cap(w.held) {
-		live := len(w.held) - w.heldOff
-		// The same buffer with its bytes slid down, when they fit and no
-		// more are live than were consumed (so sliding costs O(1) per
-		// byte consumed); else one twice the size from gnet's size-class
-		// pool (no zeroing, no garbage).
-		if need := live + len(b); cap(w.held) < need || w.heldOff < live {
-			nb := byteslice.Get(w.growTo(need))[:live]
-			copy(nb, w.held[w.heldOff:])
-			byteslice.Put(w.held)
-			w.held = nb
-		} else {
-			copy(w.held, w.held[w.heldOff:])
-			w.held = w.held[:live]
-		}
-		w.heldOff = 0
-	}
+	w.reserve(len(b))
 	w.held = append(w.held, b...)
 	_, _ = w.gc.Discard(n)
+}
+
+// reserve makes room in held for k more bytes: the same buffer with its
+// bytes slid down, when they fit and no more are live than were consumed
+// (so sliding costs O(1) per byte consumed); else a larger one (growTo)
+// from gnet's size-class pool (no zeroing, no garbage).
+func (w *conn) reserve(k int) {
+	if len(w.held)+k <= cap(w.held) {
+		return
+	}
+	live := len(w.held) - w.heldOff
+	if need := live + k; cap(w.held) < need || w.heldOff < live {
+		nb := byteslice.Get(w.growTo(need))[:live]
+		copy(nb, w.held[w.heldOff:])
+		byteslice.Put(w.held)
+		w.held = nb
+	} else {
+		copy(w.held, w.held[w.heldOff:])
+		w.held = w.held[:live]
+	}
+	w.heldOff = 0
+}
+
+// readAhead runs before a callback while the handler expects more input
+// than is buffered (ExpectInput): it reads what the socket holds, up to
+// what is expected, straight into held. gnet reads a socket into its
+// loop's shared buffer, from which the bytes a handler keeps are copied
+// into held; read here, the rest of a large request body is copied once
+// (kernel to held) instead of twice. Asking the socket how much it holds
+// first lets held grow once to fit what has arrived, rather than in steps
+// that each copy it, and still never to more than has arrived (growTo).
+// gnet's poller is level-triggered, so bytes left in the socket raise the
+// next event as before, and an end of stream or an error met here is met
+// again by gnet's next read, which closes the connection.
+func (w *conn) readAhead() {
+	if w.paused {
+		return
+	}
+	want := int(w.expect)*expectUnit - w.InboundBuffered()
+	if want <= 0 {
+		return
+	}
+	avail, err := unix.IoctlGetInt(int(w.fd), ioctlInq)
+	if err != nil || avail <= 0 {
+		return
+	}
+	want = min(want, avail)
+	w.reserve(w.gc.InboundBuffered() + want)
+	w.takeNew()
+	for want > 0 {
+		room := w.held[len(w.held):min(cap(w.held), len(w.held)+want)]
+		if len(room) == 0 {
+			return
+		}
+		n, err := unix.Read(int(w.fd), room)
+		if n <= 0 || err != nil {
+			return // EAGAIN: drained; EOF or an error: gnet's read reports it
+		}
+		w.held = w.held[:len(w.held)+n]
+		w.ls.readAhead += uint64(n)
+		want -= n
+	}
 }
 
 // keepRest runs when a callback ends: what the handler left of gnet's

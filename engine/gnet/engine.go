@@ -22,11 +22,15 @@ func init() { engine.Register(Name, engine.BackendFunc(Start)) }
 
 // gnetEngine runs the gnet loops, the acceptor and the control socket.
 type gnetEngine struct {
-	cfg   engine.Config
-	opt   Options
-	h     engine.Handler
-	log   *slog.Logger
-	token ctrl.Token
+	cfg engine.Config
+	opt Options
+	h   engine.Handler
+	// readCap is the size of gnet's per-loop read buffer (ReadBufferCap
+	// as gnet rounds it): a read that fills it may have left more in the
+	// socket (conn.readAhead).
+	readCap int
+	log     *slog.Logger
+	token   ctrl.Token
 
 	addr      net.Addr
 	ctrlAddr  *net.UDPAddr
@@ -120,6 +124,7 @@ func Start(cfg engine.Config, h engine.Handler) (engine.Engine, error) {
 	e := &gnetEngine{
 		cfg:       cfg,
 		opt:       opt,
+		readCap:   gnetReadCap(opt.ReadBufferCap),
 		h:         h,
 		log:       cfg.Logger,
 		token:     ctrl.Token(cfg.Token),
@@ -359,4 +364,14 @@ func (e *gnetEngine) Stats() engine.Stats {
 		s.TimersFired += ls.TimersFired.Load()
 	}
 	return s
+}
+
+// gnetReadCap is the read buffer size gnet makes of ReadBufferCap: at least
+// 1 KiB, rounded up to a power of two.
+func gnetReadCap(n int) int {
+	c := 1 << 10
+	for c < n {
+		c <<= 1
+	}
+	return c
 }

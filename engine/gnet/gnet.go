@@ -77,6 +77,9 @@ func (g *gnetHandler) OnTraffic(c gnet.Conn) gnet.Action {
 	ls := w.ls
 	ls.Enter()
 	w.f |= engine.FlagInOwn
+	if w.expect != 0 && w.gc.InboundBuffered() >= g.e.readCap {
+		w.readAhead() // gnet's read filled its buffer: the socket may hold more
+	}
 	g.e.h.OnTraffic(w)
 	w.keepRest()
 	w.f &^= engine.FlagInOwn

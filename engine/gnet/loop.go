@@ -29,6 +29,9 @@ type loop struct {
 
 	// Counters (read by Stats).
 	received, forwarded atomic.Uint64
+	// readAhead counts the bytes conn.readAhead read (owning loop only;
+	// tests read it from a callback).
+	readAhead uint64
 	_                   [64]byte // keep the next loop's hot words off this cache line
 }
 

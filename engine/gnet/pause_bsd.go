@@ -16,3 +16,7 @@ func setReadInterest(pfd, fd int, read, _ bool) error {
 	_, err := unix.Kevent(pfd, []unix.Kevent_t{ev}, nil, nil)
 	return err
 }
+
+// ioctlInq asks a socket how many received bytes it holds (conn.readAhead):
+// FIONREAD, _IOR('f', 127, int), which x/sys/unix does not name here.
+const ioctlInq = 0x4004667f

@@ -19,3 +19,6 @@ func setReadInterest(pfd, fd int, read, write bool) error {
 	}
 	return unix.EpollCtl(pfd, unix.EPOLL_CTL_MOD, fd, &unix.EpollEvent{Fd: int32(fd), Events: ev})
 }
+
+// ioctlInq asks a socket how many received bytes it holds (conn.readAhead).
+const ioctlInq = unix.SIOCINQ

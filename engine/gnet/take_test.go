@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/evhttpd/httpd/engine"
 )
@@ -119,5 +120,94 @@ func TestExpectInputGrowth(t *testing.T) {
 	w.ExpectInput(1 << 40) // beyond what the hint holds: capped, never wraps
 	if got := w.growTo(64 << 10); got != 256<<10 {
 		t.Errorf("a huge hint: growTo(64 KiB) = %d; want 256 KiB", got)
+	}
+}
+
+// aheader expects a body of len(msg) bytes from its first callback, which
+// holds the loop until the client has written the whole body (so the socket
+// holds far more than gnet's small read buffer), and checks what arrives.
+type aheader struct {
+	wakeCounter
+	msg       []byte
+	written   chan struct{}
+	callbacks atomic.Int32
+	ahead     uint64                 // the loop's read-ahead count when the body was whole
+	done      atomic.Pointer[string] // "" when all was right, else what was wrong
+}
+
+func (h *aheader) OnTraffic(c engine.Conn) {
+	if h.callbacks.Add(1) == 1 {
+		c.(engine.InputSizer).ExpectInput(len(h.msg))
+		select {
+		case <-h.written:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	if c.InboundBuffered() < len(h.msg) || h.done.Load() != nil {
+		return
+	}
+	res := ""
+	if !bytes.Equal(c.Peek()[:len(h.msg)], h.msg) {
+		res = "the body arrived changed"
+	}
+	h.ahead = c.(*conn).ls.readAhead
+	c.Discard(c.InboundBuffered())
+	h.done.Store(&res)
+}
+
+// TestReadAhead: while a handler waits for an expected body, what the
+// socket holds beyond gnet's read buffer is read straight into the held
+// buffer, every byte in order, in a few callbacks rather than one per
+// read buffer; a client that sends less than expected and closes is
+// closed as usual.
+func TestReadAhead(t *testing.T) {
+	const size = 400 << 10
+	msg := make([]byte, size)
+	for i := range msg {
+		msg[i] = byte(i*7 + i>>9)
+	}
+	h := &aheader{wakeCounter: *newWakeCounter(1), msg: msg, written: make(chan struct{})}
+	e := start(t, engine.Config{Loops: 1, Options: &Options{ReadBufferCap: 4 << 10}}, h)
+	c, err := net.Dial("tcp", e.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	go func() {
+		defer close(h.written)
+		_, _ = c.Write(msg)
+	}()
+	waitFor(t, "the whole body", func() bool { return h.done.Load() != nil })
+	if res := *h.done.Load(); res != "" {
+		t.Fatal(res)
+	}
+	n := h.callbacks.Load()
+	t.Logf("%d bytes in %d callbacks, %d of them read ahead", size, n, h.ahead)
+	if h.ahead == 0 {
+		t.Error("nothing was read ahead")
+	}
+	if n > size/(4<<10)/4 {
+		t.Errorf("%d callbacks for %d bytes through a 4 KiB read buffer: read-ahead did not take most of them", n, size)
+	}
+
+	// Short of what was expected, then EOF: the connection closes.
+	h2 := &aheader{wakeCounter: *newWakeCounter(1), msg: msg, written: make(chan struct{})}
+	e2 := start(t, engine.Config{Loops: 1, Options: &Options{ReadBufferCap: 4 << 10}}, h2)
+	c2, err := net.Dial("tcp", e2.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c2.Write(msg[:size/2])
+	close(h2.written)
+	c2.(*net.TCPConn).CloseWrite()
+	c2.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c2.Read(make([]byte, 1)); err == nil {
+		t.Error("the server sent bytes; want the connection closed")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Error("the connection stayed open after the client's EOF")
+	}
+	c2.Close()
+	if h2.done.Load() != nil {
+		t.Error("a body short of what was expected was reported whole")
 	}
 }
