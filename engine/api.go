@@ -92,6 +92,19 @@ type InputSizer interface {
 	ExpectInput(n int)
 }
 
+// LocalWaker is what an Engine implements when it has a cheaper way than
+// the control socket's doorbell datagram to wake a loop for work that
+// goroutines of this process queued (the server's workers handing
+// requests back).
+type LocalWaker interface {
+	// WakeLocal is Wake without the datagram: the same bell, so wakes of
+	// either kind coalesce, delivered by the engine's own in-process
+	// wake-up. It may allocate a little (gnet: its task and queue node,
+	// against the five allocations and two system calls of a datagram's
+	// round trip).
+	WakeLocal(loop int) error
+}
+
 // Taker is what a Conn implements when it can hand its buffered input
 // over without a copy.
 type Taker interface {
@@ -177,6 +190,7 @@ type Stats struct {
 	DoorbellsForwarded uint64 // gnet: doorbells that landed on another loop and were handed on
 	WakeFallbacks      uint64 // gnet: doorbells delivered through the loop's task queue because the datagram send failed
 	BellRescues        uint64 // gnet: doorbells presumed lost (not served for two ticks) and re-delivered
+	LocalWakes         uint64 // gnet: WakeLocal calls that found the bell silent and queued gnet's task
 
 	Wakes       uint64 // OnWake calls
 	Ticks       uint64 // OnTick calls

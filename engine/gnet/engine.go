@@ -70,9 +70,9 @@ var _ engine.Engine = (*gnetEngine)(nil)
 
 // counters are the engine-wide Stats fields; per-loop ones live in loop.
 type counters struct {
-	enrolled                          atomic.Uint64
-	sent, dropped, fallbacks, rescues atomic.Uint64
-	directLoops                       atomic.Int64
+	enrolled                                 atomic.Uint64
+	sent, dropped, fallbacks, rescues, local atomic.Uint64
+	directLoops                              atomic.Int64
 }
 
 // discoveryTag marks the throwaway UDP sockets Start enrolls to learn the
@@ -353,6 +353,7 @@ func (e *gnetEngine) Stats() engine.Stats {
 		DoorbellsSent:    e.st.sent.Load(),
 		DoorbellsDropped: e.st.dropped.Load(),
 		WakeFallbacks:    e.st.fallbacks.Load(),
+		LocalWakes:       e.st.local.Load(),
 		BellRescues:      e.st.rescues.Load(),
 		DirectLoops:      int(e.st.directLoops.Load()),
 	}

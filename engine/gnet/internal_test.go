@@ -201,3 +201,53 @@ func holdLoop(t *testing.T, e *gnetEngine) (release chan struct{}) {
 	<-held
 	return release
 }
+
+// TestWakeLocal: WakeLocal runs OnWake on the named loop without a
+// datagram; WakeLocal and Wake ring the same bell, so while one delivery
+// is on its way any number of either add nothing to it (one OnWake); a bad
+// loop is ErrLoop and a stopped engine ErrStopped.
+func TestWakeLocal(t *testing.T) {
+	h := newWakeCounter(2)
+	e := start(t, engine.Config{Loops: 2, TimerResolution: time.Second, TickInterval: time.Hour}, h)
+	sent := e.st.sent.Load()
+	if err := e.WakeLocal(1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "OnWake on loop 1", func() bool { return h.wakes[1].Load() == 1 })
+	if h.wakes[0].Load() != 0 {
+		t.Errorf("loop 0 ran %d OnWake; want 0", h.wakes[0].Load())
+	}
+	if got := e.st.sent.Load() - sent; got != 0 {
+		t.Errorf("WakeLocal sent %d datagrams; want 0", got)
+	}
+
+	// Coalescing across both kinds, the loop held so nothing is served.
+	release := holdLoop(t, e)
+	before, local, sent := h.wakes[0].Load(), e.st.local.Load(), e.st.sent.Load()
+	for i := 0; i < 50; i++ {
+		_ = e.WakeLocal(0)
+		_ = e.Wake(0)
+	}
+	if got := e.st.local.Load() - local; got != 1 {
+		t.Errorf("%d deliveries queued for 50 WakeLocal on a silent then rung bell; want 1", got)
+	}
+	if got := e.st.sent.Load() - sent; got != 0 {
+		t.Errorf("Wake sent %d datagrams while a local delivery was on its way; want 0", got)
+	}
+	close(release)
+	waitFor(t, "OnWake on loop 0", func() bool { return h.wakes[0].Load() > before })
+	time.Sleep(20 * time.Millisecond)
+	if got := h.wakes[0].Load() - before; got != 1 {
+		t.Errorf("%d OnWake for 100 coalesced wakes; want 1", got)
+	}
+
+	if err := e.WakeLocal(2); !errors.Is(err, engine.ErrLoop) {
+		t.Errorf("WakeLocal(2) on 2 loops = %v; want ErrLoop", err)
+	}
+	if err := e.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.WakeLocal(0); !errors.Is(err, engine.ErrStopped) {
+		t.Errorf("WakeLocal after Stop = %v; want ErrStopped", err)
+	}
+}

@@ -32,7 +32,7 @@ type loop struct {
 	// readAhead counts the bytes conn.readAhead read (owning loop only;
 	// tests read it from a callback).
 	readAhead uint64
-	_                   [64]byte // keep the next loop's hot words off this cache line
+	_         [64]byte // keep the next loop's hot words off this cache line
 }
 
 func newLoop(e *gnetEngine, idx int, gel gnet.EventLoop) *loop {
