@@ -63,7 +63,7 @@ fi
 
 {
   echo "# $(date -u +%FT%TZ) $(go version | cut -d' ' -f3) $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-  echo "# wrk -t1 -d$DURATION; $REPS repetitions; scenario server repetition requests/s peak-RSS-KiB"
+  echo "# wrk -t1 -d$DURATION; $REPS repetitions; scenario server repetition requests/s peak-RSS-KiB server-CPU-us/request wrk-core-busy"
 } >"$raw"
 
 port=$PORT
@@ -93,14 +93,25 @@ for rep in $(seq 1 "$REPS"); do
         upload) args=(-c8 "http://$addr/upload" -s upload.lua -- 1) ;;
         download) args=(-c8 "http://$addr/download") ;;
       esac
-      if ! "${clipin[@]}" wrk -t1 -d"$DURATION" "${args[@]}" >"$work/wrk.out" 2>&1; then
+      # CPU used during the run: the server's from /proc (clock ticks),
+      # wrk's from the shell's time of the child; each against the run's
+      # requests and wall time.
+      cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+      t0=$(date +%s.%N)
+      TIMEFORMAT='%U %S'
+      if ! { time "${clipin[@]}" wrk -t1 -d"$DURATION" "${args[@]}" >"$work/wrk.out" 2>&1; } 2>"$work/wrk.time"; then
         notes+=("$scenario $s rep $rep: wrk failed: $(tail -1 "$work/wrk.out")")
       fi
+      t1=$(date +%s.%N)
+      cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
       rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
+      nreq=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+      cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" -v n="${nreq:-0}" 'BEGIN { printf "%.2f", (n > 0 ? (b - a) / hz * 1e6 / n : 0) }')
+      busy=$(awk -v t0="$t0" -v t1="$t1" '{ printf "%.2f", (t1 > t0 ? ($1 + $2) / (t1 - t0) : 0) }' "$work/wrk.time")
       rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
       errs=$(grep -E 'Socket errors|Non-2xx' "$work/wrk.out" | tr -s ' ' | paste -sd';' - || true)
       [ -z "$errs" ] || notes+=("$scenario $s rep $rep: $errs")
-      echo "$scenario $s $rep ${rps:-0} ${rss:-0}" | tee -a "$raw"
+      echo "$scenario $s $rep ${rps:-0} ${rss:-0} ${cpu:-0} ${busy:-0}" | tee -a "$raw"
       kill "$pid"
       wait "$pid" || notes+=("$s exited with status $? on stop")
     done
@@ -120,7 +131,8 @@ allocs=$(cd cmd/peers && go test -count=1 -run TestBridgeAllocs -v . 2>&1 | sed 
     # Ratios are the median of per-repetition ratios: the servers of one
     # repetition ran back to back, so a change in the load of the machine
     # between repetitions moves both sides of each ratio alike.
-    !/^#/ { v[$1" "$2] = v[$1" "$2] " " $4; s[$1" "$2" "$3] = $4; r[$1" "$2] = ($5 > r[$1" "$2] ? $5 : r[$1" "$2]); if ($3 > reps) reps = $3 }
+    !/^#/ { v[$1" "$2] = v[$1" "$2] " " $4; s[$1" "$2" "$3] = $4; r[$1" "$2] = ($5 > r[$1" "$2] ? $5 : r[$1" "$2]); if ($3 > reps) reps = $3
+            if (NF >= 7) { cu[$1" "$2] = cu[$1" "$2] " " $6; bz[$1" "$2] = bz[$1" "$2] " " $7 } }
     function median(str,   a, n, i, j, t) {
       n = split(str, a, " ")
       if (n == 0) return 0
@@ -136,18 +148,22 @@ allocs=$(cd cmd/peers && go test -count=1 -run TestBridgeAllocs -v . 2>&1 | sed 
       ns = split(servers, sv, " ")
       split("plain pipe16 upload download", sc, " ")
       split("1.5 5 1.2 1.2", target, " ")
-      printf "%-9s %-12s %12s %10s %14s %14s\n", "scenario", "server", "req/s", "MiB/s", "bridge/this", "peak RSS MiB"
+      printf "%-9s %-12s %12s %10s %14s %14s %14s %10s\n", "scenario", "server", "req/s", "MiB/s", "bridge/this", "peak RSS MiB", "CPU us/req", "wrk busy"
       for (k = 1; k <= 4; k++) {
         for (i = 1; i <= ns; i++) {
           m = median(v[sc[k] " " sv[i]])
           mib = (sc[k] == "upload" || sc[k] == "download") ? sprintf("%.0f", m) : "-"
           rt = ratio(sc[k], sv[i])
           ratio_s = (sv[i] != "bridge" && rt > 0) ? sprintf("%.2fx", rt) : "-"
-          printf "%-9s %-12s %12.0f %10s %14s %14.1f\n", sc[k], sv[i], m, mib, ratio_s, r[sc[k] " " sv[i]] / 1024
+          c = median(cu[sc[k] " " sv[i]]); b = median(bz[sc[k] " " sv[i]])
+          printf "%-9s %-12s %12.0f %10s %14s %14.1f %14s %10s\n", sc[k], sv[i], m, mib, ratio_s, r[sc[k] " " sv[i]] / 1024, (c > 0 ? sprintf("%.2f", c) : "-"), (b > 0 ? sprintf("%.0f%%", b * 100) : "-")
         }
       }
       print ""
       print "req/s: median of the repetitions; bridge/this: median of the per-repetition ratios."
+      print "CPU us/req: the server process'"'"'s CPU time over the requests wrk completed (its one core; lower is better);"
+      print "wrk busy: wrk'"'"'s CPU time over the run'"'"'s wall time, on its own core. Near 100% the client, not the"
+      print "server, bounds req/s, and no server can go much past that rate: compare CPU us/req instead."
       print "Targets (bridge over the other server): plain >= 1.5x nethttp-std and >= 1.2x fhadaptor;"
       print "pipe16 >= 5x nethttp-std; upload and download >= 1.2x nethttp-std (1 MiB each, so MiB/s = req/s)."
       for (k = 1; k <= 4; k++) {
@@ -156,6 +172,10 @@ allocs=$(cd cmd/peers && go test -count=1 -run TestBridgeAllocs -v . 2>&1 | sed 
       }
       q = ratio("plain", "fhadaptor")
       if (q > 0) printf "  %-9s bridge/fhadaptor   %.2fx (target 1.2x): %s\n", "plain", q, (q >= 1.2 ? "met" : "MISSED")
+      for (k = 1; k <= 4; k++) {
+        a = median(cu[sc[k] " bridge"]); b = median(cu[sc[k] " nethttp-std"]); w = median(bz[sc[k] " nethttp-std"])
+        if (a > 0 && b > 0) printf "  %-9s server CPU per request, nethttp-std/bridge %.2fx (wrk %.0f%% busy against nethttp-std)\n", sc[k], b / a, w * 100
+      }
       for (k = 1; k <= 4; k++) {
         q = loopRatio(sc[k])
         if (q > 0) printf "  %-9s bridge-loop/nethttp-std %.2fx (the same handler run on the loop, not the Blocking pool)\n", sc[k], q
