@@ -11,10 +11,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	hc "github.com/evhttpd/httpd/codec/http"
 	"github.com/evhttpd/httpd/ctrl"
 	"github.com/evhttpd/httpd/engine"
+	"github.com/evhttpd/httpd/internal/reuse"
 )
 
 // workerPool bounds the goroutines that run blocking handlers. A worker
@@ -402,10 +404,11 @@ func (bp *bodyPipe) next(timeout time.Duration, r *Request) ([]byte, error) {
 func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	s := c.lp.srv
 	p := c.reqState.p
-	br := &blockingRequest{}
+	h := c.reqState.h
+	br := c.lp.newBlocking(h.reuse)
 	r := &br.Request
-	r.reset(c, c.reqState.h, p, nil)
-	r.blocking = true
+	r.reset(c, h, p, nil)
+	r.blocking, r.reuse = true, h.reuse
 	// What a worker may ask of the session, read now on the loop.
 	r.remote, r.local = c.addrs()
 	r.tr = c.transport()
@@ -429,7 +432,9 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	r.hdrs = br.hdrs[:0]
 	r.bp = &br.pipe
 	r.bp.init(left)
-	r.bp.ctxStore = &br.ctx
+	if !r.reuse {
+		r.bp.ctxStore = &br.ctx
+	}
 	// The worker owns the parser until the request is done.
 	c.reqState.p = nil
 	c.inDiscard(n)
@@ -465,6 +470,35 @@ func (c *Session) startBlocking(b []byte, n int, limit int64) bool {
 	return false
 }
 
+// newBlocking returns a blockingRequest: a reused one from the loop's free
+// list when the handler allows it (internal/reuse) and one is there, else
+// a new one. A reused one gets its pipe and context cleared here and its
+// Request by Request.reset; its rooms are written before they are read.
+func (lp *loop) newBlocking(reuse bool) *blockingRequest {
+	if n := len(lp.brFree); reuse && n > 0 {
+		br := lp.brFree[n-1]
+		lp.brFree[n-1] = nil
+		lp.brFree = lp.brFree[:n-1]
+		br.pipe, br.ctx = bodyPipe{}, reqCtx{}
+		lp.brReused++
+		return br
+	}
+	lp.brNew++
+	return &blockingRequest{}
+}
+
+// putBlocking keeps r's blockingRequest for reuse, up to brKeep per loop.
+func (lp *loop) putBlocking(r *Request) {
+	if len(lp.brFree) < brKeep {
+		// Request is blockingRequest's first field.
+		lp.brFree = append(lp.brFree, (*blockingRequest)(unsafe.Pointer(r)))
+	}
+}
+
+// brKeep bounds the finished blockingRequests a loop keeps (1280 bytes
+// each).
+const brKeep = 64
+
 // takeMin is the prebuffered body size from which handBody gives the input
 // buffer itself to the worker; a smaller one is copied into the pipe, and
 // so is any on an engine that cannot lend its buffer (a copy of the whole
@@ -494,9 +528,10 @@ func (c *Session) handBody(bp *bodyPipe, t engine.Taker) {
 // recycleBody closes the pipe once the worker is done: a Recv after the
 // handler returned fails with ErrReplyDone, and the buffer handBody lent
 // the pipe goes back to the engine (never read again, though reused).
-func (c *Session) recycleBody(bp *bodyPipe) {
+func (c *Session) recycleBody(bp *bodyPipe) (late bool) {
 	bp.mu.Lock()
 	lent := bp.lent
+	late = bp.peeked
 	if bp.peeked {
 		// A goroutine of the handler's still writes from it (WriteTo
 		// after the handler returned): the engine must not reuse it.
@@ -510,6 +545,7 @@ func (c *Session) recycleBody(bp *bodyPipe) {
 	if lent != nil {
 		c.ec.(engine.Taker).Recycle(lent) // lent only by a Taker
 	}
+	return late
 }
 
 // refill asks the loop for more body bytes (worker side).
@@ -1007,7 +1043,7 @@ func (c *Session) blockDone(r *Request) {
 	complete := bp.eof && bp.err == nil
 	failed := bp.err != nil
 	bp.mu.Unlock()
-	c.recycleBody(bp)
+	late := c.recycleBody(bp)
 	c.reqState.breq = nil
 	c.reqState.handed = 0
 	c.reqState.pollDL = 0
@@ -1028,6 +1064,15 @@ func (c *Session) blockDone(r *Request) {
 		c.closeAfterReply()
 	case complete:
 		c.endRequest()
+		if r.reuse && !r.pinned && !late {
+			// Nothing refers to r any more: the worker's last act was
+			// handing it back, the bridge refuses its handler's late
+			// calls, the context is an object of its own, and
+			// endRequest unbound the parser from the head in br.room.
+			// Only this common ending reuses it; the rarer ones, whose
+			// parser may still read the head, leave it to the GC.
+			c.lp.putBlocking(r)
+		}
 	case bp.left < 0:
 		// The handler left part of a chunked body: skip it (capped).
 		c.reqState.drainLeft = -1
@@ -1041,4 +1086,9 @@ func (c *Session) blockDone(r *Request) {
 	default:
 		c.closeAfterReply()
 	}
+}
+
+func init() {
+	reuse.Mark = func(u any) { u.(*URIHandler).reuse = true }
+	reuse.Pin = func(r any) { r.(*Request).pinned = true }
 }

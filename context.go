@@ -80,6 +80,11 @@ func (r *Request) Context() context.Context {
 		defer bp.mu.Unlock()
 		if bp.ctx == nil {
 			bp.ctx = bp.ctxStore
+			if bp.ctx == nil {
+				// A reused request's context is its own object: a
+				// goroutine may wait on it after the handler returned.
+				bp.ctx = new(reqCtx)
+			}
 			if bp.err == ErrSessionClosed || bp.ctxDone {
 				bp.ctx.reason = ErrSessionClosed
 			}

@@ -86,6 +86,10 @@ type URIHandler struct {
 	// are freed, so a room can drop its member without a registry of its
 	// own. Sessions whose handshake was refused never get it.
 	WSOnClose func(s *Session)
+
+	// reuse: the handler's Blocking requests are reused once it returned
+	// (internal/reuse; set only by the nethttp bridge).
+	reuse bool
 }
 
 // ErrHandlerFunc answers an error for which a handler is registered with

@@ -55,6 +55,10 @@ type loop struct {
 	pending int // sessions in heldOut whose held replies are not written yet
 	holds   int // replies held back so far (tests)
 
+	brFree   []*blockingRequest // finished Blocking requests kept for reuse (newBlocking)
+	brNew    int                // blockingRequests allocated (tests)
+	brReused int                // blockingRequests reused (tests)
+
 	held       int64 // bytes its sessions hold (budget.go)
 	resetting  int64 // bytes held by sessions shed has reset, not yet closed
 	shedWarned int64 // lp.now of the last budget warning

@@ -44,6 +44,8 @@ type Request struct {
 
 	// Blocking handlers.
 	blocking bool
+	reuse    bool // a reused blockingRequest (internal/reuse)
+	pinned   bool // reuse.Pin: left to the garbage collector after all
 	bp       *bodyPipe
 	wbuf     []byte // reply bytes produced on the worker, not yet handed to the loop
 	keep     bool   // the session may stay open (set when the handler is done)

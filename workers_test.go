@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/evhttpd/httpd/internal/reuse"
 )
 
 // goroutineID returns the calling goroutine's number, from its stack
@@ -332,28 +334,47 @@ func TestBlockingPipelinedBatched(t *testing.T) {
 // told to close closes after its last reply. Seeded: the same pipelines on
 // every run.
 func TestBlockingPipelinedRandom(t *testing.T) {
+	for _, reused := range []bool{false, true} {
+		name := "new requests"
+		if reused {
+			name = "reused requests" // internal/reuse, as the nethttp bridge asks
+		}
+		t.Run(name, func(t *testing.T) { blockingPipelinedRandom(t, reused) })
+	}
+}
+
+func blockingPipelinedRandom(t *testing.T, reused bool) {
 	srv := startOneProc(t)
 	big := strings.Repeat("y", holdMax+3000)
-	mustRegister(t, srv,
-		URIHandler{URI: "/b", Method: MethodAny, Blocking: true, Handler: func(r *Request) error {
-			body, err := io.ReadAll(recvReader{r})
-			if err != nil {
-				return err
-			}
-			k, _ := r.QueryValue("k")
-			switch string(k) {
-			case "big":
-				return r.SendString(big)
-			case "stream":
-				for i := 0; i < 3; i++ {
-					if err := r.SendChunk([]byte(strconv.Itoa(i))); err != nil {
-						return err
-					}
+	bh := URIHandler{URI: "/b", Method: MethodAny, Blocking: true}
+	if reused {
+		reuse.Mark(&bh)
+	}
+	seen := map[*Request]bool{}
+	var seenMu sync.Mutex
+	bh.Handler = func(r *Request) error {
+		seenMu.Lock()
+		seen[r] = true
+		seenMu.Unlock()
+		body, err := io.ReadAll(recvReader{r})
+		if err != nil {
+			return err
+		}
+		k, _ := r.QueryValue("k")
+		switch string(k) {
+		case "big":
+			return r.SendString(big)
+		case "stream":
+			for i := 0; i < 3; i++ {
+				if err := r.SendChunk([]byte(strconv.Itoa(i))); err != nil {
+					return err
 				}
-				return r.SendChunk(nil)
 			}
-			return r.SendString("b" + string(k) + ":" + string(body))
-		}},
+			return r.SendChunk(nil)
+		}
+		return r.SendString("b" + string(k) + ":" + string(body))
+	}
+	mustRegister(t, srv, bh,
 		URIHandler{URI: "/l", Method: "GET", Handler: func(r *Request) error {
 			k, _ := r.QueryValue("k")
 			return r.SendString("l" + string(k))
@@ -410,6 +431,14 @@ func TestBlockingPipelinedRandom(t *testing.T) {
 	if srv.loops[0].holds == 0 {
 		t.Error("no reply was held back for a batch")
 	}
+	lp := srv.loops[0]
+	t.Logf("%d Blocking requests in %d distinct Requests, %d reuses", lp.brNew+lp.brReused, len(seen), lp.brReused)
+	switch {
+	case reused && lp.brReused == 0:
+		t.Error("no Blocking request was reused")
+	case !reused && lp.brReused != 0:
+		t.Errorf("%d requests of an unmarked handler were reused", lp.brReused)
+	}
 }
 
 // startOneProc starts a one-loop test server that takes the one-P path
@@ -424,4 +453,76 @@ func startOneProc(t *testing.T) *Server {
 		t.Fatal("the server does not run its one-P path")
 	}
 	return srv
+}
+
+// TestBlockingReuseEndings: a reusable (internal/reuse) Blocking request
+// is reused only when it ended whole and the session goes on: one pinned
+// by reuse.Pin, and one whose handler returned before its body arrived
+// (the server then skips the body as it comes) never come back for a
+// later request, and every reply is right.
+func TestBlockingReuseEndings(t *testing.T) {
+	// No prebuffering: a body may still be on its way when the handler runs.
+	srv := startTest(t, Config{EventLoops: 1, BlockingPrebuffer: -1})
+	var mu sync.Mutex
+	kept := map[*Request]string{} // requests that must not be reused, kept from the GC too
+	ordinary := 0
+	bh := URIHandler{URI: "/r", Method: MethodAny, Blocking: true, Handler: func(r *Request) error {
+		k, _ := r.QueryValue("k")
+		mu.Lock()
+		defer mu.Unlock()
+		if why, ok := kept[r]; ok {
+			t.Errorf("request %q reused a Request that %s", k, why)
+		}
+		switch string(k) {
+		case "pin":
+			reuse.Pin(r)
+			kept[r] = "was pinned"
+		case "early":
+			kept[r] = "returned before its body arrived"
+		default:
+			ordinary++
+			body, err := io.ReadAll(recvReader{r})
+			if err != nil {
+				return err
+			}
+			return r.SendString(string(k) + ":" + string(body))
+		}
+		return r.SendString(string(k))
+	}}
+	reuse.Mark(&bh)
+	mustRegister(t, srv, bh)
+	c := dial(t, srv)
+	check := func(k, body, want string) {
+		t.Helper()
+		if body == "" {
+			c.write(req("GET", "/r?k="+k))
+		} else {
+			c.write(req("POST", "/r?k="+k, "Content-Length: "+strconv.Itoa(len(body))) + body)
+		}
+		resp := c.response("GET")
+		if got := bodyOf(resp); got != want {
+			t.Fatalf("%s: %d %q; want %q", k, resp.StatusCode, got, want)
+		}
+	}
+	for round := 0; round < 20; round++ {
+		check("a", "", "a:")
+		check("pin", "", "pin")
+		check("b", "xyz", "b:xyz")
+		// The head alone; the reply; then the body, which is skipped.
+		c.write(req("POST", "/r?k=early", "Content-Length: 100"))
+		if got := bodyOf(c.response("POST")); got != "early" {
+			t.Fatalf("early: %q", got)
+		}
+		c.write(strings.Repeat("u", 100))
+		check("c", "", "c:")
+	}
+	srv.Stop()
+	lp := srv.loops[0]
+	t.Logf("%d allocated, %d reused, %d requests kept from reuse", lp.brNew, lp.brReused, len(kept))
+	if lp.brReused == 0 {
+		t.Error("nothing was reused")
+	}
+	if ordinary != 60 {
+		t.Errorf("%d ordinary requests ran; want 60", ordinary)
+	}
 }

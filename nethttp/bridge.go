@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	httpd "github.com/evhttpd/httpd"
+	"github.com/evhttpd/httpd/internal/reuse"
 )
 
 // Handler returns an evhttpd handler that serves h. Register it Blocking
@@ -29,6 +30,7 @@ func Mount(srv *httpd.Server, u httpd.URIHandler, h http.Handler) error {
 	}
 	u.Handler = Handler(h)
 	u.Blocking = true
+	reuse.Mark(&u) // serve refuses every use of the httpd.Request after the handler returned
 	return srv.RegisterURIHandler(u)
 }
 
@@ -45,7 +47,9 @@ func serve(h http.Handler, r *httpd.Request) (err error) {
 		// The handler's objects lose their way to the pooled state first:
 		// a late Write or Read fails with ErrStale.
 		x.rw.w.Store(nil)
-		x.body.r = nil
+		if x.gate.shut() {
+			reuse.Pin(r) // a goroutine of the handler's is still in a body call
+		}
 		if v := recover(); v != nil {
 			w.reset()
 			if v == http.ErrAbortHandler {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	httpd "github.com/evhttpd/httpd"
@@ -30,8 +31,39 @@ type exchange struct {
 	url  url.URL
 	body body
 	rw   handle
+	gate gate
 	vals [8]string
 	str  [strRoom]byte // the head's strings, when they fit
+}
+
+// gate counts the body's calls into the httpd.Request in progress, and
+// is shut when the handler returns: no call starts after that (ErrStale).
+// The server reuses the request's memory (internal/reuse) unless a call
+// was still running then, from a goroutine the handler left behind
+// (http.TimeoutHandler's, say); such a request is pinned and left to the
+// garbage collector.
+type gate struct{ n atomic.Int32 }
+
+const gateShut = 1 << 30
+
+// enter starts a call; false once the gate is shut.
+func (g *gate) enter() bool {
+	for {
+		v := g.n.Load()
+		if v&gateShut != 0 {
+			return false
+		}
+		if g.n.CompareAndSwap(v, v+1) {
+			return true
+		}
+	}
+}
+
+func (g *gate) leave() { g.n.Add(-1) }
+
+// shut shuts the gate and reports whether a call is still in progress.
+func (g *gate) shut() (busy bool) {
+	return g.n.Add(gateShut)&^gateShut != 0
 }
 
 // strRoom is the head's strings (target, remote address, header names and
@@ -41,15 +73,16 @@ const strRoom = 256
 // body is the request's http.Request.Body.
 type body struct {
 	x      *exchange
-	r      *httpd.Request // nil once the handler returned
+	r      *httpd.Request // reached only through x.gate
 	closed bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
-	r := b.r
-	if r == nil {
+	if !b.x.gate.enter() {
 		return 0, ErrStale
 	}
+	defer b.x.gate.leave()
+	r := b.r
 	if b.closed {
 		return 0, http.ErrBodyReadAfterClose
 	}
@@ -63,10 +96,11 @@ func (b *body) Read(p []byte) (int, error) {
 // uses): from the buffer the server received it in, without the copy
 // into a buffer of the caller's that Read makes (httpd.Request.WriteTo).
 func (b *body) WriteTo(w io.Writer) (int64, error) {
-	r := b.r
-	if r == nil {
+	if !b.x.gate.enter() {
 		return 0, ErrStale
 	}
+	defer b.x.gate.leave()
+	r := b.r
 	if b.closed {
 		return 0, http.ErrBodyReadAfterClose
 	}
