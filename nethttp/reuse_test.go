@@ -175,3 +175,39 @@ func TestReuseStaleBodyAcrossConns(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoteAddr: RemoteAddr is the client's address as net/http writes
+// it (host:port, IPv6 in brackets), over IPv4 and, where the machine has
+// it, IPv6.
+func TestRemoteAddr(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.RemoteAddr) })
+	for _, network := range []string{"tcp4", "tcp6"} {
+		addr := "127.0.0.1:0"
+		if network == "tcp6" {
+			addr = "[::1]:0"
+		}
+		ln, err := net.Listen(network, addr)
+		if err != nil {
+			t.Logf("%s: %v (skipped)", network, err)
+			continue
+		}
+		srv, err := httpd.Start(httpd.Config{Listener: ln, EventLoops: 1, Logger: testLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Mount(srv, httpd.URIHandler{URI: "/"}, h); err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.Dial(network, srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		reply, _ := io.ReadAll(c)
+		c.Close()
+		srv.Stop()
+		if want := c.LocalAddr().String(); !strings.HasSuffix(string(reply), "\r\n\r\n"+want) {
+			t.Errorf("%s: reply %q; want RemoteAddr %q", network, reply, want)
+		}
+	}
+}
