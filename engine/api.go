@@ -87,8 +87,11 @@ type InputSizer interface {
 	// whole): a buffer that must grow meanwhile grows towards n in larger
 	// steps, and not past it, instead of doubling (each growth copies what
 	// is held). The hint ends with the next Discard or Take. It never
-	// makes the engine allocate more than a few times what it holds, so a
-	// client that announces a large body and sends little costs little.
+	// makes the engine allocate more than a few times what has arrived (in
+	// its buffers or the socket's), so a client that announces a large
+	// body and sends little costs little. An engine may also read what the
+	// socket holds straight into its buffer while the hint stands (gnet
+	// does), saving a copy.
 	ExpectInput(n int)
 }
 
