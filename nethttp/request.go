@@ -78,33 +78,38 @@ type body struct {
 }
 
 func (b *body) Read(p []byte) (int, error) {
-	if !b.x.gate.enter() {
-		return 0, ErrStale
+	if err := b.enter(); err != nil {
+		return 0, err
 	}
 	defer b.x.gate.leave()
-	r := b.r
-	if b.closed {
-		return 0, http.ErrBodyReadAfterClose
-	}
 	if len(p) == 0 {
 		return 0, nil
 	}
-	return r.Recv(p)
+	return b.r.Recv(p)
 }
 
 // WriteTo writes the rest of the body to w (io.WriterTo, which io.Copy
 // uses): from the buffer the server received it in, without the copy
 // into a buffer of the caller's that Read makes (httpd.Request.WriteTo).
 func (b *body) WriteTo(w io.Writer) (int64, error) {
-	if !b.x.gate.enter() {
-		return 0, ErrStale
+	if err := b.enter(); err != nil {
+		return 0, err
 	}
 	defer b.x.gate.leave()
-	r := b.r
-	if b.closed {
-		return 0, http.ErrBodyReadAfterClose
+	return b.r.WriteTo(w)
+}
+
+// enter starts a call into the request through the gate; when it returns
+// nil the caller leaves the gate once done.
+func (b *body) enter() error {
+	if !b.x.gate.enter() {
+		return ErrStale
 	}
-	return r.WriteTo(w)
+	if b.closed {
+		b.x.gate.leave()
+		return http.ErrBodyReadAfterClose
+	}
+	return nil
 }
 
 // Close stops further reads; the server skips (or, past its drain limit,

@@ -19,26 +19,16 @@ type probeResult struct {
 
 // Wake rings loop's doorbell (see engine.Engine): a datagram to the loop's
 // own UDP socket, sent only when the bell was silent.
-func (e *gnetEngine) Wake(loop int) error {
-	loops := e.loopList()
-	if loop < 0 || loop >= len(loops) {
-		return engine.ErrLoop
-	}
-	e.wakeMu.RLock()
-	defer e.wakeMu.RUnlock()
-	if e.wakeClosed {
-		return engine.ErrStopped
-	}
-	e.ring(loops[loop], engine.BellWork, ctrl.KindWork)
-	return nil
-}
+func (e *gnetEngine) Wake(loop int) error { return e.wake(loop, false) }
 
 // WakeLocal rings loop's doorbell like Wake (engine.LocalWaker), but when
 // the bell was silent delivers it through gnet's task queue (an eventfd or
 // pipe write the loop's poller wakes on) rather than a datagram, which
 // costs a send and a receive through the UDP stack and five allocations
 // in gnet's read of it.
-func (e *gnetEngine) WakeLocal(loop int) error {
+func (e *gnetEngine) WakeLocal(loop int) error { return e.wake(loop, true) }
+
+func (e *gnetEngine) wake(loop int, local bool) error {
 	loops := e.loopList()
 	if loop < 0 || loop >= len(loops) {
 		return engine.ErrLoop
@@ -48,7 +38,10 @@ func (e *gnetEngine) WakeLocal(loop int) error {
 	if e.wakeClosed {
 		return engine.ErrStopped
 	}
-	if ls := loops[loop]; ls.Bell.Ring(engine.BellWork) {
+	ls := loops[loop]
+	if !local {
+		e.ring(ls, engine.BellWork, ctrl.KindWork)
+	} else if ls.Bell.Ring(engine.BellWork) {
 		e.st.local.Add(1)
 		ls.deliver()
 	}
